@@ -1,0 +1,244 @@
+import assert from "node:assert/strict";
+import { Timestamp } from "firebase-admin/firestore";
+import { batch, COLLECTION, db, postBatch, postRaw, uniqueId, waitForWebhook, WEBHOOK_URL } from "./stack.js";
+
+const rows = () => db().collection(COLLECTION);
+const conflicts = () => db().collection("syncConflicts");
+const tombstones = () => db().collection("syncTombstones");
+
+async function rowData(id: string) {
+  const snap = await rows().doc(id).get();
+  return snap.exists ? snap.data()! : null;
+}
+
+async function conflictsFor(rowId: string) {
+  const snap = await conflicts().where("rowId", "==", rowId).get();
+  return snap.docs.map((d) => ({ id: d.id, ...d.data() }));
+}
+
+describe("sheetWebhook on the emulators", function () {
+  this.timeout(120_000);
+  const t0 = Date.now() - 60_000;
+
+  before(async () => {
+    await waitForWebhook();
+  });
+
+  it("lands a signed batch as documents, with each cell type mapped", async () => {
+    const a = uniqueId("land");
+    const b = uniqueId("land");
+    const res = await postBatch(
+      batch([
+        { id: a, modifiedAt: t0, values: { name: "Widget", qty: 3, due: { $date: "2026-11-21T10:30:00.000Z" }, done: true }, fields: ["qty"] },
+        { id: b, modifiedAt: t0 + 1, values: { name: "0042", qty: 2.5, due: null, done: false } },
+      ]),
+    );
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json!.counts, { applied: 2, duplicate: 0, skipped_older: 0 });
+
+    const docA = await rowData(a);
+    assert.equal(docA!.name, "Widget");
+    assert.equal(docA!.qty, 3);
+    assert.ok(docA!.due instanceof Timestamp, "a date cell becomes a Timestamp");
+    assert.equal((docA!.due as Timestamp).toDate().toISOString(), "2026-11-21T10:30:00.000Z");
+    assert.equal(docA!.done, true);
+    assert.equal(docA!._sync.origin, "sheet");
+    assert.equal(docA!._sync.modifiedAt, t0);
+    assert.deepEqual(docA!._sync.fields, ["qty"]);
+
+    const docB = await rowData(b);
+    assert.equal(docB!.name, "0042", "text that looks like a number stays text");
+    assert.equal(docB!.qty, 2.5);
+    assert.equal(docB!.due, null, "an empty cell is null");
+    assert.equal(docB!.done, false);
+    assert.equal(docB!._sync.fields, null);
+  });
+
+  it("keeps column names with spaces and dots as plain field names, and fields an app added", async () => {
+    const id = uniqueId("names");
+    const header = ["_id", "Unit price", "a.b", "_modified"];
+    let res = await postBatch(batch([{ id, modifiedAt: t0, values: { "Unit price": 9.5, "a.b": "x" } }], [], header));
+    assert.equal(res.status, 200, res.text);
+    await rows().doc(id).update({ appNote: "kept" });
+    res = await postBatch(batch([{ id, modifiedAt: t0 + 5, values: { "Unit price": 10, "a.b": "y" } }], [], header));
+    assert.equal(res.status, 200, res.text);
+    const doc = await rowData(id);
+    assert.equal(doc!["Unit price"], 10);
+    assert.equal(doc!["a.b"], "y");
+    assert.equal(doc!.a, undefined, "a dotted header is not a nested path");
+    assert.equal(doc!.appNote, "kept");
+  });
+
+  describe("rejects and writes nothing", () => {
+    const id = uniqueId("reject");
+    const good = () => batch([{ id, modifiedAt: t0, values: { name: "nope" } }]);
+
+    afterEach(async () => {
+      assert.equal(await rowData(id), null, "a rejected request wrote a row");
+      assert.equal((await tombstones().doc(`${COLLECTION}:${id}`).get()).exists, false);
+      assert.deepEqual(await conflictsFor(id), []);
+    });
+
+    it("401 for a missing signature", async () => {
+      const res = await postBatch(good(), { signature: null });
+      assert.equal(res.status, 401);
+      assert.equal(res.json!.reason, "missing_signature");
+    });
+
+    it("401 for a signature made with another secret", async () => {
+      const res = await postBatch(good(), { secret: "not-the-secret" });
+      assert.equal(res.status, 401);
+      assert.equal(res.json!.reason, "bad_signature");
+    });
+
+    it("401 for a body changed after signing", async () => {
+      const raw = JSON.stringify(good());
+      const res = await postRaw(raw.replace("nope", "evil"), {
+        signature: (await import("../../src/core/signature.js")).sign("dev-secret", String(Date.now()), raw),
+      });
+      assert.equal(res.status, 401);
+    });
+
+    it("401 for a replayed request (timestamp older than 5 minutes, correctly signed)", async () => {
+      const res = await postBatch(good(), { timestamp: String(Date.now() - 6 * 60 * 1000) });
+      assert.equal(res.status, 401);
+      assert.equal(res.json!.reason, "stale_timestamp");
+    });
+
+    it("400 with the list of what is wrong for a body that fails validation", async () => {
+      const res = await postBatch({
+        ...good(),
+        changes: [
+          { id: "bad/id", modifiedAt: t0, values: { name: "x" } },
+          { id, modifiedAt: -1, values: { nope: 1 } },
+        ],
+      });
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.json!.error, "invalid_body");
+      const issues = res.json!.issues as string[];
+      assert.ok(issues.some((i) => i.startsWith("changes.0.id")), issues.join("\n"));
+      assert.ok(issues.some((i) => i.startsWith("changes.1.modifiedAt")), issues.join("\n"));
+    });
+
+    it("400 for a column the header does not have, naming it", async () => {
+      const res = await postBatch(batch([{ id, modifiedAt: t0, values: { colour: "red" } }]));
+      assert.equal(res.status, 400);
+      assert.match((res.json!.issues as string[]).join("\n"), /"colour" is not a data column/);
+    });
+
+    it("400 for another spreadsheet than the configured one", async () => {
+      const res = await postBatch({ ...good(), spreadsheetId: "someone-elses" });
+      assert.equal(res.status, 400);
+      assert.match((res.json!.issues as string[]).join("\n"), /SHEET_SYNC_SPREADSHEET_ID/);
+    });
+
+    it("400 for a body that is not JSON", async () => {
+      const res = await postRaw("{not json");
+      assert.equal(res.status, 400);
+    });
+
+    it("405 for GET and PUT", async () => {
+      const get = await fetch(WEBHOOK_URL);
+      assert.equal(get.status, 405);
+      assert.equal(get.headers.get("allow"), "POST");
+      const put = await postBatch(good(), { method: "PUT" });
+      assert.equal(put.status, 405);
+    });
+
+    it("413 for a body over 10 MiB", async () => {
+      const big = good();
+      (big.changes[0] as { values: Record<string, string> }).values.name = "x".repeat(10 * 1024 * 1024 + 10);
+      const res = await postBatch(big);
+      assert.equal(res.status, 413);
+    });
+  });
+
+  it("changes nothing when the same batch is delivered twice", async () => {
+    const ids = [uniqueId("dup"), uniqueId("dup")];
+    const body = batch([{ id: ids[0], modifiedAt: t0, values: { name: "a", qty: 1 } }], [{ id: ids[1], modifiedAt: t0 }]);
+    const first = await postBatch(body);
+    assert.equal(first.status, 200, first.text);
+    const before = await rows().doc(ids[0]!).get();
+    const tombBefore = await tombstones().doc(`${COLLECTION}:${ids[1]}`).get();
+
+    const second = await postBatch(body);
+    assert.equal(second.status, 200, second.text);
+    assert.deepEqual(second.json!.counts, { applied: 0, duplicate: 2, skipped_older: 0 });
+    const after = await rows().doc(ids[0]!).get();
+    assert.deepEqual(after.data(), before.data());
+    assert.equal(after.updateTime!.toMillis(), before.updateTime!.toMillis(), "the row was rewritten");
+    const tombAfter = await tombstones().doc(`${COLLECTION}:${ids[1]}`).get();
+    assert.deepEqual(tombAfter.data(), tombBefore.data());
+    assert.deepEqual(await conflictsFor(ids[0]!), []);
+  });
+
+  it("skips an older change that arrives after a newer one, and records the conflict once", async () => {
+    const id = uniqueId("older");
+    const newer = batch([{ id, modifiedAt: t0 + 2000, values: { name: "newer", qty: 2 } }]);
+    const older = batch([{ id, modifiedAt: t0 + 1000, values: { name: "older", qty: 1 }, fields: ["name"] }]);
+    assert.equal((await postBatch(newer)).status, 200);
+    const res = await postBatch(older);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json!.results, [{ id, op: "upsert", outcome: "skipped_older" }]);
+    assert.equal((await rowData(id))!.name, "newer");
+
+    const recorded = await conflictsFor(id);
+    assert.equal(recorded.length, 1);
+    const c = recorded[0] as unknown as Record<string, { values: Record<string, unknown>; modifiedAt: number }>;
+    assert.equal(c.kept!.values.name, "newer");
+    assert.equal(c.kept!.modifiedAt, t0 + 2000);
+    assert.equal(c.rejected!.values.name, "older");
+    assert.equal(c.rejected!.modifiedAt, t0 + 1000);
+
+    const again = await postBatch(older);
+    assert.equal(again.status, 200);
+    const recordedAgain = await conflictsFor(id);
+    assert.equal(recordedAgain.length, 1, "a redelivered older change recorded a second conflict");
+    assert.deepEqual(recordedAgain[0], recorded[0]);
+  });
+
+  it("keeps a deleted row deleted when an older update arrives later, and lets a newer one bring it back", async () => {
+    const id = uniqueId("tomb");
+    assert.equal((await postBatch(batch([{ id, modifiedAt: t0, values: { name: "v1" } }]))).status, 200);
+    assert.equal((await postBatch(batch([], [{ id, modifiedAt: t0 + 3000 }]))).status, 200);
+    assert.equal(await rowData(id), null);
+    const tomb = await tombstones().doc(`${COLLECTION}:${id}`).get();
+    assert.equal(tomb.get("deletedAt"), t0 + 3000);
+    assert.ok(tomb.get("expireAt").toMillis() > Date.now() + 29 * 24 * 3600 * 1000, "tombstone kept ~30 days");
+
+    const late = await postBatch(batch([{ id, modifiedAt: t0 + 2000, values: { name: "late" } }]));
+    assert.deepEqual(late.json!.results, [{ id, op: "upsert", outcome: "skipped_older" }]);
+    assert.equal(await rowData(id), null, "an older update brought a deleted row back");
+    assert.equal((await conflictsFor(id)).length, 1);
+
+    const revived = await postBatch(batch([{ id, modifiedAt: t0 + 4000, values: { name: "again" } }]));
+    assert.deepEqual(revived.json!.results, [{ id, op: "upsert", outcome: "applied" }]);
+    assert.equal((await rowData(id))!.name, "again");
+    assert.equal((await tombstones().doc(`${COLLECTION}:${id}`).get()).exists, false);
+  });
+
+  it("ingests a 5,000-row batch", async () => {
+    const prefix = uniqueId("bulk");
+    const changes = Array.from({ length: 5000 }, (_, i) => ({
+      id: `${prefix}_${i}`,
+      modifiedAt: t0 + i,
+      values: { name: `Item ${i}`, qty: i, due: { $date: new Date(t0 + i * 1000).toISOString() }, done: i % 2 === 0 },
+    }));
+    const started = Date.now();
+    const res = await postBatch(batch(changes));
+    assert.equal(res.status, 200, res.text.slice(0, 500));
+    assert.deepEqual(res.json!.counts, { applied: 5000, duplicate: 0, skipped_older: 0 });
+    console.log(`      5,000 rows ingested in ${Date.now() - started} ms`);
+
+    const refs = changes.map((c) => rows().doc(c.id));
+    let found = 0;
+    for (let i = 0; i < refs.length; i += 500) {
+      const snaps = await db().getAll(...refs.slice(i, i + 500));
+      for (const s of snaps) {
+        const n = Number(s.id.split("_").pop());
+        if (s.exists && s.get("qty") === n && s.get("name") === `Item ${n}`) found++;
+      }
+    }
+    assert.equal(found, 5000);
+  });
+});
