@@ -14,4 +14,6 @@ export const batchIngested = (fields: {
 }) => logger.info("sheet batch ingested", fields);
 
 export const ingestFailed = (err: unknown) =>
-  logger.error("sheet batch ingest failed", { error: err instanceof Error ? err.stack : String(err) });
+  logger.error("sheet batch ingest failed", {
+    error: err instanceof Error ? err.stack : String(err),
+  });

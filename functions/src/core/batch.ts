@@ -105,15 +105,23 @@ export function parseSheetBatch(body: unknown, now: number): ParseResult {
     const where = `changes.${i}`;
     checkRow(where, c.id, c.modifiedAt);
     for (const key of Object.keys(c.values)) {
-      if (!columnSet.has(key)) issues.push(`${where}.values: "${key}" is not a data column of the header`);
+      if (!columnSet.has(key))
+        issues.push(`${where}.values: "${key}" is not a data column of the header`);
     }
     for (const f of c.fields ?? []) {
-      if (!columnSet.has(f)) issues.push(`${where}.fields: "${f}" is not a data column of the header`);
+      if (!columnSet.has(f))
+        issues.push(`${where}.fields: "${f}" is not a data column of the header`);
     }
     // A column the row did not send is an empty cell: the row is the whole truth.
     const values: RowValues = {};
     for (const col of columns) values[col] = fromWire(c.values[col] ?? null);
-    changes.push({ op: "upsert", id: c.id, modifiedAt: c.modifiedAt, values, fields: c.fields ?? null });
+    changes.push({
+      op: "upsert",
+      id: c.id,
+      modifiedAt: c.modifiedAt,
+      values,
+      fields: c.fields ?? null,
+    });
   });
   b.deletes.forEach((d, i) => {
     checkRow(`deletes.${i}`, d.id, d.modifiedAt);

@@ -81,7 +81,11 @@ export function versionOfChange(change: RowChange): RowVersion {
 /** The stored version, ignoring tombstones past their expiry (TTL deletion lags). */
 export function storedVersion(state: RowState, now: number): RowVersion | null {
   const row = state.row
-    ? { modifiedAt: state.row.modifiedAt, deleted: false, hash: state.row.hash ?? hashRow(state.row.values) }
+    ? {
+        modifiedAt: state.row.modifiedAt,
+        deleted: false,
+        hash: state.row.hash ?? hashRow(state.row.values),
+      }
     : null;
   const t = state.tombstone;
   const tomb = t && t.expiresAt > now ? { modifiedAt: t.deletedAt, deleted: true, hash: "" } : null;
@@ -114,7 +118,10 @@ export function planIngest(
     }
     if (order < 0) {
       results.push({ id: change.id, op: change.op, outcome: "skipped_older" });
-      writes.push({ kind: "recordConflict", conflict: conflictOf(change, incoming, state, current!) });
+      writes.push({
+        kind: "recordConflict",
+        conflict: conflictOf(change, incoming, state, current!),
+      });
       continue;
     }
 
@@ -134,14 +141,22 @@ export function planIngest(
       writes.push({
         kind: "putTombstone",
         id: change.id,
-        tombstone: { deletedAt: change.modifiedAt, expiresAt: opts.now + opts.tombstoneRetentionMs },
+        tombstone: {
+          deletedAt: change.modifiedAt,
+          expiresAt: opts.now + opts.tombstoneRetentionMs,
+        },
       });
     }
   }
   return { results, writes };
 }
 
-function conflictOf(change: RowChange, incoming: RowVersion, state: RowState, current: RowVersion): Conflict {
+function conflictOf(
+  change: RowChange,
+  incoming: RowVersion,
+  state: RowState,
+  current: RowVersion,
+): Conflict {
   return {
     key: conflictKey(change.id, incoming),
     rowId: change.id,
@@ -155,7 +170,19 @@ function conflictOf(change: RowChange, incoming: RowVersion, state: RowState, cu
         },
     rejected:
       change.op === "upsert"
-        ? { op: "upsert", origin: "sheet", modifiedAt: change.modifiedAt, values: change.values, fields: change.fields }
-        : { op: "delete", origin: "sheet", modifiedAt: change.modifiedAt, values: null, fields: null },
+        ? {
+            op: "upsert",
+            origin: "sheet",
+            modifiedAt: change.modifiedAt,
+            values: change.values,
+            fields: change.fields,
+          }
+        : {
+            op: "delete",
+            origin: "sheet",
+            modifiedAt: change.modifiedAt,
+            values: null,
+            fields: null,
+          },
   };
 }

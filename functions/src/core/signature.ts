@@ -19,7 +19,15 @@ export function sign(secret: string, timestamp: string, body: Buffer | string): 
 
 export type SignatureCheck =
   | { ok: true }
-  | { ok: false; reason: "missing_signature" | "missing_timestamp" | "bad_timestamp" | "stale_timestamp" | "bad_signature" };
+  | {
+      ok: false;
+      reason:
+        | "missing_signature"
+        | "missing_timestamp"
+        | "bad_timestamp"
+        | "stale_timestamp"
+        | "bad_signature";
+    };
 
 export function verifySignature(opts: {
   secret: string;

@@ -55,7 +55,9 @@ export async function ingestBatch(
   const worker = async () => {
     while (next < chunks.length) {
       const i = next++;
-      results[i] = await db.runTransaction((tx) => ingestChunk(db, tx, chunks[i]!, batch, config, now));
+      results[i] = await db.runTransaction((tx) =>
+        ingestChunk(db, tx, chunks[i]!, batch, config, now),
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(COMMITS_IN_FLIGHT, chunks.length) }, worker));
@@ -85,13 +87,18 @@ async function ingestChunk(
     });
   });
 
-  const plan = planIngest(changes, states, { now, tombstoneRetentionMs: config.tombstoneRetentionMs });
+  const plan = planIngest(changes, states, {
+    now,
+    tombstoneRetentionMs: config.tombstoneRetentionMs,
+  });
 
   // A conflict already on record (a redelivered older change) is left as it is.
   const conflictWrites = plan.writes.filter((w) => w.kind === "recordConflict");
   const recorded = new Set<string>();
   if (conflictWrites.length) {
-    const refs = conflictWrites.map((w) => conflicts.doc(conflictId(config.collection, w.conflict.key)));
+    const refs = conflictWrites.map((w) =>
+      conflicts.doc(conflictId(config.collection, w.conflict.key)),
+    );
     for (const snap of await tx.getAll(...refs)) if (snap.exists) recorded.add(snap.id);
   }
 
@@ -122,7 +129,10 @@ async function ingestChunk(
         tx.delete(rows.doc(w.id));
         return;
       case "putTombstone":
-        tx.set(tombstones.doc(tombstoneId(config.collection, w.id)), tombstoneData(w.id, w.tombstone));
+        tx.set(
+          tombstones.doc(tombstoneId(config.collection, w.id)),
+          tombstoneData(w.id, w.tombstone),
+        );
         return;
       case "removeTombstone":
         tx.delete(tombstones.doc(tombstoneId(config.collection, w.id)));
@@ -137,7 +147,13 @@ async function ingestChunk(
 
   function tombstoneData(rowId: string, t: Tombstone): DocumentData {
     // expireAt drives the Firestore TTL policy declared in firestore.indexes.json.
-    return { collection: config.collection, rowId, deletedAt: t.deletedAt, expireAt: Timestamp.fromMillis(t.expiresAt), ...sheet };
+    return {
+      collection: config.collection,
+      rowId,
+      deletedAt: t.deletedAt,
+      expireAt: Timestamp.fromMillis(t.expiresAt),
+      ...sheet,
+    };
   }
 
   function conflictData(c: Conflict): DocumentData {
@@ -179,7 +195,12 @@ function readTombstone(snap: DocumentSnapshot): Tombstone | null {
 
 /** A stored field as a cell: Timestamps back to Dates; anything a sheet cannot hold as text. */
 function toCell(value: unknown): CellValue {
-  if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+  if (
+    value === null ||
+    typeof value === "string" ||
+    typeof value === "number" ||
+    typeof value === "boolean"
+  ) {
     return value;
   }
   if (value instanceof Timestamp) return value.toDate();

@@ -53,7 +53,9 @@ export function createWebhookHandler(deps: WebhookDeps) {
     try {
       body = JSON.parse(raw!.toString("utf8"));
     } catch (err) {
-      return reject(400, "invalid_body", { issues: [`(body): not JSON: ${(err as Error).message}`] });
+      return reject(400, "invalid_body", {
+        issues: [`(body): not JSON: ${(err as Error).message}`],
+      });
     }
     const parsed = parseSheetBatch(body, now);
     if (!parsed.ok) return reject(400, "invalid_body", { issues: parsed.issues });
@@ -62,10 +64,14 @@ export function createWebhookHandler(deps: WebhookDeps) {
     const { batch } = parsed;
     const wrongSheet: string[] = [];
     if (batch.spreadsheetId !== config.spreadsheetId) {
-      wrongSheet.push(`spreadsheetId: "${batch.spreadsheetId}" is not the synced spreadsheet (SHEET_SYNC_SPREADSHEET_ID)`);
+      wrongSheet.push(
+        `spreadsheetId: "${batch.spreadsheetId}" is not the synced spreadsheet (SHEET_SYNC_SPREADSHEET_ID)`,
+      );
     }
     if (batch.sheetName !== config.sheetName) {
-      wrongSheet.push(`sheetName: "${batch.sheetName}" is not the synced tab (SHEET_SYNC_SHEET_NAME)`);
+      wrongSheet.push(
+        `sheetName: "${batch.sheetName}" is not the synced tab (SHEET_SYNC_SHEET_NAME)`,
+      );
     }
     if (wrongSheet.length) return reject(400, "invalid_body", { issues: wrongSheet });
 

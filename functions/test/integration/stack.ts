@@ -15,7 +15,9 @@ export const SHEET_NAME = "Sheet1";
 export const COLLECTION = "rows";
 
 if (!process.env.FIRESTORE_EMULATOR_HOST) {
-  throw new Error("FIRESTORE_EMULATOR_HOST is not set: run integration tests through `npm run test:integration` at the root");
+  throw new Error(
+    "FIRESTORE_EMULATOR_HOST is not set: run integration tests through `npm run test:integration` at the root",
+  );
 }
 
 export function db(): Firestore {
@@ -42,7 +44,8 @@ export async function postRaw(raw: string, opts: SendOptions = {}): Promise<Resp
     "content-type": opts.contentType ?? "application/json",
     "x-sheet-sync-timestamp": timestamp,
   };
-  const signature = opts.signature === undefined ? sign(opts.secret ?? DEV_SECRET, timestamp, raw) : opts.signature;
+  const signature =
+    opts.signature === undefined ? sign(opts.secret ?? DEV_SECRET, timestamp, raw) : opts.signature;
   if (signature !== null) headers["x-sheet-sync-signature"] = signature;
   return fetch(WEBHOOK_URL, { method: opts.method ?? "POST", headers, body: raw });
 }
@@ -59,12 +62,20 @@ export async function postBatch(body: unknown, opts: SendOptions = {}) {
   return { status: res.status, json: json as Record<string, unknown> | null, text };
 }
 
-export function batch(changes: unknown[], deletes: unknown[] = [], header = ["_id", "name", "qty", "due", "done", "_modified"]) {
+export function batch(
+  changes: unknown[],
+  deletes: unknown[] = [],
+  header = ["_id", "name", "qty", "due", "done", "_modified"],
+) {
   return { spreadsheetId: SPREADSHEET_ID, sheetName: SHEET_NAME, header, changes, deletes };
 }
 
 /** Polls until `probe` returns a value, or fails with `what` after the deadline. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  deadlineMs = 60_000,
+): Promise<T> {
   const end = Date.now() + deadlineMs;
   let last: unknown;
   while (Date.now() < end) {

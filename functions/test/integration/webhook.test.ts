@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
-import { batch, COLLECTION, db, postBatch, postRaw, uniqueId, waitForWebhook, WEBHOOK_URL } from "./stack.js";
+import {
+  batch,
+  COLLECTION,
+  db,
+  postBatch,
+  postRaw,
+  uniqueId,
+  waitForWebhook,
+  WEBHOOK_URL,
+} from "./stack.js";
 
 const rows = () => db().collection(COLLECTION);
 const conflicts = () => db().collection("syncConflicts");
@@ -29,7 +38,17 @@ describe("sheetWebhook on the emulators", function () {
     const b = uniqueId("land");
     const res = await postBatch(
       batch([
-        { id: a, modifiedAt: t0, values: { name: "Widget", qty: 3, due: { $date: "2026-11-21T10:30:00.000Z" }, done: true }, fields: ["qty"] },
+        {
+          id: a,
+          modifiedAt: t0,
+          values: {
+            name: "Widget",
+            qty: 3,
+            due: { $date: "2026-11-21T10:30:00.000Z" },
+            done: true,
+          },
+          fields: ["qty"],
+        },
         { id: b, modifiedAt: t0 + 1, values: { name: "0042", qty: 2.5, due: null, done: false } },
       ]),
     );
@@ -57,10 +76,14 @@ describe("sheetWebhook on the emulators", function () {
   it("keeps column names with spaces and dots as plain field names, and fields an app added", async () => {
     const id = uniqueId("names");
     const header = ["_id", "Unit price", "a.b", "_modified"];
-    let res = await postBatch(batch([{ id, modifiedAt: t0, values: { "Unit price": 9.5, "a.b": "x" } }], [], header));
+    let res = await postBatch(
+      batch([{ id, modifiedAt: t0, values: { "Unit price": 9.5, "a.b": "x" } }], [], header),
+    );
     assert.equal(res.status, 200, res.text);
     await rows().doc(id).update({ appNote: "kept" });
-    res = await postBatch(batch([{ id, modifiedAt: t0 + 5, values: { "Unit price": 10, "a.b": "y" } }], [], header));
+    res = await postBatch(
+      batch([{ id, modifiedAt: t0 + 5, values: { "Unit price": 10, "a.b": "y" } }], [], header),
+    );
     assert.equal(res.status, 200, res.text);
     const doc = await rowData(id);
     assert.equal(doc!["Unit price"], 10);
@@ -94,7 +117,11 @@ describe("sheetWebhook on the emulators", function () {
     it("401 for a body changed after signing", async () => {
       const raw = JSON.stringify(good());
       const res = await postRaw(raw.replace("nope", "evil"), {
-        signature: (await import("../../src/core/signature.js")).sign("dev-secret", String(Date.now()), raw),
+        signature: (await import("../../src/core/signature.js")).sign(
+          "dev-secret",
+          String(Date.now()),
+          raw,
+        ),
       });
       assert.equal(res.status, 401);
     });
@@ -116,8 +143,14 @@ describe("sheetWebhook on the emulators", function () {
       assert.equal(res.status, 400, res.text);
       assert.equal(res.json!.error, "invalid_body");
       const issues = res.json!.issues as string[];
-      assert.ok(issues.some((i) => i.startsWith("changes.0.id")), issues.join("\n"));
-      assert.ok(issues.some((i) => i.startsWith("changes.1.modifiedAt")), issues.join("\n"));
+      assert.ok(
+        issues.some((i) => i.startsWith("changes.0.id")),
+        issues.join("\n"),
+      );
+      assert.ok(
+        issues.some((i) => i.startsWith("changes.1.modifiedAt")),
+        issues.join("\n"),
+      );
     });
 
     it("400 for a column the header does not have, naming it", async () => {
@@ -147,7 +180,9 @@ describe("sheetWebhook on the emulators", function () {
 
     it("413 for a body over 10 MiB", async () => {
       const big = good();
-      (big.changes[0] as { values: Record<string, string> }).values.name = "x".repeat(10 * 1024 * 1024 + 10);
+      (big.changes[0] as { values: Record<string, string> }).values.name = "x".repeat(
+        10 * 1024 * 1024 + 10,
+      );
       const res = await postBatch(big);
       assert.equal(res.status, 413);
     });
@@ -155,7 +190,10 @@ describe("sheetWebhook on the emulators", function () {
 
   it("changes nothing when the same batch is delivered twice", async () => {
     const ids = [uniqueId("dup"), uniqueId("dup")];
-    const body = batch([{ id: ids[0], modifiedAt: t0, values: { name: "a", qty: 1 } }], [{ id: ids[1], modifiedAt: t0 }]);
+    const body = batch(
+      [{ id: ids[0], modifiedAt: t0, values: { name: "a", qty: 1 } }],
+      [{ id: ids[1], modifiedAt: t0 }],
+    );
     const first = await postBatch(body);
     assert.equal(first.status, 200, first.text);
     const before = await rows().doc(ids[0]!).get();
@@ -166,7 +204,11 @@ describe("sheetWebhook on the emulators", function () {
     assert.deepEqual(second.json!.counts, { applied: 0, duplicate: 2, skipped_older: 0 });
     const after = await rows().doc(ids[0]!).get();
     assert.deepEqual(after.data(), before.data());
-    assert.equal(after.updateTime!.toMillis(), before.updateTime!.toMillis(), "the row was rewritten");
+    assert.equal(
+      after.updateTime!.toMillis(),
+      before.updateTime!.toMillis(),
+      "the row was rewritten",
+    );
     const tombAfter = await tombstones().doc(`${COLLECTION}:${ids[1]}`).get();
     assert.deepEqual(tombAfter.data(), tombBefore.data());
     assert.deepEqual(await conflictsFor(ids[0]!), []);
@@ -175,7 +217,9 @@ describe("sheetWebhook on the emulators", function () {
   it("skips an older change that arrives after a newer one, and records the conflict once", async () => {
     const id = uniqueId("older");
     const newer = batch([{ id, modifiedAt: t0 + 2000, values: { name: "newer", qty: 2 } }]);
-    const older = batch([{ id, modifiedAt: t0 + 1000, values: { name: "older", qty: 1 }, fields: ["name"] }]);
+    const older = batch([
+      { id, modifiedAt: t0 + 1000, values: { name: "older", qty: 1 }, fields: ["name"] },
+    ]);
     assert.equal((await postBatch(newer)).status, 200);
     const res = await postBatch(older);
     assert.equal(res.status, 200, res.text);
@@ -184,7 +228,10 @@ describe("sheetWebhook on the emulators", function () {
 
     const recorded = await conflictsFor(id);
     assert.equal(recorded.length, 1);
-    const c = recorded[0] as unknown as Record<string, { values: Record<string, unknown>; modifiedAt: number }>;
+    const c = recorded[0] as unknown as Record<
+      string,
+      { values: Record<string, unknown>; modifiedAt: number }
+    >;
     assert.equal(c.kept!.values.name, "newer");
     assert.equal(c.kept!.modifiedAt, t0 + 2000);
     assert.equal(c.rejected!.values.name, "older");
@@ -199,19 +246,27 @@ describe("sheetWebhook on the emulators", function () {
 
   it("keeps a deleted row deleted when an older update arrives later, and lets a newer one bring it back", async () => {
     const id = uniqueId("tomb");
-    assert.equal((await postBatch(batch([{ id, modifiedAt: t0, values: { name: "v1" } }]))).status, 200);
+    assert.equal(
+      (await postBatch(batch([{ id, modifiedAt: t0, values: { name: "v1" } }]))).status,
+      200,
+    );
     assert.equal((await postBatch(batch([], [{ id, modifiedAt: t0 + 3000 }]))).status, 200);
     assert.equal(await rowData(id), null);
     const tomb = await tombstones().doc(`${COLLECTION}:${id}`).get();
     assert.equal(tomb.get("deletedAt"), t0 + 3000);
-    assert.ok(tomb.get("expireAt").toMillis() > Date.now() + 29 * 24 * 3600 * 1000, "tombstone kept ~30 days");
+    assert.ok(
+      tomb.get("expireAt").toMillis() > Date.now() + 29 * 24 * 3600 * 1000,
+      "tombstone kept ~30 days",
+    );
 
     const late = await postBatch(batch([{ id, modifiedAt: t0 + 2000, values: { name: "late" } }]));
     assert.deepEqual(late.json!.results, [{ id, op: "upsert", outcome: "skipped_older" }]);
     assert.equal(await rowData(id), null, "an older update brought a deleted row back");
     assert.equal((await conflictsFor(id)).length, 1);
 
-    const revived = await postBatch(batch([{ id, modifiedAt: t0 + 4000, values: { name: "again" } }]));
+    const revived = await postBatch(
+      batch([{ id, modifiedAt: t0 + 4000, values: { name: "again" } }]),
+    );
     assert.deepEqual(revived.json!.results, [{ id, op: "upsert", outcome: "applied" }]);
     assert.equal((await rowData(id))!.name, "again");
     assert.equal((await tombstones().doc(`${COLLECTION}:${id}`).get()).exists, false);
@@ -222,7 +277,12 @@ describe("sheetWebhook on the emulators", function () {
     const changes = Array.from({ length: 5000 }, (_, i) => ({
       id: `${prefix}_${i}`,
       modifiedAt: t0 + i,
-      values: { name: `Item ${i}`, qty: i, due: { $date: new Date(t0 + i * 1000).toISOString() }, done: i % 2 === 0 },
+      values: {
+        name: `Item ${i}`,
+        qty: i,
+        due: { $date: new Date(t0 + i * 1000).toISOString() },
+        done: i % 2 === 0,
+      },
     }));
     const started = Date.now();
     const res = await postBatch(batch(changes));

@@ -13,7 +13,10 @@ export type FirestoreChoice = { kind: "real" | "standin"; why: string };
 
 export function javaMajorVersion(): number | null {
   try {
-    const out = execFileSync("java", ["-version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const out = execFileSync("java", ["-version"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     return parseJavaVersion(out);
   } catch (err) {
     const e = err as { stderr?: string };
@@ -36,7 +39,10 @@ export function chooseFirestore(env = process.env, java = javaMajorVersion()): F
   if (java !== null && java >= 21) return { kind: "real", why: `Java ${java} found` };
   return {
     kind: "standin",
-    why: java === null ? "no Java found (the real emulator needs Java 21+)" : `Java ${java} < 21 (the real emulator needs 21+)`,
+    why:
+      java === null
+        ? "no Java found (the real emulator needs Java 21+)"
+        : `Java ${java} < 21 (the real emulator needs 21+)`,
   };
 }
 
@@ -45,7 +51,9 @@ export async function startStandIn(host: string, port: number): Promise<Firestor
   const server = new FirestoreServer();
   const grpc = (server as unknown as { server: Server }).server;
   await new Promise<void>((resolve, reject) =>
-    grpc.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    grpc.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err) =>
+      err ? reject(err) : resolve(),
+    ),
   );
   return server;
 }

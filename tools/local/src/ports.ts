@@ -19,7 +19,11 @@ export async function assertPortsFree(ports: PortUse[], host = "127.0.0.1"): Pro
     if (!free) busy.push(p);
   }
   if (busy.length) {
-    const lines = busy.map((p) => `  port ${p.port} (${p.name}) is already in use; change it in ${p.setting}`);
-    throw new Error(`Cannot start the local stack:\n${lines.join("\n")}\nStop whatever is using it (lsof -i :PORT), or change the setting.`);
+    const lines = busy.map(
+      (p) => `  port ${p.port} (${p.name}) is already in use; change it in ${p.setting}`,
+    );
+    throw new Error(
+      `Cannot start the local stack:\n${lines.join("\n")}\nStop whatever is using it (lsof -i :PORT), or change the setting.`,
+    );
   }
 }

@@ -33,11 +33,27 @@ async function main(): Promise<number> {
   const choice = chooseFirestore();
   const only = ["functions", "tasks"];
   // No update check and no GCE metadata probe: nothing local should reach for the network.
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_UPDATE_NOTIFIER: "1", METADATA_SERVER_DETECTION: "none" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_UPDATE_NOTIFIER: "1",
+    METADATA_SERVER_DETECTION: "none",
+  };
   await assertPortsFree([
-    { name: "Functions emulator", port: emu.functions.port, setting: "firebase.json emulators.functions.port" },
-    { name: "Cloud Tasks emulator", port: emu.tasks.port, setting: "firebase.json emulators.tasks.port" },
-    { name: "Firestore emulator", port: emu.firestore.port, setting: "firebase.json emulators.firestore.port" },
+    {
+      name: "Functions emulator",
+      port: emu.functions.port,
+      setting: "firebase.json emulators.functions.port",
+    },
+    {
+      name: "Cloud Tasks emulator",
+      port: emu.tasks.port,
+      setting: "firebase.json emulators.tasks.port",
+    },
+    {
+      name: "Firestore emulator",
+      port: emu.firestore.port,
+      setting: "firebase.json emulators.firestore.port",
+    },
   ]);
 
   let standIn: Awaited<ReturnType<typeof startStandIn>> | null = null;
@@ -48,12 +64,16 @@ async function main(): Promise<number> {
     standIn = await startStandIn(emu.firestore.host, emu.firestore.port);
     env.FIRESTORE_EMULATOR_HOST = `${emu.firestore.host}:${emu.firestore.port}`;
     env.SHEET_SYNC_FIRESTORE_KIND = "standin";
-    log(`Firestore: the Node stand-in @firestore-emulator/server on ${env.FIRESTORE_EMULATOR_HOST} (${choice.why})`);
+    log(
+      `Firestore: the Node stand-in @firestore-emulator/server on ${env.FIRESTORE_EMULATOR_HOST} (${choice.why})`,
+    );
   }
   env.SHEET_SYNC_FIRESTORE_KIND ??= choice.kind;
 
   const firebaseBin = join(repoRoot, "node_modules", ".bin", "firebase");
-  const shellCommand = command.map((a) => (/^[\w./:=@-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+  const shellCommand = command
+    .map((a) => (/^[\w./:=@-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
+    .join(" ");
   const child = spawn(
     firebaseBin,
     ["emulators:exec", "--only", only.join(","), "--project", project, shellCommand],
@@ -62,7 +82,9 @@ async function main(): Promise<number> {
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   process.on("SIGINT", forward);
   process.on("SIGTERM", forward);
-  const code = await new Promise<number>((res) => child.on("exit", (c, s) => res(c ?? (s ? 130 : 1))));
+  const code = await new Promise<number>((res) =>
+    child.on("exit", (c, s) => res(c ?? (s ? 130 : 1))),
+  );
   standIn?.stop();
   return code;
 }
