@@ -5,23 +5,17 @@
  * @firestore-emulator/server takes its place. SHEET_SYNC_FIRESTORE=real|standin
  * forces a choice.
  */
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { FirestoreServer } from "@firestore-emulator/server";
 import { ServerCredentials, type Server } from "@grpc/grpc-js";
 
 export type FirestoreChoice = { kind: "real" | "standin"; why: string };
 
 export function javaMajorVersion(): number | null {
-  try {
-    const out = execFileSync("java", ["-version"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    return parseJavaVersion(out);
-  } catch (err) {
-    const e = err as { stderr?: string };
-    return e.stderr ? parseJavaVersion(e.stderr) : null;
-  }
+  // `java -version` prints to stderr.
+  const out = spawnSync("java", ["-version"], { encoding: "utf8" });
+  if (out.error) return null;
+  return parseJavaVersion(`${out.stderr}${out.stdout}`);
 }
 
 export function parseJavaVersion(text: string): number | null {

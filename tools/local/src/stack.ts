@@ -1,0 +1,113 @@
+/**
+ * The local stack, shared by `npm start` and the test harness: the dev
+ * secret, the Firestore choice (real emulator or the Node stand-in), port
+ * checks, and the firebase-tools command line for the rest.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chooseFirestore, startStandIn } from "./firestore.js";
+import { assertPortsFree } from "./ports.js";
+import { DEV_SECRET, ensureDevSecret } from "./devSecret.js";
+
+export const repoRoot = resolve(fileURLToPath(import.meta.url), "../../../..");
+export const PROJECT = "demo-sheet-sync";
+
+interface HostPort {
+  host: string;
+  port: number;
+}
+const emulators = JSON.parse(readFileSync(join(repoRoot, "firebase.json"), "utf8"))
+  .emulators as Record<"functions" | "firestore" | "tasks", HostPort>;
+
+export const urls = {
+  webhook: `http://${emulators.functions.host}:${emulators.functions.port}/${PROJECT}/us-central1/sheetWebhook`,
+  firestore: `${emulators.firestore.host}:${emulators.firestore.port}`,
+};
+
+export function log(msg: string) {
+  console.log(`[sheet-sync] ${msg}`);
+}
+
+export interface Stack {
+  /** Emulators for firebase-tools' --only. */
+  only: string[];
+  env: NodeJS.ProcessEnv;
+  /** Spawns `firebase <args>` with the stack's environment; the caller waits for it. */
+  firebase(args: string[]): ChildProcess;
+  stop(): void;
+}
+
+export async function prepareStack(): Promise<Stack> {
+  const wrote = ensureDevSecret(repoRoot);
+  if (wrote) log(`wrote ${wrote} with the local dev secret (SHEET_SYNC_SECRET=${DEV_SECRET})`);
+
+  const choice = chooseFirestore();
+  await assertPortsFree([
+    {
+      name: "Functions emulator",
+      port: emulators.functions.port,
+      setting: "firebase.json emulators.functions.port",
+    },
+    {
+      name: "Cloud Tasks emulator",
+      port: emulators.tasks.port,
+      setting: "firebase.json emulators.tasks.port",
+    },
+    {
+      name: "Firestore emulator",
+      port: emulators.firestore.port,
+      setting: "firebase.json emulators.firestore.port",
+    },
+  ]);
+
+  // No update check and no GCE metadata probe: nothing local should reach for the network.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_UPDATE_NOTIFIER: "1",
+    METADATA_SERVER_DETECTION: "none",
+    SHEET_SYNC_FIRESTORE_KIND: choice.kind,
+  };
+  const only = ["functions", "tasks"];
+  let standIn: Awaited<ReturnType<typeof startStandIn>> | null = null;
+  if (choice.kind === "real") {
+    only.push("firestore");
+    log(`Firestore: the real Cloud Firestore emulator (${choice.why})`);
+  } else {
+    standIn = await startStandIn(emulators.firestore.host, emulators.firestore.port);
+    env.FIRESTORE_EMULATOR_HOST = urls.firestore;
+    log(
+      `Firestore: the Node stand-in @firestore-emulator/server on ${urls.firestore} (${choice.why})`,
+    );
+  }
+
+  const children: ChildProcess[] = [];
+  return {
+    only,
+    env,
+    firebase(args) {
+      const bin = join(repoRoot, "node_modules", ".bin", "firebase");
+      const child = spawn(bin, [...args, "--project", PROJECT], {
+        cwd: repoRoot,
+        env,
+        stdio: "inherit",
+      });
+      children.push(child);
+      return child;
+    },
+    stop() {
+      for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+      standIn?.stop();
+    },
+  };
+}
+
+export function exitCodeOf(child: ChildProcess): Promise<number> {
+  return new Promise((res) => child.on("exit", (code, signal) => res(code ?? (signal ? 130 : 1))));
+}
+
+/** Shell-quotes argv for the one command string emulators:exec takes. */
+export function shellJoin(argv: string[]): string {
+  return argv.map((a) => (/^[\w./:=@-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
+}
