@@ -1,0 +1,76 @@
+import { ROW_ID_PATTERN } from "./constants";
+
+/** `r_` + 12 hex chars (48 random bits) taken from a v4 UUID. */
+export function rowIdFromUuid(uuid: string): string {
+  const hex = uuid.replace(/[^0-9a-fA-F]/g, "").toLowerCase();
+  // Skip the version nibble (index 12) so all 12 chars are random.
+  const random = hex.slice(0, 12);
+  if (random.length !== 12) throw new Error(`Not a UUID: ${uuid}`);
+  return `r_${random}`;
+}
+
+/** The id stored in a cell, or '' when the cell holds nothing usable as an id. */
+export function cellToRowId(value: unknown): string {
+  if (typeof value !== "string") return "";
+  const id = value.trim();
+  return ROW_ID_PATTERN.test(id) ? id : "";
+}
+
+export interface IdAssignment {
+  /** Final id per row ('' for rows that stay untracked). */
+  readonly ids: string[];
+  /** Row indexes whose id was generated in this pass. */
+  readonly generated: Set<number>;
+}
+
+/**
+ * Gives every tracked row a unique id. A row is tracked if it already has an
+ * id or has content. Of several rows sharing an id (copy-paste), the topmost
+ * row outside `preferNewIdFor` keeps it (the copy is the pasted one), else the
+ * topmost row.
+ */
+export function assignRowIds(
+  current: readonly string[],
+  hasContent: (row: number) => boolean,
+  newId: () => string,
+  preferNewIdFor: (row: number) => boolean = () => false,
+): IdAssignment {
+  const ids = [...current];
+  const generated = new Set<number>();
+  const rowsById = new Map<string, number[]>();
+  ids.forEach((id, row) => {
+    if (id === "") return;
+    const rows = rowsById.get(id);
+    if (rows) rows.push(row);
+    else rowsById.set(id, [row]);
+  });
+
+  const taken = new Set(rowsById.keys());
+  const fresh = (): string => {
+    // Collisions are astronomically unlikely, but a duplicate would merge two rows.
+    for (;;) {
+      const id = newId();
+      if (!taken.has(id)) {
+        taken.add(id);
+        return id;
+      }
+    }
+  };
+
+  for (const rows of rowsById.values()) {
+    if (rows.length < 2) continue;
+    const keeper = rows.find((row) => !preferNewIdFor(row)) ?? rows[0];
+    for (const row of rows) {
+      if (row === keeper) continue;
+      ids[row] = fresh();
+      generated.add(row);
+    }
+  }
+  ids.forEach((id, row) => {
+    if (id === "" && hasContent(row)) {
+      ids[row] = fresh();
+      generated.add(row);
+    }
+  });
+  return { ids, generated };
+}

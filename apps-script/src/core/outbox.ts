@@ -1,0 +1,149 @@
+import { toAsciiJson } from "./encode";
+
+export type OutboxOp = "upsert" | "delete";
+
+export interface OutboxEntry {
+  readonly op: OutboxOp;
+  readonly modifiedAt: number;
+  /** Bumped on every change, so a flush can tell whether the entry moved on while in flight. */
+  readonly seq: number;
+  /** Union of touched columns; null when unknown (send the whole row). */
+  readonly fields: readonly string[] | null;
+}
+
+export interface ResyncRequest {
+  /** 0 = each row's own `_modified`; else the minimum modifiedAt to send. */
+  readonly at: number;
+  readonly seq: number;
+}
+
+type StoredEntry = [op: "u" | "d", modifiedAt: number, seq: number, fields: string[] | 0];
+interface StoredOutbox {
+  v: 1;
+  seq: number;
+  resync: [at: number, seq: number] | 0;
+  e: Record<string, StoredEntry>;
+}
+
+/** Rows waiting to be sent, by row id. Values are read from the sheet at flush time. */
+export class Outbox {
+  private seq = 0;
+  private resyncRequest: ResyncRequest | null = null;
+  private readonly entries = new Map<string, OutboxEntry>();
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get resync(): ResyncRequest | null {
+    return this.resyncRequest;
+  }
+
+  get isEmpty(): boolean {
+    return this.entries.size === 0 && this.resyncRequest === null;
+  }
+
+  get(id: string): OutboxEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  ids(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** A later edit keeps the newest time and unions the touched fields. */
+  upsert(id: string, modifiedAt: number, fields: readonly string[] | null): void {
+    const old = this.entries.get(id);
+    let merged: readonly string[] | null = fields === null ? null : [...new Set(fields)];
+    if (old?.op === "delete")
+      merged = null; // The row is back (e.g. undo): send all of it.
+    else if (old && merged !== null)
+      merged = old.fields && [...new Set([...old.fields, ...merged])];
+    this.entries.set(id, {
+      op: "upsert",
+      modifiedAt: Math.max(old?.modifiedAt ?? 0, modifiedAt),
+      seq: ++this.seq,
+      fields: merged,
+    });
+  }
+
+  /** A delete replaces any pending upsert. */
+  delete(id: string, modifiedAt: number): void {
+    const old = this.entries.get(id);
+    this.entries.set(id, {
+      op: "delete",
+      modifiedAt: Math.max(old?.modifiedAt ?? 0, modifiedAt),
+      seq: ++this.seq,
+      fields: null,
+    });
+  }
+
+  requestResync(at: number): void {
+    this.resyncRequest = { at: Math.max(this.resyncRequest?.at ?? 0, at), seq: ++this.seq };
+  }
+
+  /**
+   * Drops what the server accepted, unless it changed after being read for
+   * the request (its seq moved on).
+   */
+  acknowledge(sent: ReadonlyMap<string, number>, resyncSeq: number | null): void {
+    for (const [id, seq] of sent) {
+      if (this.entries.get(id)?.seq === seq) this.entries.delete(id);
+    }
+    if (resyncSeq !== null && this.resyncRequest?.seq === resyncSeq) this.resyncRequest = null;
+  }
+
+  /** Degrade when storage is full: a resync covers every upsert; deletes must stay. */
+  collapseUpsertsIntoResync(): void {
+    let changed = false;
+    for (const [id, entry] of this.entries) {
+      if (entry.op === "upsert") {
+        this.entries.delete(id);
+        changed = true;
+      }
+    }
+    if (changed || this.resyncRequest === null) this.requestResync(0);
+  }
+
+  /** Keeps only the resync request (the caller re-detects deletes from its old snapshot). */
+  clearEntries(): void {
+    this.entries.clear();
+  }
+
+  serialize(): string {
+    const e: Record<string, StoredEntry> = {};
+    for (const [id, entry] of this.entries) {
+      e[id] = [
+        entry.op === "upsert" ? "u" : "d",
+        entry.modifiedAt,
+        entry.seq,
+        entry.fields ? [...entry.fields] : 0,
+      ];
+    }
+    const stored: StoredOutbox = {
+      v: 1,
+      seq: this.seq,
+      resync: this.resyncRequest ? [this.resyncRequest.at, this.resyncRequest.seq] : 0,
+      e,
+    };
+    return toAsciiJson(stored);
+  }
+
+  static parse(text: string | null): Outbox {
+    const outbox = new Outbox();
+    if (text === null || text === "") return outbox;
+    const stored = JSON.parse(text) as StoredOutbox;
+    if (stored.v !== 1) throw new Error(`Unknown outbox version ${String(stored.v)}`);
+    outbox.seq = stored.seq;
+    if (stored.resync) outbox.resyncRequest = { at: stored.resync[0], seq: stored.resync[1] };
+    for (const [id, [op, modifiedAt, seq, fields]] of Object.entries(stored.e)) {
+      outbox.entries.set(id, {
+        op: op === "u" ? "upsert" : "delete",
+        modifiedAt,
+        seq,
+        fields: fields === 0 ? null : fields,
+      });
+    }
+    return outbox;
+  }
+}

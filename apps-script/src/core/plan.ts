@@ -1,0 +1,76 @@
+import type { HeaderInfo } from "./header";
+import { cellToRowId } from "./ids";
+import type { Outbox } from "./outbox";
+import type { ChangeItem, DeleteItem } from "./payload";
+import { modifiedCellToMs, rowFields } from "./scan";
+
+export interface FlushPlan {
+  readonly changes: ChangeItem[];
+  readonly deletes: DeleteItem[];
+  /** Row id → outbox seq at read time, to acknowledge only unchanged entries. */
+  readonly sent: Map<string, number>;
+  /** Seq of the resync request being served, if any. */
+  readonly resyncSeq: number | null;
+  /** True when the outbox was modified (vanished upserts became deletes). */
+  readonly outboxChanged: boolean;
+}
+
+/**
+ * Turns the outbox into webhook items using the rows' CURRENT values. An
+ * upsert whose row is gone becomes a delete: the sheet is the truth.
+ */
+export function planFlush(
+  header: HeaderInfo,
+  rows: readonly (readonly unknown[])[],
+  outbox: Outbox,
+  now: number,
+): FlushPlan {
+  const rowById = new Map<string, readonly unknown[]>();
+  for (const row of rows) {
+    const id = cellToRowId(row[header.idColumn]);
+    if (id !== "" && !rowById.has(id)) rowById.set(id, row);
+  }
+  const names = new Set(header.dataColumns.map((c) => c.name));
+  const resync = outbox.resync;
+  const values = (row: readonly unknown[]): ChangeItem["values"] =>
+    Object.fromEntries(rowFields(header, row));
+
+  let outboxChanged = false;
+  for (const id of outbox.ids()) {
+    if (outbox.get(id)?.op === "upsert" && !rowById.has(id)) {
+      outbox.delete(id, now);
+      outboxChanged = true;
+    }
+  }
+
+  const changes: ChangeItem[] = [];
+  const deletes: DeleteItem[] = [];
+  const sent = new Map<string, number>();
+  for (const id of outbox.ids()) {
+    const entry = outbox.get(id);
+    if (!entry) continue;
+    sent.set(id, entry.seq);
+    if (entry.op === "delete") {
+      deletes.push({ id, modifiedAt: entry.modifiedAt });
+      continue;
+    }
+    const row = rowById.get(id) ?? [];
+    // Field names listed must still exist; a pending resync (renamed columns) sends whole rows.
+    const fields = resync ? [] : (entry.fields ?? []).filter((f) => names.has(f));
+    const modifiedAt = Math.max(entry.modifiedAt, resync?.at ?? 0);
+    changes.push(
+      fields.length > 0 && entry.fields !== null
+        ? { id, modifiedAt, values: values(row), fields }
+        : { id, modifiedAt, values: values(row) },
+    );
+  }
+
+  if (resync) {
+    for (const [id, row] of rowById) {
+      if (sent.has(id)) continue;
+      const own = header.modifiedColumn >= 0 ? modifiedCellToMs(row[header.modifiedColumn]) : 0;
+      changes.push({ id, modifiedAt: Math.max(resync.at, own || now), values: values(row) });
+    }
+  }
+  return { changes, deletes, sent, resyncSeq: resync?.seq ?? null, outboxChanged };
+}

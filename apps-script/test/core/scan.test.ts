@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { analyzeHeader } from "../../src/core/header";
+import { rowHash, scanSheet, type ScanInput, type ScanMode } from "../../src/core/scan";
+import type { Snapshot } from "../../src/core/snapshot";
+import { parseSnapshot, serializeSnapshot } from "../../src/core/snapshot";
+
+const HEADER = ["_id", "name", "qty", "_modified"];
+const NOW = 1_763_700_000_000;
+
+function newIds(): () => string {
+  let n = 0;
+  return () => `r_new${++n}`;
+}
+
+function scan(
+  rows: unknown[][],
+  snapshot: Snapshot | null,
+  mode: ScanMode = { kind: "reconcile" },
+  header = HEADER,
+): ReturnType<typeof scanSheet> {
+  const input: ScanInput = {
+    header: analyzeHeader(header),
+    rows,
+    snapshot,
+    now: NOW,
+    newId: newIds(),
+    mode,
+  };
+  return scanSheet(input);
+}
+
+/** The snapshot a previous scan of `rows` would have left. */
+function seen(rows: unknown[][], header = HEADER): Snapshot {
+  return scan(rows, null, { kind: "reconcile" }, header).snapshot;
+}
+
+describe("scanSheet", () => {
+  const rows = [
+    ["r_a", "Widget", 3, 1000],
+    ["r_b", "Gadget", 5, 2000],
+    ["r_c", "Doohickey", 7, 3000],
+  ];
+
+  it("on first sight assigns ids and asks for a full resync", () => {
+    const result = scan(
+      [
+        ["", "Widget", 3, ""],
+        ["", "", "", ""],
+      ],
+      null,
+    );
+    assert.deepEqual([...result.idWrites], [[0, "r_new1"]]);
+    assert.equal(result.resyncAt, 0);
+    assert.deepEqual(result.upserts, []);
+    assert.deepEqual([...result.snapshot.rows.keys()], ["r_new1"]);
+  });
+
+  it("finds nothing after sorting: rows keep their ids and content", () => {
+    const sorted = [rows[2], rows[0], rows[1]] as unknown[][];
+    for (const kind of ["reconcile", "change"] as const) {
+      const result = scan(sorted, seen(rows), { kind });
+      assert.deepEqual(result.upserts, [], kind);
+      assert.deepEqual(result.deletes, [], kind);
+      assert.equal(result.resyncAt, null, kind);
+      assert.equal(result.idWrites.size + result.modifiedWrites.size, 0, kind);
+    }
+    // A sort may also arrive as an edit of the whole block: still nothing changed.
+    const asEdit = scan(sorted, seen(rows), {
+      kind: "edit",
+      headerEdited: false,
+      firstRow: 0,
+      lastRow: 2,
+      firstColumn: 0,
+      lastColumn: 3,
+    });
+    assert.deepEqual(asEdit.upserts, []);
+  });
+
+  it("ignores column order when hashing rows and header", () => {
+    const moved = analyzeHeader(["qty", "_id", "name", "_modified"]);
+    const original = analyzeHeader(HEADER);
+    assert.equal(moved.fieldsHash, original.fieldsHash);
+    assert.equal(
+      rowHash(moved, [3, "r_a", "Widget", 1]),
+      rowHash(original, ["r_a", "Widget", 3, 9]),
+    );
+  });
+
+  it("reconcile queues silent edits, using a newer _modified when present", () => {
+    const changed = [
+      ["r_a", "Widget", 4, 1000], // content changed, _modified untouched → now
+      ["r_b", "Gizmo", 5, 2500], // content and _modified changed → 2500
+      rows[2] as unknown[],
+    ];
+    const result = scan(changed, seen(rows));
+    assert.deepEqual(result.upserts, [
+      { id: "r_a", modifiedAt: NOW, fields: null },
+      { id: "r_b", modifiedAt: 2500, fields: null },
+    ]);
+    assert.deepEqual([...result.modifiedWrites], [[0, NOW]]);
+  });
+
+  it("change scans leave content changes for the reconcile", () => {
+    const changed = [["r_a", "Widget", 4, 1000], rows[1], rows[2]] as unknown[][];
+    const snapshot = seen(rows);
+    const result = scan(changed, snapshot, { kind: "change" });
+    assert.deepEqual(result.upserts, []);
+    assert.deepEqual(result.snapshot.rows.get("r_a"), snapshot.rows.get("r_a"));
+    assert.equal(scan(changed, result.snapshot).upserts.length, 1);
+  });
+
+  it("detects deleted rows", () => {
+    const result = scan([rows[0], rows[2]] as unknown[][], seen(rows), { kind: "change" });
+    assert.deepEqual(result.deletes, [{ id: "r_b", modifiedAt: NOW }]);
+    assert.equal(result.snapshot.rows.has("r_b"), false);
+  });
+
+  it("queues renamed field sets as a resync at now", () => {
+    const result = scan(rows, seen(rows), { kind: "change" }, ["_id", "title", "qty", "_modified"]);
+    assert.equal(result.resyncAt, NOW);
+  });
+
+  it("re-keys a pasted duplicate inside the edited range as a new row", () => {
+    const pasted = [...rows, ["r_a", "Widget", 3, 1000]];
+    const result = scan(pasted, seen(rows), {
+      kind: "edit",
+      headerEdited: false,
+      firstRow: 3,
+      lastRow: 3,
+      firstColumn: 0,
+      lastColumn: 3,
+    });
+    assert.deepEqual([...result.idWrites], [[3, "r_new1"]]);
+    // A copy's _modified belongs to the original: the new row is stamped now.
+    assert.deepEqual(result.upserts, [{ id: "r_new1", modifiedAt: NOW, fields: null }]);
+    assert.deepEqual([...result.modifiedWrites], [[3, NOW]]);
+  });
+
+  it("keeps the topmost duplicate on a full scan", () => {
+    const result = scan(
+      [rows[0], ["r_a", "Copy", 1, ""]] as unknown[][],
+      seen([rows[0] as unknown[]]),
+    );
+    assert.deepEqual([...result.idWrites], [[1, "r_new1"]]);
+  });
+
+  it("round-trips the snapshot", () => {
+    const snapshot = seen(rows);
+    const back = parseSnapshot(serializeSnapshot(snapshot));
+    assert.deepEqual(back, snapshot);
+    assert.equal(parseSnapshot("garbage"), null);
+  });
+});

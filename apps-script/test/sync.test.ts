@@ -1,0 +1,470 @@
+import assert from "node:assert/strict";
+import * as main from "../src/main";
+import { loadOutbox, loadStatus, saveOutbox } from "../src/state";
+import {
+  changeEvent,
+  networkError,
+  userEdit,
+  type FakeAppsScript,
+  type HttpRequest,
+} from "./fakes";
+import {
+  column,
+  columnIndex,
+  expectedSignature,
+  installSheet,
+  parseBody,
+  SECRET,
+  takeBodies,
+  WEBHOOK_URL,
+} from "./helpers";
+
+const ROWS = [
+  ["name", "qty", "price", "due"],
+  ["Widget", 3, 1.5, new Date(Date.UTC(2025, 0, 2))],
+  ["Gadget", 5, 2, ""],
+  ["Doohickey", 7, 0.25, ""],
+];
+
+/** A set-up sheet (`_id` in A, `_modified` last) whose initial sync has been sent. */
+function setUpSheet(rows: unknown[][] = ROWS): FakeAppsScript {
+  const fakes = installSheet(rows);
+  main.setUp();
+  fakes.urlFetch.requests.splice(0);
+  return fakes;
+}
+
+describe("Sheet Sync (entry points against the fakes)", () => {
+  let fakes: FakeAppsScript;
+  afterEach(() => fakes?.uninstall());
+
+  describe("setUp", () => {
+    it("adds and hides the bookkeeping columns, fills ids, installs triggers, sends every row", () => {
+      fakes = installSheet(ROWS);
+      main.setUp();
+      const header = fakes.sheet.dump()[0];
+      assert.deepEqual(header, ["_id", "name", "qty", "price", "due", "_modified"]);
+      assert.ok(fakes.sheet.isColumnHiddenByUser(1));
+      assert.ok(fakes.sheet.isColumnHiddenByUser(6));
+      assert.ok(!fakes.sheet.isColumnHiddenByUser(2));
+      const ids = column(fakes, "_id");
+      assert.equal(new Set(ids).size, 3);
+      for (const id of ids) assert.match(String(id), /^r_[0-9a-f]{12}$/);
+
+      const triggers = fakes.scriptApp
+        .getProjectTriggers()
+        .map((t) => `${t.getHandlerFunction()}:${t.getEventType()}`);
+      assert.deepEqual(triggers.sort(), [
+        "flushOutbox:CLOCK",
+        "handleChange:ON_CHANGE",
+        "handleEdit:ON_EDIT",
+      ]);
+      assert.equal(
+        fakes.scriptApp.getProjectTriggers().find((t) => t.getEventType() === "CLOCK")
+          ?.everyMinutes,
+        1,
+      );
+
+      assert.equal(fakes.urlFetch.requests.length, 1);
+      const request = fakes.urlFetch.requests[0] as HttpRequest;
+      assert.equal(request.url, WEBHOOK_URL);
+      assert.equal(request.method, "POST");
+      assert.equal(request.headers["Content-Type"], "application/json");
+      assert.match(request.headers["X-Sheet-Sync-Timestamp"] ?? "", /^\d{13}$/);
+      assert.equal(request.headers["X-Sheet-Sync-Signature"], expectedSignature(request));
+      const body = parseBody(request);
+      assert.equal(body.spreadsheetId, fakes.spreadsheet.getId());
+      assert.equal(body.sheetName, "Sheet1");
+      assert.deepEqual(body.header, header);
+      assert.deepEqual(body.deletes, []);
+      assert.deepEqual(
+        body.changes.map((c) => [c.id, c.values, "fields" in c]),
+        [
+          [
+            ids[0],
+            { name: "Widget", qty: 3, price: 1.5, due: { $date: "2025-01-02T00:00:00.000Z" } },
+            false,
+          ],
+          [ids[1], { name: "Gadget", qty: 5, price: 2, due: null }, false],
+          [ids[2], { name: "Doohickey", qty: 7, price: 0.25, due: null }, false],
+        ],
+      );
+      assert.ok(loadOutbox().isEmpty);
+      assert.equal(fakes.spreadsheetApp.ui.alerts.length, 1);
+    });
+
+    it("is idempotent: no second set of columns or triggers, ids kept", () => {
+      fakes = setUpSheet();
+      const ids = column(fakes, "_id");
+      main.setUp();
+      assert.deepEqual(fakes.sheet.dump()[0], ["_id", "name", "qty", "price", "due", "_modified"]);
+      assert.equal(fakes.scriptApp.getProjectTriggers().length, 3);
+      assert.deepEqual(column(fakes, "_id"), ids);
+    });
+
+    it("adds a menu on open", () => {
+      fakes = installSheet(ROWS);
+      main.onOpen();
+      assert.deepEqual(fakes.spreadsheetApp.ui.menus, [
+        {
+          caption: "Sheet Sync",
+          items: [
+            { caption: "Set up", functionName: "setUp" },
+            { caption: "Sync now", functionName: "syncNow" },
+            { caption: "Status", functionName: "showStatus" },
+          ],
+        },
+      ]);
+    });
+  });
+
+  describe("edits", () => {
+    it("sends a single-cell edit with its field and stamps _modified", () => {
+      fakes = setUpSheet();
+      const before = Date.now();
+      main.handleEdit(userEdit(fakes.sheet, 3, columnIndex(fakes, "qty"), [[6]]));
+      const [body, ...rest] = takeBodies(fakes);
+      assert.equal(rest.length, 0);
+      const id = column(fakes, "_id")[1];
+      assert.equal(body?.changes.length, 1);
+      const change = body?.changes[0];
+      assert.equal(change?.id, id);
+      assert.deepEqual(change?.fields, ["qty"]);
+      assert.deepEqual(change?.values, { name: "Gadget", qty: 6, price: 2, due: null });
+      assert.ok((change?.modifiedAt ?? 0) >= before);
+      assert.equal(column(fakes, "_modified")[1], change?.modifiedAt);
+    });
+
+    it("turns a paste over 3 rows x 4 columns into 3 changes in one request", () => {
+      fakes = setUpSheet();
+      main.handleEdit(
+        userEdit(fakes.sheet, 2, columnIndex(fakes, "name"), [
+          ["A", 1, 10, "x"],
+          ["B", 2, 20, "y"],
+          ["C", 3, 30, "z"],
+        ]),
+      );
+      const bodies = takeBodies(fakes);
+      assert.equal(bodies.length, 1);
+      const changes = bodies[0]?.changes ?? [];
+      assert.deepEqual(
+        changes.map((c) => c.id),
+        column(fakes, "_id"),
+      );
+      for (const change of changes)
+        assert.deepEqual(change.fields, ["name", "qty", "price", "due"]);
+      assert.deepEqual(
+        changes.map((c) => c.values.name),
+        ["A", "B", "C"],
+      );
+    });
+
+    it("gives a typed-in new row an id and sends it whole", () => {
+      fakes = setUpSheet();
+      main.handleEdit(userEdit(fakes.sheet, 5, columnIndex(fakes, "name"), [["Thing"]]));
+      const id = column(fakes, "_id")[3];
+      assert.match(String(id), /^r_/);
+      const change = takeBodies(fakes)[0]?.changes[0];
+      assert.equal(change?.id, id);
+      assert.equal("fields" in (change ?? {}), false);
+      assert.deepEqual(change?.values, { name: "Thing", qty: null, price: null, due: null });
+    });
+
+    it("re-keys a pasted copy of a row (with its hidden _id) and keeps the original's id", () => {
+      fakes = setUpSheet();
+      const ids = column(fakes, "_id");
+      const copied = fakes.sheet.getRange(2, 1, 1, 6).getValues();
+      main.handleEdit(userEdit(fakes.sheet, 5, 1, copied));
+      const after = column(fakes, "_id");
+      assert.deepEqual(after.slice(0, 3), ids);
+      assert.notEqual(after[3], ids[0]);
+      const changes = takeBodies(fakes)[0]?.changes ?? [];
+      assert.deepEqual(
+        changes.map((c) => c.id),
+        [after[3]],
+      );
+      assert.equal(changes[0]?.values.name, "Widget");
+    });
+
+    it("resends every row under the new names when the header is edited", () => {
+      fakes = setUpSheet();
+      const before = Date.now();
+      main.handleEdit(userEdit(fakes.sheet, 1, columnIndex(fakes, "qty"), [["quantity"]]));
+      const changes = takeBodies(fakes).flatMap((b) => b.changes);
+      assert.deepEqual(
+        changes.map((c) => c.id),
+        column(fakes, "_id"),
+      );
+      for (const change of changes) {
+        assert.ok("quantity" in change.values && !("qty" in change.values));
+        assert.ok(change.modifiedAt >= before, "renamed fields must win over the stored rows");
+        assert.equal(change.fields, undefined);
+      }
+    });
+
+    it("ignores edits on other tabs", () => {
+      fakes = installSheet(ROWS, { otherSheets: { Notes: [["note"], ["hello"]] } });
+      main.setUp();
+      fakes.urlFetch.requests.splice(0);
+      const notes = fakes.spreadsheet.getSheetByName("Notes");
+      assert.ok(notes);
+      main.handleEdit(userEdit(notes, 2, 1, [["changed"]]));
+      assert.equal(fakes.urlFetch.requests.length, 0);
+      assert.ok(loadOutbox().isEmpty);
+      assert.deepEqual(notes.dump(), [["note"], ["changed"]]);
+    });
+
+    it("syncs the tab named by SHEET_SYNC_SHEET_NAME", () => {
+      fakes = installSheet(ROWS, { sheetName: "Inventory" });
+      main.setUp();
+      assert.equal(takeBodies(fakes)[0]?.sheetName, "Inventory");
+    });
+  });
+
+  describe("structure changes", () => {
+    it("sends deletes for rows removed (onChange REMOVE_ROW)", () => {
+      fakes = setUpSheet();
+      const ids = column(fakes, "_id");
+      fakes.sheet.deleteRow(3);
+      main.handleChange(changeEvent(fakes.spreadsheet, "REMOVE_ROW"));
+      const [body] = takeBodies(fakes);
+      assert.deepEqual(body?.changes, []);
+      assert.deepEqual(
+        body?.deletes.map((d) => d.id),
+        [ids[1]],
+      );
+    });
+
+    it("ignores FORMAT changes", () => {
+      fakes = setUpSheet();
+      fakes.sheet.deleteRow(3);
+      main.handleChange(changeEvent(fakes.spreadsheet, "FORMAT"));
+      assert.equal(fakes.urlFetch.requests.length, 0);
+    });
+
+    it("sends nothing after a sort (rows move, ids move with them)", () => {
+      fakes = setUpSheet();
+      const byId = new Map(column(fakes, "_id").map((id, i) => [id, column(fakes, "name")[i]]));
+      fakes.sheet.setFrozenRows(1);
+      fakes.sheet.sort(columnIndex(fakes, "name"));
+      assert.deepEqual(column(fakes, "name"), ["Doohickey", "Gadget", "Widget"]);
+      main.handleChange(changeEvent(fakes.spreadsheet, "OTHER"));
+      main.handleEdit(userEdit(fakes.sheet, 2, 1, fakes.sheet.getRange(2, 1, 3, 6).getValues()));
+      main.flushOutbox();
+      assert.equal(fakes.urlFetch.requests.length, 0);
+      column(fakes, "_id").forEach((id, i) => assert.equal(byId.get(id), column(fakes, "name")[i]));
+    });
+
+    it("sends nothing after inserting an empty row or column", () => {
+      fakes = setUpSheet();
+      fakes.sheet.insertRowBefore(3);
+      main.handleChange(changeEvent(fakes.spreadsheet, "INSERT_ROW"));
+      fakes.sheet.insertColumnBefore(3);
+      main.handleChange(changeEvent(fakes.spreadsheet, "INSERT_COLUMN"));
+      main.flushOutbox();
+      assert.equal(fakes.urlFetch.requests.length, 0);
+    });
+  });
+
+  describe("reconcile (time-driven flushOutbox)", () => {
+    it("picks up edits made by scripts or the API, without onEdit", () => {
+      fakes = setUpSheet();
+      const ids = column(fakes, "_id");
+      fakes.sheet.getRange(2, columnIndex(fakes, "qty")).setValue(99);
+      const stamped = Date.now() + 5_000;
+      fakes.sheet.getRange(4, columnIndex(fakes, "name"), 1, 1).setValue("Renamed");
+      fakes.sheet.getRange(4, columnIndex(fakes, "_modified")).setValue(stamped);
+      const before = Date.now();
+      main.flushOutbox();
+      const changes = takeBodies(fakes).flatMap((b) => b.changes);
+      assert.deepEqual(
+        changes.map((c) => c.id),
+        [ids[0], ids[2]],
+      );
+      assert.equal(changes[0]?.values.qty, 99);
+      assert.ok((changes[0]?.modifiedAt ?? 0) >= before);
+      assert.equal(column(fakes, "_modified")[0], changes[0]?.modifiedAt);
+      assert.equal(
+        changes[1]?.modifiedAt,
+        stamped,
+        "a newer _modified written with the edit is kept",
+      );
+      main.flushOutbox();
+      assert.equal(fakes.urlFetch.requests.length, 0, "nothing is sent twice");
+    });
+
+    it("picks up rows deleted and added by the API, and fills empty/duplicate ids", () => {
+      fakes = setUpSheet();
+      const ids = column(fakes, "_id");
+      fakes.sheet.deleteRow(2);
+      fakes.sheet.appendRow(["", "New", 1, 1, "", ""]);
+      fakes.sheet.appendRow([ids[1], "Copy of Gadget", 5, 2, "", ""]);
+      main.flushOutbox();
+      const [body] = takeBodies(fakes);
+      assert.deepEqual(
+        body?.deletes.map((d) => d.id),
+        [ids[0]],
+      );
+      const after = column(fakes, "_id");
+      assert.equal(after[0], ids[1], "the topmost duplicate keeps its id");
+      assert.equal(new Set(after).size, 4);
+      assert.deepEqual(
+        body?.changes.map((c) => [c.id, c.values.name]),
+        [
+          [after[2], "New"],
+          [after[3], "Copy of Gadget"],
+        ],
+      );
+    });
+  });
+
+  describe("delivery", () => {
+    it("keeps the outbox on network errors, 500 and 429, and sends it later", () => {
+      fakes = setUpSheet();
+      fakes.scripted.enqueue(
+        networkError(),
+        { status: 500, body: "boom" },
+        { status: 429, body: "slow down" },
+        { status: 401, body: "bad signature" },
+        { status: 400, body: '{"error":"invalid_body"}' },
+      );
+      main.handleEdit(userEdit(fakes.sheet, 2, columnIndex(fakes, "qty"), [[10]]));
+      for (let i = 0; i < 4; i++) main.flushOutbox();
+      assert.equal(fakes.urlFetch.requests.length, 5);
+      assert.equal(loadOutbox().size, 1);
+      assert.match(loadStatus().lastError ?? "", /HTTP 400/);
+      main.handleEdit(userEdit(fakes.sheet, 3, columnIndex(fakes, "qty"), [[11]]));
+      const bodies = takeBodies(fakes);
+      assert.equal(bodies.length, 6);
+      const last = bodies[5];
+      assert.deepEqual(
+        last?.changes.map((c) => c.values.qty),
+        [10, 11],
+      );
+      assert.ok(loadOutbox().isEmpty);
+      assert.ok(loadStatus().lastSuccessAt);
+      // Every attempt carried the same row, with a valid signature.
+      for (const body of bodies) assert.equal(body.changes[0]?.id, column(fakes, "_id")[0]);
+    });
+
+    it("does not drop a row edited while its request was in flight", () => {
+      fakes = setUpSheet();
+      const qty = columnIndex(fakes, "qty");
+      fakes.scripted.enqueue(() => {
+        // Another execution records an edit of the same row during the request.
+        main.handleEdit(userEdit(fakes.sheet, 2, qty, [[21]]));
+        return { status: 200, body: '{"results":[]}' };
+      });
+      main.handleEdit(userEdit(fakes.sheet, 2, qty, [[20]]));
+      const bodies = takeBodies(fakes);
+      assert.deepEqual(
+        bodies.map((b) => b.changes.map((c) => c.values.qty)),
+        [[20], [21]],
+      );
+      assert.ok(loadOutbox().isEmpty);
+    });
+
+    it("splits a batch the server rejects with 413", () => {
+      fakes = setUpSheet();
+      fakes.scripted.fallback = (request) => {
+        const rows = parseBody(request).changes.length;
+        return rows > 2 ? { status: 413, body: "" } : { status: 200, body: '{"results":[]}' };
+      };
+      main.handleEdit(userEdit(fakes.sheet, 2, columnIndex(fakes, "qty"), [[1], [2], [3]]));
+      assert.deepEqual(
+        takeBodies(fakes).map((b) => b.changes.length),
+        [3, 2, 1],
+      );
+      assert.ok(loadOutbox().isEmpty);
+    });
+
+    it("sends at most 500 rows per request", () => {
+      const rows = [["name"], ...Array.from({ length: 1201 }, (_, i) => [`row ${i}`])];
+      fakes = installSheet(rows);
+      main.setUp();
+      const bodies = takeBodies(fakes);
+      assert.deepEqual(
+        bodies.map((b) => b.changes.length),
+        [500, 500, 201],
+      );
+      assert.equal(new Set(bodies.flatMap((b) => b.changes.map((c) => c.id))).size, 1201);
+    });
+
+    it("does not send while the header has duplicate names, and keeps the rows", () => {
+      fakes = setUpSheet();
+      main.handleEdit(userEdit(fakes.sheet, 1, columnIndex(fakes, "price"), [["qty"]]));
+      assert.equal(fakes.urlFetch.requests.length, 0);
+      assert.match(loadStatus().lastError ?? "", /Duplicate column names in row 1: qty/);
+      assert.ok(loadOutbox().resync);
+      main.handleEdit(userEdit(fakes.sheet, 1, columnIndex(fakes, "qty") + 1, [["cost"]]));
+      const changes = takeBodies(fakes).flatMap((b) => b.changes);
+      assert.equal(changes.length, 3);
+      assert.deepEqual(Object.keys(changes[0]?.values ?? {}), ["name", "qty", "cost", "due"]);
+    });
+
+    it("waits for the webhook settings without losing edits", () => {
+      fakes = setUpSheet();
+      fakes.scriptProperties.deleteProperty("SHEET_SYNC_SECRET");
+      main.handleEdit(userEdit(fakes.sheet, 2, columnIndex(fakes, "qty"), [[4]]));
+      assert.equal(fakes.urlFetch.requests.length, 0);
+      assert.match(loadStatus().lastError ?? "", /SHEET_SYNC_SECRET/);
+      fakes.scriptProperties.setProperty("SHEET_SYNC_SECRET", SECRET);
+      main.flushOutbox();
+      assert.equal(takeBodies(fakes)[0]?.changes[0]?.values.qty, 4);
+    });
+
+    it("leaves an edit made while another run holds the lock to the reconcile", () => {
+      fakes = setUpSheet();
+      fakes.lock.holdByAnotherExecution();
+      main.handleEdit(userEdit(fakes.sheet, 2, columnIndex(fakes, "qty"), [[8]]));
+      assert.equal(fakes.urlFetch.requests.length, 0);
+      fakes.lock.releaseAnotherExecution();
+      main.flushOutbox();
+      assert.equal(takeBodies(fakes)[0]?.changes[0]?.values.qty, 8);
+    });
+  });
+
+  describe("outbox storage", () => {
+    it("chunks a large outbox over several properties", () => {
+      fakes = setUpSheet();
+      const outbox = loadOutbox();
+      for (let i = 0; i < 400; i++)
+        outbox.upsert(`r_${i.toString().padStart(12, "0")}`, Date.now(), ["qty"]);
+      assert.equal(saveOutbox(outbox), "saved");
+      assert.ok(Number(fakes.scriptProperties.getProperty("sheetSync.outbox.n")) > 1);
+      assert.equal(loadOutbox().size, 400);
+    });
+
+    it("degrades to 'resync all' when the outbox would not fit, keeping deletes", () => {
+      fakes = setUpSheet();
+      const outbox = loadOutbox();
+      const fields = Array.from({ length: 20 }, (_, i) => `a rather long column name ${i}`);
+      for (let i = 0; i < 2_000; i++) outbox.upsert(`r_up${i}`, 1, fields);
+      outbox.delete("r_gone", 2);
+      assert.equal(saveOutbox(outbox), "degraded");
+      const stored = loadOutbox();
+      assert.deepEqual(stored.ids(), ["r_gone"]);
+      assert.equal(stored.resync?.at, 0);
+      assert.match(loadStatus().lastError ?? "", /resending all rows/);
+      // The flush then sends every row and the delete.
+      main.flushOutbox();
+      const [body] = takeBodies(fakes);
+      assert.equal(body?.changes.length, 3);
+      assert.deepEqual(
+        body?.deletes.map((d) => d.id),
+        ["r_gone"],
+      );
+      assert.ok(loadOutbox().isEmpty);
+    });
+  });
+
+  it("shows status", () => {
+    fakes = setUpSheet();
+    main.showStatus();
+    const alert = fakes.spreadsheetApp.ui.alerts.at(-1);
+    assert.equal(alert?.title, "Sheet Sync status");
+    assert.match(alert?.prompt ?? "", /Pending rows: 0/);
+    assert.match(alert?.prompt ?? "", /Last success: \d{4}-/);
+    assert.match(alert?.prompt ?? "", /Triggers: .*handleEdit/);
+  });
+});
