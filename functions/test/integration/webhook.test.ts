@@ -272,6 +272,35 @@ describe("sheetWebhook on the emulators", function () {
     assert.equal((await tombstones().doc(`${COLLECTION}:${id}`).get()).exists, false);
   });
 
+  it("ends at the newest version when versions of one row arrive concurrently, in any order", async () => {
+    const id = uniqueId("race");
+    const versions = Array.from({ length: 12 }, (_, i) => i);
+    // A fixed shuffle: the newest is neither first nor last to be sent.
+    const order = [3, 11, 0, 7, 5, 9, 1, 10, 2, 8, 4, 6];
+    const responses = await Promise.all(
+      order.map((i) =>
+        postBatch(
+          batch([{ id, modifiedAt: t0 + 100 * versions[i]!, values: { name: `v${i}`, qty: i } }]),
+        ),
+      ),
+    );
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      order.map(() => 200),
+    );
+    const doc = await rowData(id);
+    assert.equal(doc!.name, "v11");
+    assert.equal(doc!._sync.modifiedAt, t0 + 1100);
+    const applied = responses.filter(
+      (r) => (r.json!.counts as Record<string, number>).applied === 1,
+    ).length;
+    const skipped = responses.filter(
+      (r) => (r.json!.counts as Record<string, number>).skipped_older === 1,
+    ).length;
+    assert.equal(applied + skipped, 12);
+    assert.equal((await conflictsFor(id)).length, skipped, "every skipped change is on record");
+  });
+
   it("ingests a 5,000-row batch", async () => {
     const prefix = uniqueId("bulk");
     const changes = Array.from({ length: 5000 }, (_, i) => ({
