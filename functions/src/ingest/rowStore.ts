@@ -169,7 +169,8 @@ async function ingestChunk(
   }
 }
 
-function readRow(snap: DocumentSnapshot): StoredRow | null {
+/** A stored document as the core sees a row (also the way back to the sheet). */
+export function readRow(snap: DocumentSnapshot): StoredRow | null {
   if (!snap.exists) return null;
   const data = snap.data() ?? {};
   const sync = (data[SYNC_FIELD] ?? {}) as Record<string, unknown>;

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { parseSheetBatch } from "../../src/core/batch.js";
-import { ingestBatch } from "../../src/ingest/rowStore.js";
+import { ingestBatch, readRow } from "../../src/ingest/rowStore.js";
+import { toWire } from "../../src/core/values.js";
 import type { SyncConfig } from "../../src/config.js";
 import { batch, COLLECTION, db, SHEET_NAME, SPREADSHEET_ID, uniqueId } from "./stack.js";
 
@@ -54,6 +55,33 @@ describe("ingestBatch (Firestore adapter) under concurrent deliveries", function
     assert.deepEqual(
       tombs.map((t) => t.exists),
       [false, false, false],
+    );
+  });
+
+  it("reads every cell type back from Firestore as the value the sheet sent", async () => {
+    const id = uniqueId("back");
+    const sent = {
+      name: "Café 0042",
+      qty: -2.5,
+      due: { $date: "2026-02-28T23:59:59.999Z" },
+      done: true,
+    };
+    await ingestBatch(
+      db(),
+      parsed(batch([{ id, modifiedAt: Date.now() - 1000, values: sent }])),
+      config,
+      Date.now(),
+    );
+    const row = readRow(await db().collection(COLLECTION).doc(id).get());
+    const back = Object.fromEntries(Object.entries(row!.values).map(([k, v]) => [k, toWire(v)]));
+    assert.deepEqual(back, sent);
+    assert.equal(row!.origin, "sheet");
+
+    await db().collection(COLLECTION).doc(id).update({ qty: 3, due: null, done: false });
+    const edited = readRow(await db().collection(COLLECTION).doc(id).get());
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(edited!.values).map(([k, v]) => [k, toWire(v)])),
+      { name: "Café 0042", qty: 3, due: null, done: false },
     );
   });
 });
