@@ -1,13 +1,30 @@
 /**
  * Sheet Sync's Cloud Functions. Triggers only: each unpacks its input and
- * hands it to the code in core/ and ingest/.
+ * hands it to the code in core/, ingest/ and outbound/.
  */
 import { initializeApp } from "firebase-admin/app";
 import { getFirestore } from "firebase-admin/firestore";
 import { onRequest } from "firebase-functions/v2/https";
-import { MAX_BODY_BYTES, REGION, syncConfig, webhookSecret } from "./config.js";
+import { onDocumentWritten } from "firebase-functions/v2/firestore";
+import { onTaskDispatched } from "firebase-functions/v2/tasks";
+import { z } from "zod";
+import {
+  FLUSH_RATE_LIMITS,
+  FLUSH_RETRY,
+  MAX_BODY_BYTES,
+  REGION,
+  ROWS_TRIGGER_DOCUMENT,
+  sheetKey,
+  syncConfig,
+  webhookSecret,
+} from "./config.js";
 import { ingestBatch } from "./ingest/rowStore.js";
 import { createWebhookHandler } from "./ingest/webhook.js";
+import { recordRowWrite } from "./outbound/rowTrigger.js";
+import { flushSheet } from "./outbound/flush.js";
+import { scheduleFlush, flushTaskId, windowOf } from "./outbound/schedule.js";
+import { sheetsApi } from "./sheets/client.js";
+import * as logs from "./logs.js";
 
 initializeApp();
 
@@ -29,4 +46,79 @@ export const sheetWebhook = onRequest(
     now: Date.now,
     maxBodyBytes: MAX_BODY_BYTES,
   }),
+);
+
+export const onRowWritten = onDocumentWritten(
+  { region: REGION, document: ROWS_TRIGGER_DOCUMENT },
+  async (event) => {
+    const config = syncConfig();
+    const rowId = (event.params as Record<string, string | undefined>).rowId;
+    if (!rowId) return;
+    const now = Date.now();
+    const { outcome, entry } = await recordRowWrite(
+      getFirestore(),
+      config,
+      rowId,
+      Date.parse(event.time) || now,
+      now,
+    );
+    if (!entry) return;
+    logs.rowChangeRecorded({ rowId, outcome, changedAt: entry.changedAt });
+    const task = { spreadsheetId: config.spreadsheetId, sheetName: config.sheetName };
+    const key = sheetKey(task.spreadsheetId, task.sheetName);
+    const window = windowOf(now);
+    await scheduleFlush(task, key, flushTaskId(key, window.label), window.runAt);
+  },
+);
+
+const flushTaskSchema = z.strictObject({
+  spreadsheetId: z.string().min(1),
+  sheetName: z.string().min(1),
+});
+
+export const flushToSheet = onTaskDispatched(
+  {
+    region: REGION,
+    retryConfig: FLUSH_RETRY,
+    rateLimits: FLUSH_RATE_LIMITS,
+    timeoutSeconds: 540,
+    memory: "512MiB",
+  },
+  async (req) => {
+    const parsed = flushTaskSchema.safeParse(req.data);
+    if (!parsed.success) {
+      // A malformed task can never succeed: acknowledge it rather than retry forever.
+      logs.flushFailedPermanently({
+        sheet: "?",
+        reason: `bad task payload: ${parsed.error.message}`,
+      });
+      return;
+    }
+    const config = syncConfig();
+    const task = parsed.data;
+    const key = sheetKey(task.spreadsheetId, task.sheetName);
+    try {
+      const report = await flushSheet(
+        {
+          db: getFirestore(),
+          api: sheetsApi(config.sheetsApiRootUrl),
+          config,
+          now: Date.now,
+          schedule: (t, id, runAt) => scheduleFlush(t, key, id, runAt),
+        },
+        task,
+        req.id,
+      );
+      if (report.outcome === "permanent_error")
+        logs.flushFailedPermanently({ sheet: key, reason: report.error ?? "" });
+      else logs.flushFinished({ sheet: key, ...report });
+    } catch (err) {
+      logs.flushWillRetry({
+        sheet: key,
+        error: err instanceof Error ? err.message : String(err),
+        retryCount: req.retryCount,
+      });
+      throw err;
+    }
+  },
 );

@@ -17,3 +17,15 @@ export const ingestFailed = (err: unknown) =>
   logger.error("sheet batch ingest failed", {
     error: err instanceof Error ? err.stack : String(err),
   });
+
+export const rowChangeRecorded = (fields: { rowId: string; outcome: string; changedAt?: number }) =>
+  logger.info("row change recorded", fields);
+
+export const flushFinished = (fields: Record<string, unknown>) =>
+  logger.info("sheet flush finished", fields);
+
+export const flushFailedPermanently = (fields: { sheet: string; reason: string }) =>
+  logger.error("sheet flush failed permanently; rows stay queued", fields);
+
+export const flushWillRetry = (fields: { sheet: string; error: string; retryCount: number }) =>
+  logger.warn("sheet flush failed; Cloud Tasks will retry", fields);

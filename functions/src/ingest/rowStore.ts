@@ -24,11 +24,14 @@ import {
   type Tombstone,
 } from "../core/ingest.js";
 import type { CellValue, RowValues } from "../core/values.js";
+import { contentHash, isInSync, type SyncMeta } from "../core/echo.js";
 import {
   COMMITS_IN_FLIGHT,
   CONFLICTS_COLLECTION,
   ROWS_PER_COMMIT,
+  SHEETS_COLLECTION,
   TOMBSTONES_COLLECTION,
+  sheetKey,
   type SyncConfig,
 } from "../config.js";
 
@@ -46,6 +49,7 @@ export async function ingestBatch(
   config: SyncConfig,
   now: number,
 ): Promise<RowResult[]> {
+  await recordSheetColumns(db, batch);
   const chunks: RowChange[][] = [];
   for (let i = 0; i < batch.changes.length; i += ROWS_PER_COMMIT) {
     chunks.push(batch.changes.slice(i, i + ROWS_PER_COMMIT));
@@ -82,7 +86,7 @@ async function ingestChunk(
   const states = new Map<string, RowState>();
   changes.forEach((c, i) => {
     states.set(c.id, {
-      row: readRow(snaps[i]!),
+      row: readRow(snaps[i]!, batch.columns),
       tombstone: readTombstone(snaps[changes.length + i]!),
     });
   });
@@ -117,6 +121,8 @@ async function ingestChunk(
           modifiedAt: w.modifiedAt,
           hash: w.hash,
           fields: w.fields,
+          columns: batch.columns,
+          inSheet: true,
           ...sheet,
           syncedAt: Timestamp.fromMillis(now),
         };
@@ -169,20 +175,64 @@ async function ingestChunk(
   }
 }
 
-/** A stored document as the core sees a row (also the way back to the sheet). */
-export function readRow(snap: DocumentSnapshot): StoredRow | null {
-  if (!snap.exists) return null;
-  const data = snap.data() ?? {};
-  const sync = (data[SYNC_FIELD] ?? {}) as Record<string, unknown>;
+/** The sheet's data columns, kept for the trigger's echo check; written only when they change. */
+async function recordSheetColumns(db: Firestore, batch: SheetBatch): Promise<void> {
+  const ref = db.collection(SHEETS_COLLECTION).doc(sheetKey(batch.spreadsheetId, batch.sheetName));
+  const snap = await ref.get();
+  const known = snap.get("columns");
+  if (Array.isArray(known) && known.join("\u0000") === batch.columns.join("\u0000")) return;
+  await ref.set(
+    { spreadsheetId: batch.spreadsheetId, sheetName: batch.sheetName, columns: batch.columns },
+    { merge: true },
+  );
+}
+
+export function readSyncMeta(data: DocumentData): SyncMeta | null {
+  const sync = data[SYNC_FIELD];
+  if (!sync || typeof sync !== "object") return null;
+  const s = sync as Record<string, unknown>;
+  if (typeof s.hash !== "string" || typeof s.modifiedAt !== "number") return null;
+  return {
+    origin: s.origin === "sheet" ? "sheet" : "firestore",
+    modifiedAt: s.modifiedAt,
+    hash: s.hash,
+    columns: Array.isArray(s.columns)
+      ? s.columns.filter((c): c is string => typeof c === "string")
+      : [],
+    inSheet: s.inSheet === true,
+  };
+}
+
+export function rowValues(data: DocumentData): RowValues {
   const values: RowValues = {};
   for (const [key, value] of Object.entries(data)) {
     if (key !== SYNC_FIELD) values[key] = toCell(value);
   }
+  return values;
+}
+
+/**
+ * A stored document as the core sees a row. A document whose columns no
+ * longer match its `_sync.hash` was edited outside the sync and that edit is
+ * not yet recorded: its version is its update time, so an older sheet change
+ * cannot overwrite it while the trigger catches up.
+ */
+export function readRow(
+  snap: DocumentSnapshot,
+  sheetColumns: readonly string[] | null = null,
+): StoredRow | null {
+  if (!snap.exists) return null;
+  const data = snap.data() ?? {};
+  const values = rowValues(data);
+  const sync = readSyncMeta(data);
+  if (sync && isInSync(values, sync, sheetColumns)) {
+    return { values, modifiedAt: sync.modifiedAt, hash: sync.hash, origin: sync.origin };
+  }
   return {
     values,
-    modifiedAt: typeof sync.modifiedAt === "number" ? sync.modifiedAt : snap.updateTime!.toMillis(),
-    hash: typeof sync.hash === "string" ? sync.hash : null,
-    origin: sync.origin === "sheet" ? "sheet" : "firestore",
+    modifiedAt: snap.updateTime!.toMillis(),
+    hash: sheetColumns ? contentHash(values, sheetColumns) : null,
+    origin: "firestore",
   };
 }
 
