@@ -16,6 +16,7 @@ const config: SyncConfig = {
   spreadsheetId: SPREADSHEET_ID,
   sheetName: SHEET_NAME,
   tombstoneRetentionMs: 30 * 24 * 3600 * 1000,
+  sheetsApiRootUrl: "",
 };
 
 function parsed(body: unknown) {
