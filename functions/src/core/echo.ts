@@ -19,20 +19,25 @@ export interface SyncMeta {
 }
 
 /**
- * The columns a row's hash covers. With the sheet's columns known (the
- * ingest and the flush record them), exactly those: fields an app adds
- * beside them never go to the sheet, and a column the document lacks counts
- * as an empty cell, as the sheet would send it. Without them: the row's own
- * columns for a sheet row, every field for a row made in Firestore.
+ * The columns a row's hash covers.
+ * - A row the sheet wrote: the columns the sheet sent with it. Its content is
+ *   what the sheet sent exactly when those columns still hash to `_sync.hash`;
+ *   fields beside them (an app's own, or a column added to the sheet since)
+ *   do not make it a new change.
+ * - A row stamped here after a Firestore edit: the columns stamped, plus any
+ *   field that is (now) a sheet column; with the sheet's columns unknown, every
+ *   field. A column the document lacks counts as an empty cell, as the sheet
+ *   would send it.
  */
 export function checkedColumns(
   values: RowValues,
   sync: SyncMeta | null,
   sheetColumns: readonly string[] | null,
 ): string[] {
-  if (sheetColumns) return [...sheetColumns].sort();
   if (sync?.origin === "sheet") return [...sync.columns].sort();
-  return [...new Set([...(sync?.columns ?? []), ...Object.keys(values)])].sort();
+  const keys = Object.keys(values);
+  const extra = sheetColumns ? [...sheetColumns] : keys;
+  return [...new Set([...(sync?.columns ?? []), ...extra])].sort();
 }
 
 export function contentHash(values: RowValues, columns: readonly string[]): string {

@@ -80,7 +80,12 @@ export async function recordRowWrite(
       const sync = readSyncMeta(data);
       if (isInSync(values, sync, sheetColumns)) return { outcome: "echo" as const, entry: null };
       const changedAt = row!.updateTime!.toMillis();
-      const columns = checkedColumns(values, sync, sheetColumns);
+      // Stamped as a Firestore row from now on, so check it the way the next event will.
+      const columns = checkedColumns(
+        values,
+        sync ? { ...sync, origin: "firestore" } : null,
+        sheetColumns,
+      );
       tx.update(rowRef, {
         [`${SYNC_FIELD}.origin`]: "firestore",
         [`${SYNC_FIELD}.modifiedAt`]: changedAt,

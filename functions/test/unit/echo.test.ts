@@ -52,6 +52,35 @@ describe("echo detection", () => {
     }
   });
 
+  it("a sheet row is judged by the columns the sheet sent with it, not the sheet's current header", () => {
+    const values = { "Unit price": 10, appNote: "x" };
+    const sync = sheetSync(values, ["Unit price"]);
+    assert.ok(
+      isInSync(values, sync, ["name", "qty"]),
+      "a header change elsewhere made an echo look like an edit",
+    );
+    assert.ok(!isInSync({ ...values, "Unit price": 11 }, sync, ["name", "qty"]));
+  });
+
+  it("stamping an edited sheet row as a Firestore row is stable when the sheet has more columns", () => {
+    const values = { name: "edited", qty: 1 };
+    const before = sheetSync({ name: "x", qty: 1 }, ["name", "qty"]);
+    const sheetColumns = ["name", "qty", "price"];
+    const cols = checkedColumns(values, { ...before, origin: "firestore" }, sheetColumns);
+    const stamped: SyncMeta = {
+      ...before,
+      origin: "firestore",
+      hash: contentHash(values, cols),
+      columns: cols,
+    };
+    assert.ok(isInSync(values, stamped, sheetColumns));
+    assert.equal(
+      stamped.hash,
+      hashRow({ name: "edited", qty: 1, price: null }),
+      "hashes as the sheet will send the row back",
+    );
+  });
+
   it("a column the document lacks counts as an empty cell, as the sheet would send it", () => {
     assert.equal(contentHash({ name: "a" }, ["name", "qty"]), hashRow({ name: "a", qty: null }));
   });

@@ -5,6 +5,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createSheetsEmulator, type SheetsEmulator } from "@sheet-sync/sheets-emulator";
+import { createTriggerDelivery, type TriggerDelivery } from "./triggers/index.js";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chooseFirestore, startStandIn } from "./firestore.js";
@@ -21,10 +24,25 @@ interface HostPort {
 const emulators = JSON.parse(readFileSync(join(repoRoot, "firebase.json"), "utf8"))
   .emulators as Record<"functions" | "firestore" | "tasks", HostPort>;
 
+/** The Sheets API root the functions use locally: functions/.env.demo-sheet-sync is the one place it is set. */
+function sheetsRootUrl(): URL {
+  const env = readFileSync(join(repoRoot, "functions", `.env.${PROJECT}`), "utf8");
+  const m = /^SHEETS_API_ROOT_URL=(.+)$/m.exec(env);
+  if (!m) throw new Error(`SHEETS_API_ROOT_URL is missing from functions/.env.${PROJECT}`);
+  return new URL(m[1]!.trim());
+}
+const sheetsUrl = sheetsRootUrl();
+
 export const urls = {
   webhook: `http://${emulators.functions.host}:${emulators.functions.port}/${PROJECT}/us-central1/sheetWebhook`,
+  functions: `http://${emulators.functions.host}:${emulators.functions.port}`,
   firestore: `${emulators.firestore.host}:${emulators.firestore.port}`,
+  /** The Sheets API emulator, the trigger-delivery control API and (npm start) the page. */
+  local: sheetsUrl.origin,
 };
+
+/** Extra routes on the local server (the page of `npm start`). */
+export type Route = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export function log(msg: string) {
   console.log(`[sheet-sync] ${msg}`);
@@ -33,13 +51,17 @@ export function log(msg: string) {
 export interface Stack {
   /** Emulators for firebase-tools' --only. */
   only: string[];
+  sheets: SheetsEmulator;
+  /** Delivers Firestore events to the functions when the stand-in runs; null with the real emulator. */
+  triggers: TriggerDelivery | null;
+  firestoreKind: "real" | "standin";
   env: NodeJS.ProcessEnv;
   /** Spawns `firebase <args>` with the stack's environment; the caller waits for it. */
   firebase(args: string[]): ChildProcess;
   stop(): void;
 }
 
-export async function prepareStack(): Promise<Stack> {
+export async function prepareStack(routes: Route[] = []): Promise<Stack> {
   const wrote = ensureDevSecret(repoRoot);
   if (wrote) log(`wrote ${wrote} with the local dev secret (SHEET_SYNC_SECRET=${DEV_SECRET})`);
 
@@ -82,9 +104,44 @@ export async function prepareStack(): Promise<Stack> {
     );
   }
 
+  const sheets = createSheetsEmulator();
+  const triggers = standIn
+    ? createTriggerDelivery({
+        functionsOrigin: urls.functions,
+        project: PROJECT,
+        emitter: standIn.state.emitter,
+        state: standIn.state,
+        // The Functions emulator starts a worker per concurrent call; on 2 cores 4 is the sweet spot.
+        concurrency: 4,
+        log: (m) => log(`triggers: ${m}`),
+      })
+    : null;
+  const handlers: Route[] = [(req, res) => sheets.handle(req, res), ...routes];
+  if (triggers) handlers.push((req, res) => triggers.handleHttp(req, res));
+  const server: Server = createServer((req, res) => {
+    for (const h of handlers) if (h(req, res)) return;
+    res
+      .writeHead(404, { "content-type": "application/json" })
+      .end(JSON.stringify({ error: "not found" }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(Number(sheetsUrl.port), sheetsUrl.hostname, () => resolve());
+  });
+  log(`Sheets API emulator on ${urls.local}/ (SHEETS_API_ROOT_URL)`);
+  if (triggers) {
+    triggers.start();
+    log(
+      "Firestore triggers: delivered to the Functions emulator by tools/local (the stand-in has no trigger support)",
+    );
+  }
+
   const children: ChildProcess[] = [];
   return {
     only,
+    sheets,
+    triggers,
+    firestoreKind: choice.kind,
     env,
     firebase(args) {
       const bin = join(repoRoot, "node_modules", ".bin", "firebase");
@@ -98,6 +155,9 @@ export async function prepareStack(): Promise<Stack> {
     },
     stop() {
       for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+      triggers?.stop();
+      server.closeAllConnections();
+      server.close();
       standIn?.stop();
     },
   };

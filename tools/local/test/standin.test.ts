@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { randomUUID } from "node:crypto";
 import { deleteApp, initializeApp, type App } from "firebase-admin/app";
-import { FieldValue, getFirestore, type Firestore } from "firebase-admin/firestore";
+import { FieldPath, FieldValue, getFirestore, type Firestore } from "firebase-admin/firestore";
 import type { FirestoreServer } from "@firestore-emulator/server";
 import { startStandIn } from "../src/firestore.js";
 
@@ -255,5 +255,17 @@ describe("Firestore stand-in: transactions and commits", function () {
       ref.delete({ lastUpdateTime: snap.updateTime }),
       (err) => grpcCode(err) === 9,
     );
+  });
+
+  it("set() without merge replaces the document; masked fields missing from the data are deleted", async () => {
+    const ref = col().doc("d");
+    await ref.set({ s: "x", i: 1, m: { a: 1, b: 2 }, "Unit price": 3 });
+    await ref.set({ s: "y" });
+    assert.deepEqual((await ref.get()).data(), { s: "y" });
+    await ref.set({ s: "y", i: 2, m: { a: 1, b: 2 }, "Unit price": 3 });
+    await ref.update({ i: FieldValue.delete(), "m.a": FieldValue.delete() });
+    assert.deepEqual((await ref.get()).data(), { s: "y", m: { b: 2 }, "Unit price": 3 });
+    await ref.set({ s: "z", "Unit price": 4 }, { mergeFields: ["s", new FieldPath("Unit price")] });
+    assert.deepEqual((await ref.get()).data(), { s: "z", m: { b: 2 }, "Unit price": 4 });
   });
 });

@@ -1,0 +1,244 @@
+/**
+ * Firestore → sheet on the running stack: documents written with the Admin
+ * SDK (as the console or an app would) reach the Sheets API emulator through
+ * onRowWritten, the outbox and the flushToSheet task queue.
+ */
+import assert from "node:assert/strict";
+import { Timestamp } from "firebase-admin/firestore";
+import { dateToSerial } from "../../src/core/cells.js";
+import {
+  batch,
+  COLLECTION,
+  db,
+  postBatch,
+  SHEET_NAME,
+  SPREADSHEET_ID,
+  uniqueId,
+  waitFor,
+  waitForWebhook,
+} from "./stack.js";
+import {
+  injectFaults,
+  outboxDrained,
+  resetStats,
+  seedSpreadsheet,
+  sheetRow,
+  sheetRows,
+  sheetsApi,
+  stats,
+  triggersSettled,
+} from "./sheets.js";
+
+const TZ = "America/New_York";
+const HEADER = ["_id", "name", "qty", "due", "done", "total", "_modified"];
+const rows = () => db().collection(COLLECTION);
+
+async function rowShown(
+  id: string,
+  check: (cells: Record<string, unknown>) => boolean,
+  what: string,
+) {
+  return waitFor(what, async () => {
+    const row = await sheetRow(id);
+    return row && check(row.cells) ? row : undefined;
+  });
+}
+
+describe("Firestore → sheet on the emulators", function () {
+  this.timeout(240_000);
+  const seeded = { a: uniqueId("seed"), b: uniqueId("seed"), c: uniqueId("seed") };
+
+  before(async () => {
+    await waitForWebhook();
+    const now = Date.now() - 3_600_000;
+    await seedSpreadsheet({
+      title: "Demo",
+      timeZone: TZ,
+      sheets: [
+        {
+          title: SHEET_NAME,
+          rows: [
+            HEADER,
+            [seeded.a, "Alpha", 2, "", false, "=C2*2", now],
+            [seeded.b, "Beta", 3, "", true, "=C3*2", now],
+            [seeded.c, "Gamma", 4, "", false, "=C4*2", now],
+          ],
+        },
+      ],
+    });
+    // The same rows in Firestore, as the sheet's first sync would have left them.
+    const res = await postBatch(
+      batch(
+        [
+          {
+            id: seeded.a,
+            modifiedAt: now,
+            values: { name: "Alpha", qty: 2, due: null, done: false, total: 4 },
+          },
+          {
+            id: seeded.b,
+            modifiedAt: now,
+            values: { name: "Beta", qty: 3, due: null, done: true, total: 6 },
+          },
+          {
+            id: seeded.c,
+            modifiedAt: now,
+            values: { name: "Gamma", qty: 4, due: null, done: false, total: 8 },
+          },
+        ],
+        [],
+        HEADER,
+      ),
+    );
+    assert.equal(res.status, 200, res.text);
+    await triggersSettled();
+  });
+
+  it("a document created in Firestore appears as a new row, cells typed for the sheet", async () => {
+    const id = uniqueId("create");
+    const due = new Date("2026-12-24T18:00:00.000Z");
+    await rows()
+      .doc(id)
+      .set({ name: "From the console", qty: 5, due: Timestamp.fromDate(due), done: true });
+    const row = await rowShown(id, () => true, "the created row in the sheet");
+    assert.equal(row.cells.name, "From the console");
+    assert.equal(row.cells.qty, 5);
+    assert.equal(row.cells.done, true);
+    assert.ok(
+      Math.abs((row.cells.due as number) - dateToSerial(due, TZ)) < 1e-9,
+      `due ${row.cells.due}`,
+    );
+    const doc = await rows().doc(id).get();
+    assert.equal(row.cells._modified, doc.get("_sync.modifiedAt"));
+    assert.equal(doc.get("_sync.origin"), "firestore");
+  });
+
+  it("an update changes only its cells and never overwrites a formula", async () => {
+    await outboxDrained();
+    await resetStats();
+    await rows().doc(seeded.a).update({ qty: 7, total: 999 });
+    const row = await rowShown(seeded.a, (c) => c.qty === 7, "qty 7 in the sheet");
+    assert.equal(row.formulas.total, `=C${row.rowNumber}*2`, "the formula was overwritten");
+    assert.equal(row.cells.total, 14, "the formula still computes from the new qty");
+    assert.equal(row.cells.name, "Alpha");
+    await outboxDrained();
+    const s = await stats();
+    assert.equal(s.byMethod["values.batchUpdate"], 1);
+    assert.equal(s.writes, 1, JSON.stringify(s.byMethod));
+  });
+
+  it("a deleted document removes its row", async () => {
+    const before = (await sheetRows()).length;
+    await rows().doc(seeded.b).delete();
+    await waitFor("the row to go", async () => ((await sheetRow(seeded.b)) ? undefined : true));
+    assert.equal((await sheetRows()).length, before - 1);
+    assert.ok(await sheetRow(seeded.c), "the row below was kept");
+  });
+
+  it("a sheet edit ingested through the webhook causes no Sheets API write", async () => {
+    await outboxDrained();
+    await resetStats();
+    const res = await postBatch(
+      batch(
+        [
+          {
+            id: seeded.c,
+            modifiedAt: Date.now(),
+            values: { name: "Gamma (edited in sheet)", qty: 4, due: null, done: false, total: 8 },
+          },
+        ],
+        [],
+        HEADER,
+      ),
+    );
+    assert.equal(res.status, 200, res.text);
+    await triggersSettled();
+    const doc = await rows().doc(seeded.c).get();
+    assert.equal(doc.get("name"), "Gamma (edited in sheet)");
+    assert.equal(doc.get("_sync.origin"), "sheet", "the echo was taken for a document edit");
+    assert.equal(
+      (await db().collection("syncOutbox").doc(`${COLLECTION}:${seeded.c}`).get()).exists,
+      false,
+    );
+    assert.equal((await stats()).writes, 0);
+  });
+
+  it("a sheet edit made after the document change keeps the sheet's value and records a conflict", async () => {
+    await outboxDrained();
+    const row = (await sheetRow(seeded.c))!;
+    await rows().doc(seeded.c).update({ qty: 40 });
+    // A person edits the same row right after; their webhook is still on its way.
+    const personAt = Date.now() + 5_000;
+    await sheetsApi.spreadsheets.values.batchUpdate({
+      spreadsheetId: SPREADSHEET_ID,
+      requestBody: {
+        valueInputOption: "USER_ENTERED",
+        data: [
+          { range: `${SHEET_NAME}!C${row.rowNumber}`, values: [[41]] },
+          { range: `${SHEET_NAME}!G${row.rowNumber}`, values: [[personAt]] },
+        ],
+      },
+    });
+    const conflict = await waitFor("the conflict record", async () => {
+      const snap = await db().collection("syncConflicts").where("rowId", "==", seeded.c).get();
+      const found = snap.docs.find((d) => d.get("rejected.origin") === "firestore");
+      return found?.data();
+    });
+    assert.equal(conflict.kept.origin, "sheet");
+    assert.equal(conflict.kept.modifiedAt, personAt);
+    assert.equal(conflict.rejected.values.qty, 40);
+    await outboxDrained();
+    assert.equal(
+      (await sheetRow(seeded.c))!.cells.qty,
+      41,
+      "the sheet's newer edit was overwritten",
+    );
+  });
+
+  it("1,000 document writes in a burst reach the sheet in a handful of write requests", async () => {
+    await outboxDrained();
+    await resetStats();
+    const prefix = uniqueId("burst");
+    const ids = Array.from({ length: 1000 }, (_, i) => `${prefix}_${i}`);
+    for (let i = 0; i < ids.length; i += 250) {
+      const b = db().batch();
+      for (const id of ids.slice(i, i + 250))
+        b.set(rows().doc(id), { name: `Burst ${id}`, qty: Number(id.split("_").pop()) });
+      await b.commit();
+    }
+    const started = Date.now();
+    await waitFor(
+      "all 1,000 rows in the sheet",
+      async () => {
+        const present = new Set((await sheetRows()).map((r) => r.cells._id));
+        return ids.every((id) => present.has(id)) ? true : undefined;
+      },
+      200_000,
+    );
+    await outboxDrained();
+    const s = await stats();
+    console.log(
+      `      1,000 documents → sheet in ${Date.now() - started} ms; Sheets requests: ${JSON.stringify(s.byMethod)}`,
+    );
+    assert.ok(
+      s.writes <= 5,
+      `expected a handful of write requests, got ${s.writes}: ${JSON.stringify(s.byMethod)}`,
+    );
+    const row = await sheetRow(ids[999]!);
+    assert.equal(row!.cells.qty, 999);
+  });
+
+  it("injected 429s and 500s delay the flush but lose nothing", async () => {
+    await outboxDrained();
+    await resetStats();
+    await injectFaults([
+      { status: 429, count: 1 },
+      { status: 500, count: 1 },
+    ]);
+    await rows().doc(seeded.a).update({ name: "After faults" });
+    await rowShown(seeded.a, (c) => c.name === "After faults", "the update despite faults");
+    await outboxDrained();
+    const s = await stats();
+    assert.ok(s.rejected >= 2, `faults were not hit: ${JSON.stringify(s)}`);
+  });
+});

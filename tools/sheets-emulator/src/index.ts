@@ -1,0 +1,17 @@
+// Public entry point of the Sheets API v4 emulator.
+
+export {
+  createSheetsEmulator,
+  SheetsEmulator,
+  type EmulatorStats,
+  type Fault,
+  type FaultStatus,
+  type RequestEvent,
+  type SeedSheet,
+  type SeedSpreadsheet,
+  type SheetSnapshot,
+  type SheetsEmulatorOptions,
+  type SpreadsheetSnapshot,
+} from "./emulator.js";
+export { startSheetsEmulator, type RunningSheetsEmulator, type StartOptions } from "./server.js";
+export { serialFromWall, wallFromSerial, serialFromInstant, type WallTime } from "./dates.js";
