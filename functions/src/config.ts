@@ -31,9 +31,14 @@ export const webhookSecret = defineSecret("SHEET_SYNC_SECRET");
  * minute. One flush at a time keeps two flushes from racing on one sheet.
  */
 export const FLUSH_RATE_LIMITS = { maxConcurrentDispatches: 1, maxDispatchesPerSecond: 0.3 };
-/** A 429 or 5xx is retried with backoff for about half an hour before Cloud Tasks gives up. */
+/**
+ * A 429 or 5xx is retried with backoff (5 s, 10 s, … up to 5 min) for at
+ * least 12 attempts and an hour before Cloud Tasks gives up; the rows stay in
+ * the outbox either way and go with the next flush.
+ */
 export const FLUSH_RETRY = {
   maxAttempts: 12,
+  maxRetrySeconds: 3600,
   minBackoffSeconds: 5,
   maxBackoffSeconds: 300,
   maxDoublings: 5,

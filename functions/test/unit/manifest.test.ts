@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the manifest is untyped JSON */
 import assert from "node:assert/strict";
 
 describe("deploy manifest", () => {
@@ -11,5 +12,26 @@ describe("deploy manifest", () => {
     assert.equal(endpoint.timeoutSeconds, 300);
     assert.equal(endpoint.availableMemoryMb, 512);
     assert.equal(endpoint.platform, "gcfv2");
+  });
+
+  it("declares onRowWritten on the rows collection and flushToSheet with the quota-derived limits", async () => {
+    const { onRowWritten, flushToSheet } = await import("../../src/index.js");
+    const trigger = (onRowWritten as unknown as { __endpoint: Record<string, any> }).__endpoint;
+    assert.equal(trigger.eventTrigger.eventType, "google.cloud.firestore.document.v1.written");
+    assert.equal(trigger.eventTrigger.eventFilterPathPatterns.document, "rows/{rowId}");
+    const flush = (flushToSheet as unknown as { __endpoint: Record<string, any> }).__endpoint;
+    assert.deepEqual(flush.taskQueueTrigger.rateLimits, {
+      maxConcurrentDispatches: 1,
+      maxDispatchesPerSecond: 0.3,
+    });
+    assert.deepEqual(flush.taskQueueTrigger.retryConfig, {
+      maxAttempts: 12,
+      maxRetrySeconds: 3600,
+      minBackoffSeconds: 5,
+      maxBackoffSeconds: 300,
+      maxDoublings: 5,
+    });
+    // 0.3 flushes/s × 3 write requests = 54 a minute: under Sheets' 60 per minute per user.
+    assert.ok(flush.taskQueueTrigger.rateLimits.maxDispatchesPerSecond * 60 * 3 <= 60);
   });
 });
