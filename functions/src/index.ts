@@ -7,6 +7,7 @@ import { getFirestore } from "firebase-admin/firestore";
 import { onRequest } from "firebase-functions/v2/https";
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { onTaskDispatched } from "firebase-functions/v2/tasks";
+import { onSchedule } from "firebase-functions/v2/scheduler";
 import { z } from "zod";
 import {
   FLUSH_RATE_LIMITS,
@@ -24,6 +25,7 @@ import { recordRowWrite } from "./outbound/rowTrigger.js";
 import { flushSheet } from "./outbound/flush.js";
 import { scheduleFlush, flushTaskId, windowOf } from "./outbound/schedule.js";
 import { sheetsApi } from "./sheets/client.js";
+import { sweepOutbox } from "./outbound/sweep.js";
 import * as logs from "./logs.js";
 
 initializeApp();
@@ -120,5 +122,16 @@ export const flushToSheet = onTaskDispatched(
       });
       throw err;
     }
+  },
+);
+
+export const sweepSyncOutbox = onSchedule(
+  { region: REGION, schedule: "every 10 minutes" },
+  async () => {
+    const now = Date.now();
+    const sheets = await sweepOutbox(getFirestore(), now, (task, key, id) =>
+      scheduleFlush(task, key, id, now),
+    );
+    if (sheets.length) logs.outboxSwept({ sheets });
   },
 );

@@ -29,3 +29,6 @@ export const flushFailedPermanently = (fields: { sheet: string; reason: string }
 
 export const flushWillRetry = (fields: { sheet: string; error: string; retryCount: number }) =>
   logger.warn("sheet flush failed; Cloud Tasks will retry", fields);
+
+export const outboxSwept = (fields: { sheets: string[] }) =>
+  logger.warn("rows were waiting without a flush; flushes scheduled", fields);

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { SyncConfig } from "../../src/config.js";
 import { flushSheet, type FlushDeps } from "../../src/outbound/flush.js";
 import { recordRowWrite } from "../../src/outbound/rowTrigger.js";
+import { STALE_AFTER_MS, sweepOutbox } from "../../src/outbound/sweep.js";
 import { db, uniqueId } from "./stack.js";
 import { LOCAL, sheetsApi } from "./sheets.js";
 
@@ -55,6 +56,15 @@ async function changeRow(id: string, data: Record<string, unknown>) {
 
 describe("flushSheet and recordRowWrite, in-process", function () {
   this.timeout(60_000);
+
+  after(async () => {
+    // Leave no queued rows behind for other suites (some tests end with rows waiting on purpose).
+    const left = await db()
+      .collection("syncOutbox")
+      .where("collection", "==", config.collection)
+      .get();
+    await Promise.all(left.docs.map((d) => d.ref.delete()));
+  });
 
   beforeEach(async () => {
     await emulator("POST", `spreadsheets/${SPREADSHEET}`, {
@@ -179,5 +189,25 @@ describe("flushSheet and recordRowWrite, in-process", function () {
     assert.equal(scheduled.length, 1, "a deferred flush schedules its follow-up");
     const late = await flushSheet({ ...deps(), now: () => Date.now() + 16_000 }, task, "t2");
     assert.equal(late.outcome, "flushed");
+  });
+
+  it("the sweep schedules a flush for a sheet whose rows wait too long, once per slot", async () => {
+    const id = uniqueId("stuck");
+    await changeRow(id, { name: "stuck" });
+    const scheduled: string[] = [];
+    const sweep = (at: number) =>
+      sweepOutbox(db(), at, async (_t, key, taskId) => void scheduled.push(`${key} ${taskId}`));
+    const key = `${SPREADSHEET}:${encodeURIComponent(SHEET)}`;
+    assert.ok(!(await sweep(Date.now())).includes(key), "a fresh row is not stale");
+    const later = Date.now() + STALE_AFTER_MS + 1000;
+    assert.ok((await sweep(later)).includes(key));
+    await sweep(later + 1);
+    const ours = scheduled.filter((s) => s.startsWith(key));
+    assert.equal(ours.length, 2);
+    assert.equal(
+      ours[0],
+      ours[1],
+      "the same slot gives the same task id (deduplicated by Cloud Tasks)",
+    );
   });
 });

@@ -61,11 +61,15 @@ export async function triggersSettled(timeoutMs = 120_000): Promise<void> {
     throw new Error(`triggers not idle after ${timeoutMs} ms: ${await res.text()}`);
 }
 
-/** Waits until no row of the collection waits in the outbox. */
+/** Waits until no row of the demo sheet waits in the outbox. */
 export async function outboxDrained(deadlineMs = 120_000): Promise<void> {
+  const key = `${SPREADSHEET_ID}:${encodeURIComponent(SHEET_NAME)}`;
   await waitFor(
     "the outbox to drain",
-    async () => ((await db().collection("syncOutbox").limit(1).get()).empty ? true : undefined),
+    async () =>
+      (await db().collection("syncOutbox").where("sheetKey", "==", key).limit(1).get()).empty
+        ? true
+        : undefined,
     deadlineMs,
   );
 }
