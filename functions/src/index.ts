@@ -28,7 +28,14 @@ import { sheetsApi } from "./sheets/client.js";
 import { sweepOutbox } from "./outbound/sweep.js";
 import * as logs from "./logs.js";
 
-initializeApp();
+// In the emulator, name the service account the task queue would put in a
+// task's OIDC token; otherwise the Admin SDK asks the GCE metadata server
+// (169.254.169.254) for it, which is not there locally. Deployed, it asks.
+initializeApp(
+  process.env.FUNCTIONS_EMULATOR === "true"
+    ? { serviceAccountId: "sheet-sync@demo-sheet-sync.iam.gserviceaccount.com" }
+    : undefined,
+);
 
 export const sheetWebhook = onRequest(
   {

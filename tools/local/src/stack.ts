@@ -55,6 +55,8 @@ export interface Stack {
   /** Delivers Firestore events to the functions when the stand-in runs; null with the real emulator. */
   triggers: TriggerDelivery | null;
   firestoreKind: "real" | "standin";
+  /** The Node stand-in when it runs (its state.emitter tells which documents changed). */
+  standIn: Awaited<ReturnType<typeof startStandIn>> | null;
   env: NodeJS.ProcessEnv;
   /** Spawns `firebase <args>` with the stack's environment; the caller waits for it. */
   firebase(args: string[]): ChildProcess;
@@ -142,6 +144,7 @@ export async function prepareStack(routes: Route[] = []): Promise<Stack> {
     sheets,
     triggers,
     firestoreKind: choice.kind,
+    standIn,
     env,
     firebase(args) {
       const bin = join(repoRoot, "node_modules", ".bin", "firebase");

@@ -1,49 +1,42 @@
 /**
- * `npm start`: the local stack until Ctrl-C, with the webhook ready to take
- * signed batches (`npm run webhook:sample` sends one).
+ * `npm start`: the whole local loop until Ctrl-C: emulators, the Sheets
+ * emulator with the demo spreadsheet, the bound Apps Script, and the page.
  */
 import { DEV_SECRET } from "./devSecret.js";
-import { exitCodeOf, log, prepareStack, urls } from "./stack.js";
-
-async function waitForWebhook(deadlineMs: number): Promise<boolean> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    try {
-      if ((await fetch(urls.webhook)).status === 405) return true;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return false;
-}
+import { startLocalStack } from "./localStack.js";
+import { log, urls } from "./stack.js";
 
 async function main(): Promise<number> {
-  const stack = await prepareStack();
-  const child = stack.firebase(["emulators:start", "--only", stack.only.join(",")]);
+  const local = await startLocalStack();
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     log("stopping…");
-    child.kill("SIGINT");
+    void local.stop();
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 
-  void waitForWebhook(120_000).then((ready) => {
-    if (stopping) return;
-    if (!ready)
-      return log(`the webhook did not come up at ${urls.webhook}; see the emulator output above`);
-    log("ready:");
-    log(`  webhook   POST ${urls.webhook}`);
-    log(`  secret    ${DEV_SECRET} (functions/.secret.local)`);
-    log(`  Firestore ${urls.firestore} (FIRESTORE_EMULATOR_HOST)`);
-    log("  try it:   npm run webhook:sample   (in another terminal)");
-  });
+  local.ready.then(
+    () => {
+      log("ready:");
+      log(`  page      ${urls.local}/   (the sheet, Firestore, sync activity)`);
+      log(`  webhook   POST ${urls.webhook}`);
+      log(`  secret    ${DEV_SECRET} (functions/.secret.local)`);
+      log(`  Firestore ${urls.firestore} (FIRESTORE_EMULATOR_HOST)`);
+      log(`  Sheets    ${urls.local}/v4/spreadsheets/demo-spreadsheet (SHEETS_API_ROOT_URL)`);
+      log("  Ctrl-C stops everything");
+    },
+    (err: Error) => {
+      if (stopping) return;
+      log(err.message);
+      stop();
+    },
+  );
 
-  const code = await exitCodeOf(child);
-  stack.stop();
+  const code = await local.exited;
+  await local.stop();
   return stopping ? 0 : code;
 }
 

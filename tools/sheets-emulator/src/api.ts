@@ -3,6 +3,7 @@
 
 import { columnToLetters, formatRange, type GridBox } from "./a1.js";
 import { gridError, invalid, Sheet, type Spreadsheet } from "./model.js";
+import { deletedRowsMap, insertedRowsMap, remapFormulas } from "./rows.js";
 import {
   applyInput,
   parseInput,
@@ -557,8 +558,10 @@ function applyRequest(ss: Spreadsheet, request: unknown, i: number): Reply {
           `Invalid ${at}: You can't delete all the ${rows ? "rows" : "columns"} on the sheet.`,
         );
       }
-      if (rows) sheet.deleteRows(start, end);
-      else sheet.deleteColumns(start, end);
+      if (rows) {
+        sheet.deleteRows(start, end);
+        remapFormulas(ss, sheet, deletedRowsMap(start, end));
+      } else sheet.deleteColumns(start, end);
       return {};
     }
     case "insertDimension": {
@@ -574,8 +577,10 @@ function applyRequest(ss: Spreadsheet, request: unknown, i: number): Reply {
       }
       // Formatting comes from the row/column before, or after when not inheriting from before.
       const from = inheritFromBefore ? start - 1 : start < count ? start : undefined;
-      if (rows) sheet.insertRows(start, end - start, from === undefined ? undefined : from);
-      else sheet.insertColumns(start, end - start, from);
+      if (rows) {
+        sheet.insertRows(start, end - start, from === undefined ? undefined : from);
+        remapFormulas(ss, sheet, insertedRowsMap(start, end - start));
+      } else sheet.insertColumns(start, end - start, from);
       return {};
     }
     case "appendDimension": {

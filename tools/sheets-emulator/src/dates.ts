@@ -79,6 +79,19 @@ export function serialFromInstant(instantMs: number, timeZone: string): number {
   return serialFromWall(wallInZone(instantMs, timeZone));
 }
 
+/** The instant a wall-clock serial in `timeZone` stands for (what Apps Script's Date holds). */
+export function instantFromSerial(serial: number, timeZone: string): number {
+  const wall = EPOCH_MS + Math.round(serial * DAY_MS);
+  // The zone offset at the guess can differ from the one at the answer near a DST switch,
+  // so correct twice.
+  let guess = wall;
+  for (let i = 0; i < 2; i++) {
+    const seen = EPOCH_MS + Math.round(serialFromInstant(guess, timeZone) * DAY_MS);
+    guess += wall - seen;
+  }
+  return guess;
+}
+
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }

@@ -17,11 +17,14 @@ import {
   type ResponseOptions,
   type WriteInput,
 } from "./api.js";
-import { isValidTimeZone } from "./dates.js";
+import { instantFromSerial, isValidTimeZone } from "./dates.js";
+import { CellError } from "./formula.js";
+import { deletedRowsMap, insertedRowsMap, remapFormulas, shiftFormula } from "./rows.js";
 import { applyFields, parseFields } from "./fields.js";
 import { ApiError, DEFAULT_COLUMNS, DEFAULT_ROWS, invalid, Sheet, Spreadsheet } from "./model.js";
 import {
   applyInput,
+  isTemporal,
   parseInput,
   renderCell,
   type DateTimeRenderOption,
@@ -111,6 +114,24 @@ export interface SpreadsheetSnapshot {
   timeZone: string;
   sheets: SheetSnapshot[];
 }
+
+/** A change made in the sheet itself (a person, or the bound script), not through the API. */
+export interface SheetChangeEvent {
+  at: number;
+  source: "user" | "script";
+  kind: "edit" | "insertRows" | "deleteRows" | "sort";
+  spreadsheetId: string;
+  sheetTitle: string;
+  /** 0-based first row (and column for edits) the change touched. */
+  row: number;
+  column?: number;
+  /** Rows (and columns for edits) touched. */
+  rows: number;
+  columns?: number;
+}
+
+/** What Apps Script's Range.getValues() returns for a cell. */
+export type ScriptValue = string | number | boolean | Date;
 
 type Kind = "read" | "write";
 
@@ -538,6 +559,171 @@ export class SheetsEmulator extends EventEmitter {
     this.counters = emptyStats();
   }
 
+  // ---- the sheet's own UI and its bound script ---------------------------------------------
+  // A person typing, inserting, deleting or sorting rows, and a bound script's writes, are not
+  // API requests: they spend no quota and are not counted in stats(). Each emits "sheetChange".
+
+  /**
+   * Writes `values` at 0-based (row, column) as if typed into the cells (USER_ENTERED: "=…" is
+   * a formula, "12" a number, "2026-11-20" a date; "" empties a cell, null leaves it).
+   */
+  userSetValues(
+    spreadsheetId: string,
+    sheetTitle: string,
+    row: number,
+    column: number,
+    values: unknown[][],
+    source: "user" | "script" = "user",
+  ): void {
+    const { ss, sheet } = this.sheetOf(spreadsheetId, sheetTitle);
+    const columns = values.reduce((m, r) => Math.max(m, r.length), 0);
+    if (row < 0 || column < 0 || row + values.length > sheet.rowCount) {
+      throw new Error(`rows ${row + 1}-${row + values.length} are outside "${sheet.title}"`);
+    }
+    if (column + columns > sheet.columnCount) {
+      throw new Error(`columns ${column + 1}-${column + columns} are outside "${sheet.title}"`);
+    }
+    // Parse everything first so a bad value changes nothing.
+    const inputs = values.map((line) =>
+      line.map((raw) => parseInput(raw, "USER_ENTERED", { timeZone: ss.timeZone })),
+    );
+    inputs.forEach((line, i) =>
+      line.forEach((input, j) =>
+        sheet.set(row + i, column + j, applyInput(sheet.get(row + i, column + j), input)),
+      ),
+    );
+    this.emitSheetChange(ss, sheet, source, "edit", row, values.length, column, columns);
+  }
+
+  /** Inserts `count` empty rows before 0-based row `at`; formulas follow the rows they name. */
+  userInsertRows(spreadsheetId: string, sheetTitle: string, at: number, count = 1): void {
+    const { ss, sheet } = this.sheetOf(spreadsheetId, sheetTitle);
+    if (at < 0 || at > sheet.rowCount || count < 1) throw new Error(`cannot insert rows at ${at}`);
+    sheet.insertRows(at, count, at > 0 ? at - 1 : undefined);
+    remapFormulas(ss, sheet, insertedRowsMap(at, count));
+    this.emitSheetChange(ss, sheet, "user", "insertRows", at, count);
+  }
+
+  /** Deletes 0-based rows [start, start + count); formulas naming them become #REF!. */
+  userDeleteRows(spreadsheetId: string, sheetTitle: string, start: number, count = 1): void {
+    const { ss, sheet } = this.sheetOf(spreadsheetId, sheetTitle);
+    if (start < 0 || count < 1 || start + count > sheet.rowCount || count === sheet.rowCount) {
+      throw new Error(`cannot delete rows ${start + 1}-${start + count} of "${sheet.title}"`);
+    }
+    sheet.deleteRows(start, start + count);
+    remapFormulas(ss, sheet, deletedRowsMap(start, start + count));
+    this.emitSheetChange(ss, sheet, "user", "deleteRows", start, count);
+  }
+
+  /**
+   * Sorts the rows below `headerRows` by a 0-based column, as Data → Sort range does: numbers
+   * and dates, then text (case-insensitive), then booleans; empty cells last either way. A
+   * moved formula shifts like a copied one; references from other cells keep their cells.
+   */
+  userSortRows(
+    spreadsheetId: string,
+    sheetTitle: string,
+    column: number,
+    ascending = true,
+    headerRows = 1,
+  ): void {
+    const { ss, sheet } = this.sheetOf(spreadsheetId, sheetTitle);
+    const end = lastContentRow(ss, sheet) + 1;
+    if (end <= headerRows) return;
+    const rank = (v: unknown) =>
+      typeof v === "number" ? 0 : typeof v === "string" ? 1 : typeof v === "boolean" ? 2 : 3;
+    const keyed = [];
+    for (let r = headerRows; r < end; r++) {
+      const v = ss.effective(sheet, r, column)?.value;
+      const key = v === undefined || v instanceof CellError || v === "" ? null : v;
+      keyed.push({ r, key });
+    }
+    keyed.sort((a, b) => {
+      const [x, y] = [a.key, b.key];
+      if (rank(x ?? undefined) !== rank(y ?? undefined)) {
+        // Empty cells stay last whatever the direction.
+        if (x === null || y === null) return x === null ? 1 : -1;
+        return ascending ? rank(x) - rank(y) : rank(y) - rank(x);
+      }
+      const vx = typeof x === "string" ? x.toLowerCase() : x;
+      const vy = typeof y === "string" ? y.toLowerCase() : y;
+      const order = vx! < vy! ? -1 : vx! > vy! ? 1 : 0;
+      return ascending ? order : -order;
+    });
+    const order = [...Array.from({ length: headerRows }, (_, i) => i), ...keyed.map((k) => k.r)];
+    const moved = order.map((r) => sheet.rows[r] ?? []);
+    moved.forEach((cells, i) => {
+      const delta = i - order[i]!;
+      if (delta !== 0) {
+        for (const cell of cells) {
+          if (cell?.formula !== undefined) cell.formula = shiftFormula(cell.formula, delta);
+        }
+      }
+      sheet.rows[i] = cells;
+    });
+    this.emitSheetChange(ss, sheet, "user", "sort", headerRows, end - headerRows);
+  }
+
+  /**
+   * The sheet's data range as Apps Script's getDataRange().getValues() returns it: formulas
+   * evaluated, dates and times as Date objects (from serials in the spreadsheet's zone),
+   * errors as their text, '' for empty cells, rows padded to the same width.
+   */
+  scriptValues(spreadsheetId: string, sheetTitle: string): ScriptValue[][] {
+    const { ss, sheet } = this.sheetOf(spreadsheetId, sheetTitle);
+    const rows = Math.max(lastContentRow(ss, sheet) + 1, 1);
+    let columns = 1;
+    for (let r = 0; r < rows; r++) {
+      (sheet.rows[r] ?? []).forEach((_, c) => {
+        if (ss.effective(sheet, r, c) !== null) columns = Math.max(columns, c + 1);
+      });
+    }
+    return Array.from({ length: rows }, (_, r) =>
+      Array.from({ length: columns }, (_, c): ScriptValue => {
+        const eff = ss.effective(sheet, r, c);
+        if (!eff) return "";
+        const v = eff.value;
+        if (v instanceof CellError) return v.code;
+        const format = sheet.get(r, c)?.format ?? eff.format;
+        if (typeof v === "number" && isTemporal(format)) {
+          return new Date(instantFromSerial(v, ss.timeZone));
+        }
+        return v;
+      }),
+    );
+  }
+
+  private sheetOf(spreadsheetId: string, sheetTitle: string) {
+    const ss = this.spreadsheets.get(spreadsheetId);
+    if (!ss) throw new Error(`No spreadsheet "${spreadsheetId}"`);
+    const sheet = ss.findSheet(sheetTitle);
+    if (!sheet) throw new Error(`No sheet "${sheetTitle}" in "${spreadsheetId}"`);
+    return { ss, sheet };
+  }
+
+  private emitSheetChange(
+    ss: Spreadsheet,
+    sheet: Sheet,
+    source: SheetChangeEvent["source"],
+    kind: SheetChangeEvent["kind"],
+    row: number,
+    rows: number,
+    column?: number,
+    columns?: number,
+  ): void {
+    const event: SheetChangeEvent = {
+      at: this.now(),
+      source,
+      kind,
+      spreadsheetId: ss.spreadsheetId,
+      sheetTitle: sheet.title,
+      row,
+      rows,
+      ...(column === undefined ? {} : { column, columns: columns ?? 1 }),
+    };
+    this.emit("sheetChange", event);
+  }
+
   // ---- HTTP ----------------------------------------------------------------------------------
 
   /** Serves /v4/… and /__emulator/…; returns false (and does nothing) for any other path. */
@@ -869,6 +1055,15 @@ export class SheetsEmulator extends EventEmitter {
         });
     }
   }
+}
+
+/** 0-based index of the last row with a non-empty effective value; -1 when there is none. */
+function lastContentRow(ss: Spreadsheet, sheet: Sheet): number {
+  for (let r = sheet.rows.length - 1; r >= 0; r--) {
+    const row = sheet.rows[r];
+    if (row?.some((_, c) => ss.effective(sheet, r, c) !== null)) return r;
+  }
+  return -1;
 }
 
 function safeDecode(s: string): string {

@@ -7,11 +7,19 @@ export {
   type Fault,
   type FaultStatus,
   type RequestEvent,
+  type ScriptValue,
   type SeedSheet,
+  type SheetChangeEvent,
   type SeedSpreadsheet,
   type SheetSnapshot,
   type SheetsEmulatorOptions,
   type SpreadsheetSnapshot,
 } from "./emulator.js";
 export { startSheetsEmulator, type RunningSheetsEmulator, type StartOptions } from "./server.js";
-export { serialFromWall, wallFromSerial, serialFromInstant, type WallTime } from "./dates.js";
+export {
+  serialFromWall,
+  wallFromSerial,
+  serialFromInstant,
+  instantFromSerial,
+  type WallTime,
+} from "./dates.js";

@@ -1,0 +1,165 @@
+/**
+ * The Apps Script runtime of `npm start`, in a worker thread: the built bundle
+ * (apps-script/dist/Code.js) on the faked Apps Script services, with real,
+ * synchronous HTTP to the webhook. UrlFetchApp blocks this thread, not the
+ * stack's, so the Firestore stand-in and the Sheets emulator keep answering.
+ * Script and document properties live as long as the worker does.
+ */
+import { parentPort } from "node:worker_threads";
+import {
+  changeEvent,
+  createFakeAppsScript,
+  editEvent,
+  loadBundle,
+  realHttpTransport,
+  type BundleGlobals,
+  type FakeAppsScript,
+  type FakeSheet,
+  type Transport,
+} from "../../../../apps-script/test/fakes/index.js";
+import type { CellValue, CellWrite, Entry, FromWorker, ToWorker, WebhookCall } from "./protocol.js";
+
+const port = parentPort;
+if (!port) throw new Error("worker.ts runs as a worker thread");
+
+let fakes: FakeAppsScript | null = null;
+let bundle: BundleGlobals | null = null;
+let sheetName = "Sheet1";
+let calls: WebhookCall[] = [];
+
+/** Real HTTP, recording what each webhook call carried and what came back. */
+function recordingTransport(real: Transport): Transport {
+  return (request) => {
+    const started = Date.now();
+    const body = JSON.parse(request.body || "{}") as { changes?: unknown[]; deletes?: unknown[] };
+    const call: WebhookCall = {
+      at: started,
+      status: null,
+      changes: body.changes?.length ?? 0,
+      deletes: body.deletes?.length ?? 0,
+      durationMs: 0,
+    };
+    calls.push(call);
+    try {
+      const response = real(request);
+      call.status = response.status;
+      if (response.status === 200) {
+        const reply = JSON.parse(response.body) as {
+          results?: { id: string; op: string; outcome: string }[];
+        };
+        const outcomes: Record<string, number> = {};
+        for (const r of reply.results ?? []) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+        call.outcomes = outcomes;
+        call.rows = (reply.results ?? []).slice(0, 5);
+      } else {
+        call.error = response.body.slice(0, 300);
+      }
+      return response;
+    } catch (error) {
+      call.error = (error as Error).message;
+      throw error;
+    } finally {
+      call.durationMs = Date.now() - started;
+    }
+  };
+}
+
+/** Puts the stack's cells into the fake sheet (a fresh tab: nothing stale survives). */
+function loadGrid(grid: CellValue[][]): FakeSheet {
+  const spreadsheet = fakes!.spreadsheet;
+  const old = spreadsheet.getSheetByName(sheetName);
+  if (old) spreadsheet.deleteSheet(old);
+  return spreadsheet.insertSheet(sheetName, grid);
+}
+
+const same = (a: CellValue | undefined, b: CellValue | undefined) =>
+  a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : (a ?? "") === (b ?? "");
+
+function diff(before: CellValue[][], after: CellValue[][]): CellWrite[] {
+  const writes: CellWrite[] = [];
+  const rows = Math.max(before.length, after.length);
+  for (let r = 0; r < rows; r++) {
+    const columns = Math.max(before[r]?.length ?? 0, after[r]?.length ?? 0);
+    for (let c = 0; c < columns; c++) {
+      const value = after[r]?.[c] ?? "";
+      if (!same(before[r]?.[c], value)) writes.push({ row: r + 1, column: c + 1, value });
+    }
+  }
+  return writes;
+}
+
+function lastError(): { at?: number; text?: string } {
+  const raw = fakes!.scriptProperties.getProperty("sheetSync.status");
+  const status = raw ? (JSON.parse(raw) as { lastErrorAt?: number; lastError?: string }) : {};
+  return { at: status.lastErrorAt, text: status.lastError };
+}
+
+function run(entry: Entry, grid: CellValue[][]) {
+  const started = Date.now();
+  const sheet = loadGrid(grid);
+  const errorBefore = lastError().at;
+  calls = [];
+  const gs = bundle!;
+  let thrown: string | undefined;
+  // Like Apps Script, cells written before an exception stay written.
+  try {
+    call(gs, sheet, entry);
+  } catch (e) {
+    thrown = `the script threw: ${(e as Error).message}`;
+  }
+  const after = fakes!.spreadsheet.getSheetByName(sheetName)!.getDataRange().getValues();
+  const error = lastError();
+  const recorded = error.at !== undefined && error.at !== errorBefore ? error.text : undefined;
+  return {
+    writes: diff(grid, after),
+    webhooks: calls,
+    ...(thrown || recorded ? { error: thrown ?? recorded } : {}),
+    durationMs: Date.now() - started,
+  };
+}
+
+function call(gs: BundleGlobals, sheet: FakeSheet, entry: Entry): void {
+  switch (entry.fn) {
+    case "handleEdit": {
+      const range = sheet.getRange(entry.row, entry.column, entry.numRows, entry.numColumns);
+      gs.handleEdit(
+        editEvent(range, entry.oldValue === undefined ? {} : { oldValue: entry.oldValue }),
+      );
+      break;
+    }
+    case "handleChange":
+      gs.handleChange(changeEvent(fakes!.spreadsheet, entry.changeType));
+      break;
+    case "flushOutbox":
+      gs.flushOutbox();
+      break;
+    case "setUp":
+      gs.setUp();
+      break;
+  }
+}
+
+port.on("message", (message: ToWorker) => {
+  let reply: FromWorker;
+  try {
+    if (message.type === "init") {
+      const { config } = message;
+      sheetName = config.sheetName;
+      fakes = createFakeAppsScript({
+        spreadsheetId: config.spreadsheetId,
+        sheetName: config.sheetName,
+        webhookUrl: config.webhookUrl,
+        secret: config.secret,
+        transport: recordingTransport(realHttpTransport({ timeoutMs: 60_000 })),
+      });
+      bundle = loadBundle(fakes);
+      reply = { id: message.id, ok: true, result: { writes: [], webhooks: [], durationMs: 0 } };
+    } else {
+      if (!fakes || !bundle) throw new Error("the runtime was not initialised");
+      reply = { id: message.id, ok: true, result: run(message.entry, message.grid) };
+    }
+  } catch (error) {
+    reply = { id: message.id, ok: false, error: (error as Error).stack ?? String(error) };
+  }
+  port.postMessage(reply);
+});

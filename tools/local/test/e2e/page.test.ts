@@ -1,0 +1,275 @@
+/**
+ * The newcomer's path in a real browser: `npm start`'s stack (started here
+ * as a child process, as a person would), the page at 127.0.0.1:4100, and
+ * Firestore checked through the Admin SDK. Debian's Chromium, driven by
+ * playwright-core; never a downloaded browser.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { deleteApp, initializeApp, type App } from "firebase-admin/app";
+import { getFirestore, type Firestore } from "firebase-admin/firestore";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+const CHROMIUM = process.env.SHEET_SYNC_CHROMIUM ?? "/usr/bin/chromium";
+const ROOT = resolve(fileURLToPath(import.meta.url), "../../../../..");
+const ARTIFACTS = join(ROOT, "test-artifacts", "e2e");
+const PAGE = "http://127.0.0.1:4100/";
+const DEMO_ROWS = 30;
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  deadlineMs = 60_000,
+): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(
+    `timed out after ${deadlineMs} ms waiting for ${what}${last ? ` (${String(last)})` : ""}`,
+  );
+}
+
+/** Resolves with the exit code, or null if it did not exit within the deadline. */
+function exitWithin(child: ChildProcess, ms: number): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((res) => {
+    const timer = setTimeout(() => res(null), ms);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      res(code);
+    });
+  });
+}
+
+const portFree = async (port: number) => {
+  const { createServer } = await import("node:net");
+  return new Promise<boolean>((res) => {
+    const s = createServer();
+    s.once("error", () => res(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => res(true)));
+  });
+};
+
+describe("npm start: the page in a browser", function () {
+  this.timeout(300_000);
+  let stack: ChildProcess | null = null;
+  let output = "";
+  let browser: Browser | null = null;
+  let page: Page;
+  let app: App;
+  let db: Firestore;
+  let profile: string;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      const line = `browser test not run: ${CHROMIUM} not found; apt-get install -y chromium`;
+      if (process.env.SHEET_SYNC_REQUIRE_BROWSER === "1") throw new Error(line);
+      console.log(line);
+      this.skip();
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // Its own process group, so the stop below reaches firebase-tools and its emulators.
+    stack = spawn(process.execPath, ["--import", "tsx", "tools/local/src/start.ts"], {
+      cwd: ROOT,
+      env: { ...process.env, FORCE_COLOR: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    stack.stdout!.on("data", (c: Buffer) => (output += c.toString()));
+    stack.stderr!.on("data", (c: Buffer) => (output += c.toString()));
+    await waitFor(
+      "the stack to be ready (demo rows in Firestore)",
+      async () => {
+        if (stack!.exitCode !== null) throw new Error(`npm start exited:\n${output.slice(-3000)}`);
+        return output.includes("[sheet-sync] ready:") ? true : undefined;
+      },
+      240_000,
+    );
+    process.env.FIRESTORE_EMULATOR_HOST = "127.0.0.1:8080";
+    app = initializeApp({ projectId: "demo-sheet-sync" }, "e2e");
+    db = getFirestore(app);
+    await waitFor("the demo rows in Firestore", async () =>
+      (await db.collection("rows").get()).size === DEMO_ROWS ? true : undefined,
+    );
+
+    profile = mkdtempSync(join(tmpdir(), "sheet-sync-chromium-"));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${profile}`,
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await page.goto(PAGE);
+    await page.getByTestId("connection").filter({ hasText: "live" }).waitFor({ timeout: 30_000 });
+    await page.getByTestId(`sheet-row-${DEMO_ROWS + 1}`).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "01-start.png") });
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    if (page && !page.isClosed())
+      await page.screenshot({ path: join(ARTIFACTS, "99-end.png") }).catch(() => {});
+    await browser?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    if (app) await deleteApp(app);
+    if (stack && stack.exitCode === null) {
+      process.kill(-stack.pid!, "SIGINT"); // Ctrl-C reaches the whole foreground group
+      const code = await exitWithin(stack, 40_000);
+      if (code === null) {
+        process.kill(-stack.pid!, "SIGKILL");
+        assert.fail(`npm start did not stop within 40 s of Ctrl-C:\n${output.slice(-2000)}`);
+      }
+      assert.equal(code, 0, `npm start exited with ${code} on Ctrl-C:\n${output.slice(-2000)}`);
+      for (const port of [4100, 5001, 8080, 9499]) {
+        assert.ok(
+          await waitFor(
+            `port ${port} to be released`,
+            async () => ((await portFree(port)) ? true : undefined),
+            10_000,
+          ),
+        );
+      }
+    }
+  });
+
+  /** The grid's cells as shown, row 1 = header. */
+  const gridTexts = () =>
+    page.$$eval('[data-testid="sheet-grid"] tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")),
+    );
+
+  /** The sheet row (1-based) whose `sku` cell reads `sku`, and column numbers by header. */
+  async function locate(sku: string) {
+    const grid = await gridTexts();
+    const header = grid[0] ?? [];
+    const col = (name: string) => header.indexOf(name) + 1;
+    const index = grid.findIndex((r) => r[col("sku") - 1] === sku);
+    assert.ok(index > 0, `no row with sku ${sku}`);
+    return { row: index + 1, col };
+  }
+
+  async function idOf(row: number, col: (n: string) => number) {
+    return (await page.getByTestId(`cell-${row}-${col("_id")}`).textContent()) ?? "";
+  }
+
+  it("shows the seeded sheet and the matching documents, already in sync", async () => {
+    assert.equal(
+      await page.locator('[data-testid^="doc-r_"][data-testid$="-sku"]').count(),
+      DEMO_ROWS,
+    );
+    const { row, col } = await locate("TEA-002");
+    const id = await idOf(row, col);
+    const doc = await db.collection("rows").doc(id).get();
+    assert.equal(doc.get("item"), "Darjeeling first flush, 100 g");
+    assert.equal(doc.get("_sync.origin"), "sheet");
+    // The formula's value reached Firestore as a number.
+    assert.equal(doc.get("total"), 100);
+    assert.match((await page.getByTestId("firestore-kind").textContent()) ?? "", /Firestore/);
+  });
+
+  it("a cell edited in the grid changes the document in Firestore, with no Sheets API request", async () => {
+    const writesBefore = Number(await page.getByTestId("stat-writes").textContent());
+    const { row, col } = await locate("COF-003");
+    const id = await idOf(row, col);
+    await page.getByTestId(`cell-${row}-${col("qty")}`).click();
+    await page.getByTestId("cell-input").fill("44");
+    await page.getByTestId("cell-input").press("Enter");
+    const doc = await waitFor("qty = 44 in Firestore", async () => {
+      const d = await db.collection("rows").doc(id).get();
+      return d.get("qty") === 44 ? d : undefined;
+    });
+    assert.equal(doc.get("_sync.origin"), "sheet");
+    assert.deepEqual(doc.get("_sync.fields"), ["qty"]);
+    assert.equal(doc.get("total"), 44 * 11.4);
+    await page
+      .getByTestId("activity-entry")
+      .filter({ hasText: "onEdit → webhook: 1 change → 1 applied" })
+      .first()
+      .waitFor({ timeout: 10_000 });
+    assert.equal(
+      Number(await page.getByTestId("stat-writes").textContent()),
+      writesBefore,
+      "typing in the sheet spent Sheets API quota",
+    );
+    await page.screenshot({ path: join(ARTIFACTS, "02-grid-edit.png") });
+  });
+
+  it("a new row typed into the grid gets an id and becomes a document", async () => {
+    const grid = await gridTexts();
+    // The first of the blank rows under the data.
+    const blank = grid.findIndex((r, i) => i > 0 && r.every((t) => t === "")) + 1;
+    const col = (name: string) => (grid[0] ?? []).indexOf(name) + 1;
+    await page.getByTestId(`cell-${blank}-${col("sku")}`).click();
+    await page.getByTestId("cell-input").fill("TEA-900");
+    await page.getByTestId("cell-input").press("Enter");
+    const id = await waitFor("the script to write an _id", async () => {
+      const text = await page.getByTestId(`cell-${blank}-${col("_id")}`).textContent();
+      return text && /^r_[0-9a-f]{12}$/.test(text) ? text : undefined;
+    });
+    await waitFor("the new document", async () =>
+      (await db.collection("rows").doc(id).get()).get("sku") === "TEA-900" ? true : undefined,
+    );
+  });
+
+  it("a document edited in the page shows up in the grid (trigger → task → Sheets API)", async () => {
+    const { row, col } = await locate("ACC-004");
+    const id = await idOf(row, col);
+    const field = page.getByTestId(`doc-${id}-item`);
+    await field.click();
+    await page.getByTestId("cell-input").fill("Hand grinder, steel burr");
+    await page.getByTestId("cell-input").press("Enter");
+    await waitFor("the grid to show the new item", async () =>
+      (await page.getByTestId(`cell-${row}-${col("item")}`).textContent()) ===
+      "Hand grinder, steel burr"
+        ? true
+        : undefined,
+    );
+    assert.equal((await db.collection("rows").doc(id).get()).get("_sync.origin"), "firestore");
+    assert.ok(
+      Number(await page.getByTestId("stat-writes").textContent()) > 0,
+      "no Sheets API write counted",
+    );
+    await page
+      .getByTestId("activity-entry")
+      .filter({ hasText: "Sheets API values.batchUpdate → 200" })
+      .first()
+      .waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "03-doc-edit.png") });
+  });
+
+  it("a row deleted in the grid deletes the document", async () => {
+    const { row, col } = await locate("SNK-005");
+    const id = await idOf(row, col);
+    assert.ok((await db.collection("rows").doc(id).get()).exists);
+    await page.getByTestId(`row-num-${row}`).click();
+    await page.getByTestId("delete-row").click();
+    await waitFor("the document to be deleted", async () =>
+      (await db.collection("rows").doc(id).get()).exists ? undefined : true,
+    );
+    await page.getByTestId(`doc-${id}`).waitFor({ state: "detached", timeout: 10_000 });
+    const grid = await gridTexts();
+    assert.ok(!grid.some((r) => r.includes("SNK-005")), "the row is still in the grid");
+    await page.screenshot({ path: join(ARTIFACTS, "04-row-deleted.png") });
+  });
+});
