@@ -55,6 +55,8 @@ export interface Stack {
   /** Delivers Firestore events to the functions when the stand-in runs; null with the real emulator. */
   triggers: TriggerDelivery | null;
   firestoreKind: "real" | "standin";
+  /** How often the Functions emulator reported code reaching for a non-local address. */
+  externalRequests(): number;
   /** The Node stand-in when it runs (its state.emitter tells which documents changed). */
   standIn: Awaited<ReturnType<typeof startStandIn>> | null;
   env: NodeJS.ProcessEnv;
@@ -139,7 +141,9 @@ export async function prepareStack(routes: Route[] = []): Promise<Stack> {
   }
 
   const children: ChildProcess[] = [];
+  let externalRequests = 0;
   return {
+    externalRequests: () => externalRequests,
     only,
     sheets,
     triggers,
@@ -151,8 +155,18 @@ export async function prepareStack(routes: Route[] = []): Promise<Stack> {
       const child = spawn(bin, [...args, "--project", PROJECT], {
         cwd: repoRoot,
         env,
-        stdio: "inherit",
+        stdio: ["inherit", "pipe", "pipe"],
       });
+      // Pass the output through, and remember if the emulator saw code reach outside the machine.
+      for (const [from, to] of [
+        [child.stdout, process.stdout],
+        [child.stderr, process.stderr],
+      ] as const) {
+        from?.on("data", (chunk: Buffer) => {
+          to.write(chunk);
+          if (chunk.toString().includes("External network resource requested")) externalRequests++;
+        });
+      }
       children.push(child);
       return child;
     },
