@@ -22,6 +22,12 @@ async function main(): Promise<number> {
   process.on("SIGTERM", forward);
   const code = await exitCodeOf(child);
   stack.stop();
+  if (stack.externalRequests() > 0) {
+    console.error(
+      `[sheet-sync] the functions reached for a non-local address ${stack.externalRequests()} time(s) ("External network resource requested" above); nothing local may`,
+    );
+    return code || 1;
+  }
   return code;
 }
 
