@@ -6,35 +6,12 @@
  * all-or-nothing, and lastUpdateTime preconditions are enforced.
  */
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { randomUUID } from "node:crypto";
 import { deleteApp, initializeApp, type App } from "firebase-admin/app";
 import { FieldPath, FieldValue, getFirestore, type Firestore } from "firebase-admin/firestore";
 import type { FirestoreServer } from "@firestore-emulator/server";
 import { startStandIn } from "../src/firestore.js";
-
-const HOST = "127.0.0.1";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, HOST, () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Rejects if `p` has not settled within `ms` (so no test can hang). */
-function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
-}
+import { freePort, within, HOST } from "./helpers.js";
 
 function grpcCode(err: unknown): number | undefined {
   return (err as { code?: number }).code;

@@ -28,25 +28,13 @@ import {
   type TriggerDelivery,
   type TriggerStats,
 } from "../src/triggers/index.js";
+import { freePort, within, HOST } from "./helpers.js";
 
-const HOST = "127.0.0.1";
 const PROJECT = "demo-trigger-test";
 const FUNCTIONS_PORT = 5101; // test/fixtures/trigger-project/firebase.json
 const FUNCTIONS_ORIGIN = `http://${HOST}:${FUNCTIONS_PORT}`;
 const repoRoot = resolve(fileURLToPath(import.meta.url), "../../../..");
 const fixture = resolve(fileURLToPath(import.meta.url), "../fixtures/trigger-project");
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, HOST, () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function assertPortFree(port: number, what: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -54,15 +42,6 @@ async function assertPortFree(port: number, what: string): Promise<void> {
     srv.once("error", () => reject(new Error(`${what}: port ${port} is in use`)));
     srv.listen(port, HOST, () => srv.close(() => resolve()));
   });
-}
-
-/** Rejects if `p` has not settled within `ms` (so no test can hang). */
-function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
