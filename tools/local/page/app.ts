@@ -79,6 +79,7 @@ function renderSheet(): void {
   const width = Math.max(header.length, ...sheet.formatted.map((r) => r.length), 1);
   const rows = sheet.formatted.length + BLANK_ROWS;
   const hidden = new Set(header.flatMap((h, c) => (BOOKKEEPING.has(h) ? [c] : [])));
+  const idColumn = header.indexOf("_id");
   table.textContent = "";
 
   const head = table.createTHead().insertRow();
@@ -120,7 +121,8 @@ function renderSheet(): void {
       if (hidden.has(c)) classes.push("bookkeeping");
       // Row 1 is the header a person could edit too, but renaming columns is not a demo step.
       if (r > 0) classes.push("editable");
-      const key = `${sheetRow}:${c}`;
+      // Keyed by row id, so rows that only moved (a delete, a sort) do not flash.
+      const key = `${sheet.formatted[r]?.[idColumn] || `#${sheetRow}`}:${c}`;
       const before = lastSheet.get(key);
       if (before !== undefined && before !== text) classes.push("flash");
       lastSheet.set(key, text);
@@ -148,25 +150,41 @@ function renderSheet(): void {
 
 type Json = unknown;
 
+/** Wall-clock "YYYY-MM-DD HH:MM:SS" of an instant in the sheet's time zone. */
+function wallTime(ms: number): string {
+  return new Date(ms).toLocaleString("sv-SE", { timeZone: sheet?.timeZone || "UTC" });
+}
+
+/** The instant of a wall-clock time in the sheet's zone (two corrections cover DST). */
+function instantOfWall(text: string): number {
+  const wall = Date.parse(`${text.replace(" ", "T")}Z`);
+  let guess = wall;
+  for (let i = 0; i < 2; i++) guess += wall - Date.parse(`${wallTime(guess).replace(" ", "T")}Z`);
+  return guess;
+}
+
+/** How a field shows: numbers like the sheet's automatic format, timestamps in its zone. */
 function showValue(v: Json): { text: string; type: string } {
   if (v === null || v === undefined) return { text: "", type: "null" };
   if (typeof v === "object" && v && "$date" in v) {
-    const iso = String((v as { $date: string }).$date);
-    return { text: iso.endsWith("T00:00:00.000Z") ? iso.slice(0, 10) : iso, type: "timestamp" };
+    const text = wallTime(Date.parse(String((v as { $date: string }).$date)));
+    return { text: text.replace(/ 00:00:00$/, ""), type: "timestamp" };
   }
+  if (typeof v === "number") return { text: String(Number(v.toPrecision(12))), type: "number" };
   if (typeof v === "object") return { text: JSON.stringify(v), type: "map" };
   return { text: String(v), type: typeof v };
 }
 
-/** What a typed field value means: number, boolean, empty → null, ISO date → timestamp. */
+/** What a typed field value means: number, boolean, empty → null, a date → timestamp. */
 function parseField(text: string): Json {
   const t = text.trim();
   if (t === "") return null;
   if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
   if (t === "true" || t === "false") return t === "true";
-  if (/^\d{4}-\d{2}-\d{2}(T[\d:.]+Z?)?$/.test(t)) {
-    const d = new Date(t.length === 10 ? `${t}T00:00:00.000Z` : t);
-    if (!Number.isNaN(d.getTime())) return { $date: d.toISOString() };
+  const date = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2})?))?$/.exec(t);
+  if (date) {
+    const ms = instantOfWall(`${date[1]} ${(date[2] ?? "00:00:00").padEnd(8, ":00")}`);
+    if (!Number.isNaN(ms)) return { $date: new Date(ms).toISOString() };
   }
   return text;
 }
@@ -193,7 +211,12 @@ function renderDocs(): void {
     head.appendChild(th);
   }
   const body = table.createTBody();
-  const sorted = [...docs].sort((a, b) => a.id.localeCompare(b.id));
+  // Same order as the sheet's rows; documents the sheet does not have yet go last.
+  const header = sheet?.formatted[0] ?? [];
+  const idColumn = header.indexOf("_id");
+  const position = new Map((sheet?.formatted ?? []).map((r, i) => [r[idColumn] ?? "", i]));
+  const rank = (d: Doc) => position.get(d.id) ?? Number.MAX_SAFE_INTEGER;
+  const sorted = [...docs].sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
   for (const doc of sorted) {
     const tr = body.insertRow();
     tr.dataset.testid = `doc-${doc.id}`;

@@ -23,8 +23,11 @@ export interface LocalStack {
   ready: Promise<void>;
   /** Resolves with the exit code once the emulators have exited. */
   exited: Promise<number>;
-  /** Stops everything; resolves once the emulators have exited. */
-  stop(): Promise<void>;
+  /**
+   * Stops everything; resolves once the emulators have exited. `interrupted`: a Ctrl-C in
+   * the terminal, which firebase-tools (same process group) received too.
+   */
+  stop(options?: { interrupted?: boolean }): Promise<void>;
 }
 
 async function waitForWebhook(deadlineMs: number, stopped: () => boolean): Promise<boolean> {
@@ -76,6 +79,8 @@ export async function startLocalStack(): Promise<LocalStack> {
 
   // The Admin SDK in this process (the page) talks to whichever Firestore runs.
   process.env.FIRESTORE_EMULATOR_HOST = urls.firestore;
+  // Nothing local may probe the GCE metadata server (the children get the same setting).
+  process.env.METADATA_SERVER_DETECTION = "none";
   const app: App = initializeApp({ projectId: PROJECT }, "sheet-sync-page");
   const db = getFirestore(app);
 
@@ -137,16 +142,22 @@ export async function startLocalStack(): Promise<LocalStack> {
     }
   })();
 
-  async function stop(): Promise<void> {
+  async function stop(options: { interrupted?: boolean } = {}): Promise<void> {
     if (stopping) return void (await exited);
     stopping = true;
     page?.stop();
     await runtime.stop();
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
-    // firebase-tools shuts the emulators down on SIGINT; give it a deadline, then insist.
-    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    // A second SIGINT makes firebase-tools quit at once and leave its function workers
+    // running, so after a Ctrl-C it only gets one if it has not started shutting down.
+    const interrupt = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+    };
+    const timers = [
+      setTimeout(interrupt, options.interrupted ? 10_000 : 0),
+      setTimeout(() => child.kill("SIGKILL"), options.interrupted ? 40_000 : 30_000),
+    ];
     await exited;
-    clearTimeout(killer);
+    for (const t of timers) clearTimeout(t);
     stack.stop();
     await deleteApp(app).catch(() => {});
   }

@@ -9,14 +9,14 @@ import { log, urls } from "./stack.js";
 async function main(): Promise<number> {
   const local = await startLocalStack();
   let stopping = false;
-  const stop = () => {
+  const stop = (interrupted: boolean) => {
     if (stopping) return;
     stopping = true;
     log("stopping…");
-    void local.stop();
+    void local.stop({ interrupted });
   };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  process.on("SIGINT", () => stop(true));
+  process.on("SIGTERM", () => stop(false));
 
   local.ready.then(
     () => {
@@ -31,7 +31,7 @@ async function main(): Promise<number> {
     (err: Error) => {
       if (stopping) return;
       log(err.message);
-      stop();
+      stop(false);
     },
   );
 

@@ -5,19 +5,20 @@
  * stack's, so the Firestore stand-in and the Sheets emulator keep answering.
  * Script and document properties live as long as the worker does.
  */
+import { createRequire } from "node:module";
 import { parentPort } from "node:worker_threads";
-import {
-  changeEvent,
-  createFakeAppsScript,
-  editEvent,
-  loadBundle,
-  realHttpTransport,
-  type BundleGlobals,
-  type FakeAppsScript,
-  type FakeSheet,
-  type Transport,
+import type * as Fakes from "../../../../apps-script/test/fakes/index.js";
+import type {
+  BundleGlobals,
+  FakeAppsScript,
+  FakeSheet,
+  Transport,
 } from "../../../../apps-script/test/fakes/index.js";
 import type { CellValue, CellWrite, Entry, FromWorker, ToWorker, WebhookCall } from "./protocol.js";
+
+// The fakes are CommonJS with `export *` re-exports, which ESM named imports cannot see.
+const { changeEvent, createFakeAppsScript, editEvent, loadBundle, realHttpTransport } =
+  createRequire(import.meta.url)("../../../../apps-script/test/fakes/index.ts") as typeof Fakes;
 
 const port = parentPort;
 if (!port) throw new Error("worker.ts runs as a worker thread");

@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deleteApp, initializeApp, type App } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 
 const CHROMIUM = process.env.SHEET_SYNC_CHROMIUM ?? "/usr/bin/chromium";
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../../../..");
@@ -66,7 +66,7 @@ describe("npm start: the page in a browser", function () {
   this.timeout(300_000);
   let stack: ChildProcess | null = null;
   let output = "";
-  let browser: Browser | null = null;
+  let browser: BrowserContext | null = null;
   let page: Page;
   let app: App;
   let db: Firestore;
@@ -105,9 +105,11 @@ describe("npm start: the page in a browser", function () {
     );
 
     profile = mkdtempSync(join(tmpdir(), "sheet-sync-chromium-"));
-    browser = await chromium.launch({
+    // A fresh profile (--user-data-dir) each run: nothing carries over between runs.
+    browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
+      viewport: { width: 1600, height: 1000 },
       args: [
         "--no-sandbox",
         "--disable-gpu",
@@ -116,10 +118,9 @@ describe("npm start: the page in a browser", function () {
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        `--user-data-dir=${profile}`,
       ],
     });
-    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    page = browser.pages()[0] ?? (await browser.newPage());
     await page.goto(PAGE);
     await page.getByTestId("connection").filter({ hasText: "live" }).waitFor({ timeout: 30_000 });
     await page.getByTestId(`sheet-row-${DEMO_ROWS + 1}`).waitFor({ timeout: 30_000 });
@@ -141,6 +142,16 @@ describe("npm start: the page in a browser", function () {
         assert.fail(`npm start did not stop within 40 s of Ctrl-C:\n${output.slice(-2000)}`);
       }
       assert.equal(code, 0, `npm start exited with ${code} on Ctrl-C:\n${output.slice(-2000)}`);
+      // Nothing of the stack's process group may outlive it (function workers included).
+      const groupGone = () => {
+        try {
+          process.kill(-stack!.pid!, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      };
+      await waitFor("every process of npm start to exit", async () => groupGone(), 10_000);
       for (const port of [4100, 5001, 8080, 9499]) {
         assert.ok(
           await waitFor(
