@@ -17,9 +17,16 @@ async function main(): Promise<number> {
     stack.only.join(","),
     shellJoin(command),
   ]);
-  const forward = (sig: NodeJS.Signals) => child.kill(sig);
-  process.on("SIGINT", forward);
-  process.on("SIGTERM", forward);
+  // Ctrl-C in a terminal reaches firebase-tools too, and a second SIGINT makes it quit at
+  // once, leaving its function workers behind: give it time to stop before sending our own.
+  const stopChild = (delayMs: number) => {
+    const timer = setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+    }, delayMs);
+    timer.unref();
+  };
+  process.on("SIGINT", () => stopChild(10_000));
+  process.on("SIGTERM", () => stopChild(0));
   const code = await exitCodeOf(child);
   stack.stop();
   if (stack.externalRequests() > 0) {
