@@ -86,6 +86,11 @@ export async function prepareStack(routes: Route[] = []): Promise<Stack> {
       port: emulators.firestore.port,
       setting: "firebase.json emulators.firestore.port",
     },
+    {
+      name: "Sheets API emulator and page",
+      port: Number(sheetsUrl.port),
+      setting: `SHEETS_API_ROOT_URL in functions/.env.${PROJECT}`,
+    },
   ]);
 
   // No update check and no GCE metadata probe: nothing local should reach for the network.

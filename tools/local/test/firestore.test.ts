@@ -45,3 +45,19 @@ describe("port check", () => {
     await assertPortsFree([{ name: "free now", port, setting: "x" }]);
   });
 });
+
+describe("starting the local stack", () => {
+  it("refuses a busy page/Sheets port before starting anything, naming the setting", async () => {
+    const { prepareStack } = await import("../src/stack.js");
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(4100, "127.0.0.1", () => r()));
+    try {
+      await assert.rejects(
+        prepareStack(),
+        /port 4100 \(Sheets API emulator and page\) is already in use; change it in SHEETS_API_ROOT_URL in functions\/\.env\.demo-sheet-sync/,
+      );
+    } finally {
+      srv.close();
+    }
+  });
+});
