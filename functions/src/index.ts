@@ -20,6 +20,7 @@ import {
   webhookSecret,
 } from "./config.js";
 import { ingestBatch } from "./ingest/rowStore.js";
+import { ROW_ID_PATTERN } from "./core/batch.js";
 import { createWebhookHandler } from "./ingest/webhook.js";
 import { recordRowWrite } from "./outbound/rowTrigger.js";
 import { flushSheet } from "./outbound/flush.js";
@@ -63,19 +64,23 @@ export const onRowWritten = onDocumentWritten(
     const config = syncConfig();
     const rowId = (event.params as Record<string, string | undefined>).rowId;
     if (!rowId) return;
+    if (!ROW_ID_PATTERN.test(rowId)) {
+      // The sheet's script would re-key such a row, making a second document on every edit.
+      logs.rowIdUnusable({ rowId });
+      return;
+    }
     const now = Date.now();
-    const { outcome, entry } = await recordRowWrite(
-      getFirestore(),
-      config,
-      rowId,
-      Date.parse(event.time) || now,
+    const { outcome, entry } = await recordRowWrite(getFirestore(), config, rowId, {
+      timeMs: Date.parse(event.time) || now,
+      isDelete: !event.data?.after.exists,
       now,
-    );
+    });
     if (!entry) return;
     logs.rowChangeRecorded({ rowId, outcome, changedAt: entry.changedAt });
     const task = { spreadsheetId: config.spreadsheetId, sheetName: config.sheetName };
     const key = sheetKey(task.spreadsheetId, task.sheetName);
-    const window = windowOf(now);
+    // The window of when the outbox entry was written, not of when the event arrived.
+    const window = windowOf(Date.now());
     await scheduleFlush(task, key, flushTaskId(key, window.label), window.runAt);
   },
 );

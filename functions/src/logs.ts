@@ -32,3 +32,9 @@ export const flushWillRetry = (fields: { sheet: string; error: string; retryCoun
 
 export const outboxSwept = (fields: { sheets: string[] }) =>
   logger.warn("rows were waiting without a flush; flushes scheduled", fields);
+
+export const rowIdUnusable = (fields: { rowId: string }) =>
+  logger.warn(
+    "document id is not a usable row id (A-Z a-z 0-9 _ -, 1-128); not synced to the sheet",
+    fields,
+  );

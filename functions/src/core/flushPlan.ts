@@ -12,7 +12,7 @@ import { ID_COLUMN, MODIFIED_COLUMN } from "./batch.js";
 import { cellShows, isFormula, toSheetInput, type SheetCell, type SheetInput } from "./cells.js";
 import type { SyncMeta } from "./echo.js";
 import type { OutboxEntry } from "./outbox.js";
-import type { RowValues } from "./values.js";
+import { MAX_CELL_TEXT, type RowValues } from "./values.js";
 
 export interface PendingRow {
   entry: OutboxEntry;
@@ -39,7 +39,7 @@ export interface RowUpdate {
 
 export interface FlushConflict {
   rowId: string;
-  reason: "sheet_newer" | "deleted_in_sheet";
+  reason: "sheet_newer" | "deleted_in_sheet" | "too_long_for_sheet";
   sheetModifiedAt: number | null;
   entry: OutboxEntry;
   values: RowValues | null;
@@ -122,6 +122,17 @@ export function planLocate(index: SheetIndex, pending: readonly PendingRow[]): L
     // An upsert: push the document as it is now.
     if (!doc || (doc.sync?.origin === "sheet" && doc.sync.modifiedAt >= entry.changedAt)) {
       plan.settled.push(entry); // deleted since, or a later sheet edit already holds the row
+    } else if (
+      Object.values(doc.values).some((v) => typeof v === "string" && v.length > MAX_CELL_TEXT)
+    ) {
+      // One such row would fail the whole batch on every try: record it and let the rest through.
+      plan.conflicts.push({
+        rowId: entry.rowId,
+        reason: "too_long_for_sheet",
+        sheetModifiedAt,
+        entry,
+        values: null,
+      });
     } else if (!rowNumber) {
       if (doc.sync?.inSheet) {
         // It was in the sheet and is gone: the person deleted it there, and that delete is on its way.
@@ -188,6 +199,8 @@ export interface CellWrite {
 
 export interface CellPlan {
   writes: CellWrite[];
+  /** Rows whose `_id` cell no longer holds their id (rows moved since the locate read): left queued. */
+  moved: string[];
   /** Cells left alone because they hold a formula: rowId → column names. */
   formulaSkips: Map<string, string[]>;
   /** Rows whose cells already showed the document: nothing written. */
@@ -211,10 +224,15 @@ export function planCellWrites(
     .map((name, i) => ({ name: name.trim(), i }))
     .filter((c) => c.name !== "" && c.name !== ID_COLUMN && c.name !== MODIFIED_COLUMN);
   const sheet = quoteSheetName(sheetName);
-  const plan: CellPlan = { writes: [], formulaSkips: new Map(), unchanged: [] };
+  const idCol = columnIndex(header, ID_COLUMN);
+  const plan: CellPlan = { writes: [], moved: [], formulaSkips: new Map(), unchanged: [] };
 
   for (const u of updates) {
     const cells = current(u.rowNumber);
+    if (rowIdOf(cells[idCol]) !== u.rowId) {
+      plan.moved.push(u.rowId);
+      continue;
+    }
     const changed = new Map<number, SheetInput>();
     for (const { name, i } of dataCols) {
       if (!(name in u.values)) continue;

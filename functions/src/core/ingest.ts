@@ -110,7 +110,17 @@ export function planIngest(
     const state = states.get(change.id) ?? EMPTY;
     const incoming = versionOfChange(change);
     const current = storedVersion(state, opts.now);
-    const order = current ? compareVersions(incoming, current) : 1;
+    let order = current ? compareVersions(incoming, current) : 1;
+    // The sheet reading back a Firestore edit the flush wrote: same time, and its content is
+    // what the sheet now shows (formulas recomputed). It completes that version; take it.
+    if (
+      order < 0 &&
+      change.op === "upsert" &&
+      state.row?.origin === "firestore" &&
+      !current!.deleted
+    ) {
+      if (current!.modifiedAt === change.modifiedAt) order = 1;
+    }
 
     if (order === 0) {
       results.push({ id: change.id, op: change.op, outcome: "duplicate" });

@@ -70,6 +70,12 @@ interface Layout {
 
 const READ_RANGES_PER_REQUEST = 100;
 
+const CONFLICT_RULES: Record<FlushConflict["reason"], string> = {
+  sheet_newer: "sheet-edit-is-newer",
+  deleted_in_sheet: "row-deleted-in-sheet",
+  too_long_for_sheet: "value-longer-than-a-cell",
+};
+
 export async function flushSheet(
   deps: FlushDeps,
   task: FlushTask,
@@ -119,10 +125,12 @@ export async function flushSheet(
   const pending: PendingRow[] = entries.map((e, i) => {
     const snap = docs[i]!;
     const data = snap.exists ? snap.data()! : null;
-    return {
-      entry: e.entry,
-      doc: data ? { values: rowValues(data), sync: readSyncMeta(data) } : null,
-    };
+    if (!data) return { entry: e.entry, doc: null };
+    const values = rowValues(data);
+    const sync = readSyncMeta(data);
+    // A column the row was synced with and no longer has was deleted: clear its cell.
+    for (const c of sync?.columns ?? []) if (!(c in values)) values[c] = null;
+    return { entry: e.entry, doc: { values, sync } };
   });
 
   const sheetRef = db.collection(SHEETS_COLLECTION).doc(key);
@@ -138,7 +146,8 @@ export async function flushSheet(
     // Read the cells of the rows to update, formulas included.
     const width = index.header.length;
     const cells = new Map<number, SheetCell[]>();
-    const blocks = readBlocks(plan.updates.map((u) => u.rowNumber));
+    // Rows to delete are read too, to check they still hold their ids before they go.
+    const blocks = readBlocks([...plan.updates, ...plan.deletes].map((u) => u.rowNumber));
     for (let i = 0; i < blocks.length; i += READ_RANGES_PER_REQUEST) {
       const part = blocks.slice(i, i + READ_RANGES_PER_REQUEST);
       report.requests.reads++;
@@ -162,6 +171,15 @@ export async function flushSheet(
       layout.timeZone,
     );
 
+    const idCol = columnIndex(index.header, ID_COLUMN);
+    const deletes = plan.deletes.filter(
+      (d) => String(cells.get(d.rowNumber)?.[idCol] ?? "").trim() === d.rowId,
+    );
+    const moved = new Set([
+      ...cellPlan.moved,
+      ...plan.deletes.filter((d) => !deletes.includes(d)).map((d) => d.rowId),
+    ]);
+
     if (cellPlan.writes.length) {
       report.requests.writes++;
       await api.values.batchUpdate({
@@ -169,6 +187,20 @@ export async function flushSheet(
         requestBody: { valueInputOption: "USER_ENTERED", data: cellPlan.writes },
       });
     }
+    // Deletes before the append: an append can land above a blank row inside the data and shift
+    // the rows below it, and deletes go by row number.
+    if (deletes.length) {
+      report.requests.writes++;
+      await api.batchUpdate({
+        spreadsheetId: task.spreadsheetId,
+        requestBody: {
+          requests: deleteRanges(deletes.map((d) => d.rowNumber)).map((r) => ({
+            deleteDimension: { range: { sheetId: layout.sheetId, dimension: "ROWS", ...r } },
+          })),
+        },
+      });
+    }
+
     if (plan.appends.length) {
       report.requests.writes++;
       await api.values.append({
@@ -179,20 +211,14 @@ export async function flushSheet(
         requestBody: { values: appendRows(index.header, plan.appends, layout.timeZone) },
       });
     }
-    if (plan.deletes.length) {
-      report.requests.writes++;
-      await api.batchUpdate({
-        spreadsheetId: task.spreadsheetId,
-        requestBody: {
-          requests: deleteRanges(plan.deletes.map((d) => d.rowNumber)).map((r) => ({
-            deleteDimension: { range: { sheetId: layout.sheetId, dimension: "ROWS", ...r } },
-          })),
-        },
-      });
-    }
-
     await recordConflicts(plan.conflicts, task, now);
-    await acknowledge(entries.map((e) => ({ ref: e.ref, entry: e.entry })));
+    // Rows that moved under us stay queued: the next flush finds them where they are now.
+    await acknowledge(
+      entries.filter((e) => !moved.has(e.entry.rowId)).map((e) => ({ ref: e.ref, entry: e.entry })),
+    );
+    if (moved.size) {
+      await deps.schedule(task, flushTaskId(key, `moved:${taskId}`), deps.now() + FLUSH_QUIET_MS);
+    }
     await sheetRef.set(
       { lastFlushAt: Timestamp.fromMillis(deps.now()), lastError: FieldValue.delete() },
       { merge: true },
@@ -202,7 +228,7 @@ export async function flushSheet(
     report.updated = plan.updates.length - cellPlan.unchanged.length;
     report.unchanged = cellPlan.unchanged.length + plan.settled.length;
     report.appended = plan.appends.length;
-    report.deleted = plan.deletes.length;
+    report.deleted = deletes.length;
     report.conflicts = plan.conflicts.length;
     report.formulaCellsKept = [...cellPlan.formulaSkips.values()].reduce((n, c) => n + c.length, 0);
     if (entries.length === FLUSH_MAX_ROWS) {
@@ -215,7 +241,8 @@ export async function flushSheet(
         ? { kind: "permanent" as const, status: null, reason: err.message }
         : classifySheetsError(err);
     if (classified.kind === "transient") throw err;
-    // Permanent: say so where a person looks, keep the rows queued, and let the task end.
+    // Permanent: say so where a person looks, keep the rows queued, and let the task end. The
+    // cached layout is dropped: a tab recreated under the same name has a new sheetId.
     await sheetRef.set(
       {
         lastError: {
@@ -223,6 +250,10 @@ export async function flushSheet(
           status: classified.status,
           reason: classified.reason,
         },
+        sheetId: FieldValue.delete(),
+        timeZone: FieldValue.delete(),
+        idColumn: FieldValue.delete(),
+        modifiedColumn: FieldValue.delete(),
       },
       { merge: true },
     );
@@ -323,7 +354,7 @@ export async function flushSheet(
             .create({
               collection: config.collection,
               rowId: c.rowId,
-              rule: c.reason === "sheet_newer" ? "sheet-edit-is-newer" : "row-deleted-in-sheet",
+              rule: CONFLICT_RULES[c.reason],
               detectedAt: Timestamp.fromMillis(at),
               kept: {
                 origin: "sheet",

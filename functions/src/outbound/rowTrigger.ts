@@ -40,13 +40,21 @@ export function readOutboxEntry(
   return { rowId, op, changedAt };
 }
 
+export interface RowEvent {
+  /** The event's time: for a delete, when the document was deleted. */
+  timeMs: number;
+  /** The event is the document's deletion (not an earlier write arriving late). */
+  isDelete: boolean;
+  now: number;
+}
+
 export async function recordRowWrite(
   db: Firestore,
   config: SyncConfig,
   rowId: string,
-  eventTimeMs: number,
-  now: number,
+  event: RowEvent,
 ): Promise<{ outcome: TriggerOutcome; entry: OutboxEntry | null }> {
+  const { now } = event;
   const key = sheetKey(config.spreadsheetId, config.sheetName);
   const sheetDoc = await db.collection(SHEETS_COLLECTION).doc(key).get();
   const knownColumns = sheetDoc.get("columns");
@@ -102,6 +110,9 @@ export async function recordRowWrite(
 
     // Gone. A tombstone means the sheet deleted it (the ingest wrote one) or this delete is already queued.
     if (tomb!.exists) return { outcome: "already_deleted" as const, entry: null };
+    // A late event of an earlier write: the delete's own event records it, with the delete's time.
+    if (!event.isDelete) return { outcome: "already_deleted" as const, entry: null };
+    const eventTimeMs = event.timeMs;
     tx.set(tombRef, {
       collection: config.collection,
       rowId,

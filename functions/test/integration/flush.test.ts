@@ -51,7 +51,7 @@ function deps(scheduled: Array<{ id: string; runAt: number }> = []): FlushDeps {
 
 async function changeRow(id: string, data: Record<string, unknown>) {
   await db().collection(config.collection).doc(id).set(data);
-  return recordRowWrite(db(), config, id, Date.now(), Date.now());
+  return recordRowWrite(db(), config, id, { timeMs: Date.now(), isDelete: false, now: Date.now() });
 }
 
 describe("flushSheet and recordRowWrite, in-process", function () {
@@ -78,7 +78,11 @@ describe("flushSheet and recordRowWrite, in-process", function () {
     const id = uniqueId("dup");
     const first = await changeRow(id, { name: "a", qty: 1 });
     assert.equal(first.outcome, "queued_upsert");
-    const again = await recordRowWrite(db(), config, id, Date.now(), Date.now());
+    const again = await recordRowWrite(db(), config, id, {
+      timeMs: Date.now(),
+      isDelete: false,
+      now: Date.now(),
+    });
     assert.equal(again.outcome, "echo", "a redelivered event queued the row twice");
     const doc = await db().collection(config.collection).doc(id).get();
     assert.equal(doc.get("_sync.origin"), "firestore");
@@ -86,11 +90,37 @@ describe("flushSheet and recordRowWrite, in-process", function () {
 
     // Deleted, then an old update event arrives after the delete's.
     await db().collection(config.collection).doc(id).delete();
-    const deleted = await recordRowWrite(db(), config, id, Date.now(), Date.now());
+    const deletedAt = Date.now();
+    const deleted = await recordRowWrite(db(), config, id, {
+      timeMs: deletedAt,
+      isDelete: true,
+      now: Date.now(),
+    });
     assert.equal(deleted.outcome, "queued_delete");
-    const late = await recordRowWrite(db(), config, id, Date.now() - 10_000, Date.now());
+    const late = await recordRowWrite(db(), config, id, {
+      timeMs: deletedAt - 10_000,
+      isDelete: false,
+      now: Date.now(),
+    });
     assert.equal(late.outcome, "already_deleted");
     assert.equal((await outbox(id).get()).get("op"), "delete");
+    assert.equal(
+      (await outbox(id).get()).get("changedAt"),
+      deletedAt,
+      "the delete keeps its own time",
+    );
+
+    // An update event that arrives after the document is gone, before the delete's own event: nothing yet.
+    const other = uniqueId("late");
+    await changeRow(other, { name: "x" });
+    await db().collection(config.collection).doc(other).delete();
+    const early = await recordRowWrite(db(), config, other, {
+      timeMs: Date.now() - 5_000,
+      isDelete: false,
+      now: Date.now(),
+    });
+    assert.equal(early.entry, null, "a late update event queued a delete with the wrong time");
+    assert.equal((await outbox(other).get()).get("op"), "upsert");
   });
 
   it("a permanent error (no permission) is recorded and acknowledged; the rows wait for the next flush", async () => {
@@ -161,7 +191,11 @@ describe("flushSheet and recordRowWrite, in-process", function () {
       const running = flushSheet(deps(), task, "t1");
       await new Promise((r) => setTimeout(r, 200)); // the flush is inside its first Sheets request now
       await db().collection(config.collection).doc(id).update({ name: "v2" });
-      await recordRowWrite(db(), config, id, Date.now(), Date.now());
+      await recordRowWrite(db(), config, id, {
+        timeMs: Date.now(),
+        isDelete: false,
+        now: Date.now(),
+      });
       const report = await running;
       assert.equal(report.outcome, "flushed");
     } finally {
@@ -209,5 +243,32 @@ describe("flushSheet and recordRowWrite, in-process", function () {
       ours[1],
       "the same slot gives the same task id (deduplicated by Cloud Tasks)",
     );
+  });
+
+  it("deletes the right row when the same flush appends below a blank row inside the data", async () => {
+    const [a, c, n] = [uniqueId("a"), uniqueId("c"), uniqueId("n")];
+    await emulator("POST", `spreadsheets/${SPREADSHEET}`, {
+      sheets: [
+        {
+          title: SHEET,
+          rows: [["_id", "name", "qty", "_modified"], [a, "A", 1, 100], [], [c, "C", 3, 100]],
+        },
+      ],
+    });
+    await db().collection(config.collection).doc(c).set({ name: "C", qty: 3 });
+    await db().collection(config.collection).doc(c).delete();
+    await recordRowWrite(db(), config, c, { timeMs: Date.now(), isDelete: true, now: Date.now() });
+    await changeRow(n, { name: "N", qty: 9 });
+
+    // (Rows left queued by earlier tests of this file may be appended too.)
+    const report = await flushSheet(deps(), task, "t");
+    assert.equal(report.deleted, 1);
+    const { data } = await sheetsApi.spreadsheets.values.get({
+      spreadsheetId: SPREADSHEET,
+      range: `'${SHEET}'!A2:A10`,
+    });
+    const ids = (data.values ?? []).map((r) => r[0] ?? "");
+    assert.ok(ids.includes(a) && ids.includes(n), ids.join(","));
+    assert.ok(!ids.includes(c), `the wrong row was deleted: ${ids.join(",")}`);
   });
 });

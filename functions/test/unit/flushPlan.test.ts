@@ -78,6 +78,21 @@ describe("flush plan: locating rows and the per-row conflict check", () => {
     );
   });
 
+  it("a row with a value longer than a cell holds is recorded, not sent (it would fail every flush)", () => {
+    const plan = planLocate(index, [
+      up("r1", 300, { name: "x".repeat(50_001) }),
+      up("new", 300, { name: "ok" }, fsSync({ inSheet: false })),
+    ]);
+    assert.deepEqual(
+      plan.conflicts.map((c) => [c.rowId, c.reason]),
+      [["r1", "too_long_for_sheet"]],
+    );
+    assert.deepEqual(
+      plan.appends.map((a) => a.rowId),
+      ["new"],
+    );
+  });
+
   it("a delete loses to a newer sheet edit of the row", () => {
     const plan = planLocate(index, [del("r3", 400)]);
     assert.equal(plan.deletes.length, 0);
@@ -143,6 +158,18 @@ describe("flush plan: cells", () => {
       { range: "'My Sheet''s'!B7:C7", values: [["'n", 5]] },
       { range: "'My Sheet''s'!E7:E7", values: [[300]] },
     ]);
+  });
+
+  it("a row whose _id cell no longer holds its id (rows moved since the locate read) is left for later", () => {
+    const plan = planCellWrites(
+      "Sheet1",
+      header,
+      [update({ name: "new" })],
+      () => ["someone-else", "old", 2, "", 100],
+      "Etc/UTC",
+    );
+    assert.deepEqual(plan.writes, []);
+    assert.deepEqual(plan.moved, ["r1"]);
   });
 
   it("a row that already shows the document is not written at all", () => {

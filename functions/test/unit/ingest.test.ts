@@ -219,4 +219,37 @@ describe("tombstones", () => {
     assert.equal(k1.conflict.key, k2.conflict.key);
     assert.notEqual(k1.conflict.key, k3.conflict.key);
   });
+
+  it("the sheet reading back a Firestore edit at the same time completes that version (formulas recomputed)", () => {
+    const state: RowState = {
+      row: {
+        values: { qty: 7, total: 4 },
+        modifiedAt: 500,
+        hash: hashRow({ qty: 7, total: 4 }),
+        origin: "firestore",
+      },
+      tombstone: null,
+    };
+    const readBack: RowChange = {
+      op: "upsert",
+      id: "r",
+      modifiedAt: 500,
+      values: { qty: 7, total: 14 },
+      fields: null,
+    };
+    const plan = planIngest([readBack], new Map([["r", state]]), opts);
+    assert.equal(plan.results[0]!.outcome, "applied");
+    assert.deepEqual(
+      plan.writes.map((w) => w.kind),
+      ["putRow"],
+      "no conflict is recorded for a read-back",
+    );
+    // The same from a sheet row (not a read-back) stays a plain tie, decided by hash.
+    const sheetState: RowState = { row: { ...state.row!, origin: "sheet" }, tombstone: null };
+    const tie = planIngest([readBack], new Map([["r", sheetState]]), opts);
+    assert.equal(
+      tie.results[0]!.outcome,
+      hashRow({ qty: 7, total: 14 }) > hashRow({ qty: 7, total: 4 }) ? "applied" : "skipped_older",
+    );
+  });
 });
