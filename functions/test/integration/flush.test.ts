@@ -5,6 +5,7 @@
  * throws (retry) is observed directly, not inferred from timing.
  */
 import assert from "node:assert/strict";
+import { FieldValue } from "firebase-admin/firestore";
 import type { SyncConfig } from "../../src/config.js";
 import { flushSheet, type FlushDeps } from "../../src/outbound/flush.js";
 import { recordRowWrite } from "../../src/outbound/rowTrigger.js";
@@ -270,5 +271,24 @@ describe("flushSheet and recordRowWrite, in-process", function () {
     const ids = (data.values ?? []).map((r) => r[0] ?? "");
     assert.ok(ids.includes(a) && ids.includes(n), ids.join(","));
     assert.ok(!ids.includes(c), `the wrong row was deleted: ${ids.join(",")}`);
+  });
+
+  it("a field deleted from a synced document clears its cell", async () => {
+    const id = uniqueId("clear");
+    await changeRow(id, { name: "Keeps", qty: 5 });
+    await flushSheet(deps(), task, "t1");
+    await db().collection(config.collection).doc(id).update({ qty: FieldValue.delete() });
+    await recordRowWrite(db(), config, id, {
+      timeMs: Date.now(),
+      isDelete: false,
+      now: Date.now(),
+    });
+    await flushSheet(deps(), task, "t2");
+    const { data } = await sheetsApi.spreadsheets.values.get({
+      spreadsheetId: SPREADSHEET,
+      range: `'${SHEET}'!A2:C20`,
+    });
+    const row = (data.values ?? []).find((r) => r[0] === id);
+    assert.deepEqual(row, [id, "Keeps"], "the deleted field's cell kept its value");
   });
 });

@@ -163,6 +163,17 @@ describe("Firestore → sheet on the emulators", function () {
     assert.equal((await stats()).writes, 0);
   });
 
+  it("a document whose id cannot be a row id is not synced (the script would re-key it on every edit)", async () => {
+    await rows().doc("Widget 1").set({ name: "spaces in the id" });
+    await triggersSettled();
+    assert.equal(
+      (await db().collection("syncOutbox").doc(`${COLLECTION}:Widget 1`).get()).exists,
+      false,
+    );
+    assert.equal((await rows().doc("Widget 1").get()).get("_sync"), undefined);
+    await rows().doc("Widget 1").delete();
+  });
+
   it("a sheet edit made after the document change keeps the sheet's value and records a conflict", async () => {
     await outboxDrained();
     const row = (await sheetRow(seeded.c))!;
