@@ -24,10 +24,9 @@ export interface SyncMeta {
  *   what the sheet sent exactly when those columns still hash to `_sync.hash`;
  *   fields beside them (an app's own, or a column added to the sheet since)
  *   do not make it a new change.
- * - A row stamped here after a Firestore edit: the columns stamped, plus any
- *   field that is (now) a sheet column; with the sheet's columns unknown, every
- *   field. A column the document lacks counts as an empty cell, as the sheet
- *   would send it.
+ * - A row stamped here after a Firestore edit: the sheet's columns; with
+ *   them unknown, every field. A column the document lacks counts as an
+ *   empty cell, as the sheet would send it.
  */
 export function checkedColumns(
   values: RowValues,
@@ -35,9 +34,10 @@ export function checkedColumns(
   sheetColumns: readonly string[] | null,
 ): string[] {
   if (sync?.origin === "sheet") return [...sync.columns].sort();
-  const keys = Object.keys(values);
-  const extra = sheetColumns ? [...sheetColumns] : keys;
-  return [...new Set([...(sync?.columns ?? []), ...extra])].sort();
+  // Once the sheet's columns are known they are the whole story: fields an app keeps beside
+  // them (even ones stamped before the columns were known) never make a row a change.
+  if (sheetColumns) return [...sheetColumns].sort();
+  return [...new Set([...(sync?.columns ?? []), ...Object.keys(values)])].sort();
 }
 
 export function contentHash(values: RowValues, columns: readonly string[]): string {

@@ -27,6 +27,8 @@ export interface Tombstone {
 export interface RowState {
   row: StoredRow | null;
   tombstone: Tombstone | null;
+  /** A Firestore edit of this row still waiting in the outbox for the sheet (its change time). */
+  pendingToSheet?: number | null;
 }
 
 export type Outcome = "applied" | "duplicate" | "skipped_older";
@@ -136,6 +138,33 @@ export function planIngest(
     }
 
     results.push({ id: change.id, op: change.op, outcome: "applied" });
+    // A newer sheet change overwrites a Firestore edit the sheet has not seen yet: keep it on record.
+    // (A read-back of that very edit carries its time and is no conflict.)
+    if (state.pendingToSheet != null && state.row && change.modifiedAt > state.pendingToSheet) {
+      writes.push({
+        kind: "recordConflict",
+        conflict: {
+          key: `${change.id}:${state.pendingToSheet}:firestore-overwritten`,
+          rowId: change.id,
+          kept:
+            change.op === "upsert"
+              ? {
+                  op: "upsert",
+                  origin: "sheet",
+                  modifiedAt: change.modifiedAt,
+                  values: change.values,
+                }
+              : { op: "delete", origin: "sheet", modifiedAt: change.modifiedAt, values: null },
+          rejected: {
+            op: "upsert",
+            origin: "firestore",
+            modifiedAt: state.row.modifiedAt,
+            values: state.row.values,
+            fields: null,
+          },
+        },
+      });
+    }
     if (change.op === "upsert") {
       writes.push({
         kind: "putRow",

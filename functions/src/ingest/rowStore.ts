@@ -28,6 +28,7 @@ import { contentHash, isInSync, type SyncMeta } from "../core/echo.js";
 import {
   COMMITS_IN_FLIGHT,
   CONFLICTS_COLLECTION,
+  OUTBOX_COLLECTION,
   ROWS_PER_COMMIT,
   SHEETS_COLLECTION,
   TOMBSTONES_COLLECTION,
@@ -90,6 +91,21 @@ async function ingestChunk(
       tombstone: readTombstone(snaps[changes.length + i]!),
     });
   });
+
+  // Rows last changed in Firestore may have an edit still on its way to the sheet.
+  const fromFirestore = changes.filter((c) => states.get(c.id)?.row?.origin === "firestore");
+  if (fromFirestore.length) {
+    const outbox = db.collection(OUTBOX_COLLECTION);
+    const pending = await tx.getAll(
+      ...fromFirestore.map((c) => outbox.doc(`${config.collection}:${c.id}`)),
+    );
+    pending.forEach((snap, i) => {
+      const changedAt = snap.get("changedAt");
+      if (snap.exists && snap.get("op") === "upsert" && typeof changedAt === "number") {
+        states.get(fromFirestore[i]!.id)!.pendingToSheet = changedAt;
+      }
+    });
+  }
 
   const plan = planIngest(changes, states, {
     now,

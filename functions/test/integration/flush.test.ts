@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { FieldValue } from "firebase-admin/firestore";
 import type { SyncConfig } from "../../src/config.js";
+import { parseSheetBatch } from "../../src/core/batch.js";
+import { ingestBatch } from "../../src/ingest/rowStore.js";
 import { flushSheet, type FlushDeps } from "../../src/outbound/flush.js";
 import { recordRowWrite } from "../../src/outbound/rowTrigger.js";
 import { STALE_AFTER_MS, sweepOutbox } from "../../src/outbound/sweep.js";
@@ -290,5 +292,28 @@ describe("flushSheet and recordRowWrite, in-process", function () {
     });
     const row = (data.values ?? []).find((r) => r[0] === id);
     assert.deepEqual(row, [id, "Keeps"], "the deleted field's cell kept its value");
+  });
+
+  it("a newer sheet edit over a Firestore edit still queued for the sheet records that edit as a conflict", async () => {
+    const id = uniqueId("lost");
+    await changeRow(id, { name: "from the console", qty: 1 });
+    const parsed = parseSheetBatch(
+      {
+        spreadsheetId: SPREADSHEET,
+        sheetName: SHEET,
+        header: ["_id", "name", "qty", "_modified"],
+        changes: [
+          { id, modifiedAt: Date.now() + 1000, values: { name: "from the sheet", qty: 2 } },
+        ],
+      },
+      Date.now(),
+    );
+    assert.ok(parsed.ok);
+    const [result] = await ingestBatch(db(), parsed.batch, config, Date.now());
+    assert.equal(result!.outcome, "applied");
+    const recorded = await db().collection("syncConflicts").where("rowId", "==", id).get();
+    assert.equal(recorded.size, 1);
+    assert.equal(recorded.docs[0]!.get("rejected.origin"), "firestore");
+    assert.equal(recorded.docs[0]!.get("rejected.values.name"), "from the console");
   });
 });

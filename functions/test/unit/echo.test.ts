@@ -81,6 +81,29 @@ describe("echo detection", () => {
     );
   });
 
+  it("app fields stamped before the sheet's columns were known stop counting once they are", () => {
+    const values = { name: "a", updatedAt: 1 };
+    const early = checkedColumns(values, null, null);
+    const sync: SyncMeta = {
+      origin: "firestore",
+      modifiedAt: 2,
+      hash: contentHash(values, early),
+      columns: early,
+      inSheet: false,
+    };
+    assert.ok(
+      !isInSync({ name: "a", updatedAt: 2 }, sync, null),
+      "unknown columns: every field counts",
+    );
+    const stamped = checkedColumns(values, sync, ["name"]);
+    assert.deepEqual(stamped, ["name"]);
+    const restamped: SyncMeta = { ...sync, hash: contentHash(values, stamped), columns: stamped };
+    assert.ok(
+      isInSync({ name: "a", updatedAt: 3 }, restamped, ["name"]),
+      "an app-only field re-stamped the row",
+    );
+  });
+
   it("a column the document lacks counts as an empty cell, as the sheet would send it", () => {
     assert.equal(contentHash({ name: "a" }, ["name", "qty"]), hashRow({ name: "a", qty: null }));
   });

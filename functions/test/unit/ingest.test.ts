@@ -252,4 +252,36 @@ describe("tombstones", () => {
       hashRow({ qty: 7, total: 14 }) > hashRow({ qty: 7, total: 4 }) ? "applied" : "skipped_older",
     );
   });
+
+  it("records a Firestore edit still on its way to the sheet when a newer sheet change overwrites it", () => {
+    const row = {
+      values: { name: "console" },
+      modifiedAt: 500,
+      hash: hashRow({ name: "console" }),
+      origin: "firestore" as const,
+    };
+    const plan = planIngest(
+      [up("r", 600, "sheet")],
+      new Map([["r", { row, tombstone: null, pendingToSheet: 500 }]]),
+      opts,
+    );
+    assert.equal(plan.results[0]!.outcome, "applied");
+    const conflict = plan.writes.find((w) => w.kind === "recordConflict");
+    assert.ok(conflict && conflict.kind === "recordConflict");
+    assert.deepEqual(conflict.conflict.rejected, {
+      op: "upsert",
+      origin: "firestore",
+      modifiedAt: 500,
+      values: { name: "console" },
+      fields: null,
+    });
+    assert.equal(conflict.conflict.kept.origin, "sheet");
+    // The sheet reading back that very edit is not a conflict.
+    const readBack = planIngest(
+      [up("r", 500, "console")],
+      new Map([["r", { row, tombstone: null, pendingToSheet: 500 }]]),
+      opts,
+    );
+    assert.ok(!readBack.writes.some((w) => w.kind === "recordConflict"));
+  });
 });
