@@ -155,8 +155,15 @@ export function scanSheet(input: ScanInput): ScanResult {
   });
 
   if (snapshot !== null) {
-    for (const id of snapshot.rows.keys()) {
-      if (!seen.has(id)) deletes.push({ id, modifiedAt: now });
+    for (const [id, previous] of snapshot.rows) {
+      if (seen.has(id)) continue;
+      // onChange reports a person deleting rows: that is now. A delete only the periodic
+      // scan finds was made by a script or the API, most often Sheet Sync's own flush
+      // carrying a Firestore delete: "now" could beat a document recreated since, so it
+      // keeps the row's last known time.
+      const modifiedAt =
+        mode.kind === "reconcile" && previous.modified > 0 ? previous.modified : now;
+      deletes.push({ id, modifiedAt });
     }
   }
 

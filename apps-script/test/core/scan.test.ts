@@ -115,6 +115,13 @@ describe("scanSheet", () => {
     assert.equal(result.snapshot.rows.has("r_b"), false);
   });
 
+  it("stamps a delete only the periodic scan found with the row's last known time", () => {
+    // A script or the API removed it (most often the flush carrying a Firestore delete):
+    // "now" could beat a document recreated meanwhile.
+    const result = scan([rows[0], rows[2]] as unknown[][], seen(rows), { kind: "reconcile" });
+    assert.deepEqual(result.deletes, [{ id: "r_b", modifiedAt: 2000 }]);
+  });
+
   it("queues renamed field sets as a resync at now", () => {
     const result = scan(rows, seen(rows), { kind: "change" }, ["_id", "title", "qty", "_modified"]);
     assert.equal(result.resyncAt, NOW);

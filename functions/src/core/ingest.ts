@@ -124,6 +124,8 @@ export function planIngest(
       if (current!.modifiedAt === change.modifiedAt) order = 1;
     }
 
+    // Deleting a row that is already deleted changes nothing, whichever delete is older.
+    if (order < 0 && change.op === "delete" && current!.deleted) order = 0;
     if (order === 0) {
       results.push({ id: change.id, op: change.op, outcome: "duplicate" });
       continue;

@@ -284,4 +284,11 @@ describe("tombstones", () => {
     );
     assert.ok(!readBack.writes.some((w) => w.kind === "recordConflict"));
   });
+
+  it("an older delete of a row deleted since is a duplicate, not a conflict (the sheet echoing a Firestore delete)", () => {
+    const { store } = deliver([up("r", 100, "x"), del("r", 300)]);
+    const plan = planIngest([del("r", 100)], store, opts);
+    assert.deepEqual(plan.results, [{ id: "r", op: "delete", outcome: "duplicate" }]);
+    assert.deepEqual(plan.writes, []);
+  });
 });
