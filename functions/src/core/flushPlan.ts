@@ -99,6 +99,14 @@ export function planLocate(index: SheetIndex, pending: readonly PendingRow[]): L
     const rowNumber = rowOf.get(entry.rowId);
     const sheetModifiedAt = rowNumber ? modifiedMs(index.modified[rowNumber - 2]) : null;
     const sheetIsNewer = sheetModifiedAt !== null && sheetModifiedAt > entry.changedAt;
+    const sheetWins = (values: RowValues | null) =>
+      plan.conflicts.push({
+        rowId: entry.rowId,
+        reason: "sheet_newer",
+        sheetModifiedAt,
+        entry,
+        values,
+      });
 
     if (entry.op === "delete") {
       if (doc && doc.sync && doc.sync.modifiedAt > entry.changedAt) {
@@ -106,13 +114,7 @@ export function planLocate(index: SheetIndex, pending: readonly PendingRow[]): L
       } else if (!rowNumber) {
         plan.settled.push(entry);
       } else if (sheetIsNewer) {
-        plan.conflicts.push({
-          rowId: entry.rowId,
-          reason: "sheet_newer",
-          sheetModifiedAt,
-          entry,
-          values: null,
-        });
+        sheetWins(null);
       } else {
         plan.deletes.push({ rowId: entry.rowId, rowNumber, entry });
       }
@@ -147,13 +149,7 @@ export function planLocate(index: SheetIndex, pending: readonly PendingRow[]): L
         plan.appends.push({ rowId: entry.rowId, entry, values: doc.values });
       }
     } else if (sheetIsNewer) {
-      plan.conflicts.push({
-        rowId: entry.rowId,
-        reason: "sheet_newer",
-        sheetModifiedAt,
-        entry,
-        values: doc.values,
-      });
+      sheetWins(doc.values);
     } else {
       plan.updates.push({ rowId: entry.rowId, rowNumber, entry, values: doc.values });
     }

@@ -40,6 +40,11 @@ export function tombstoneId(collection: string, rowId: string): string {
   return `${collection}:${rowId}`;
 }
 
+/** The outbox document of a row waiting to go to its sheet. */
+export function outboxId(collection: string, rowId: string): string {
+  return `${collection}:${rowId}`;
+}
+
 export function conflictId(collection: string, key: string): string {
   return `${collection}:${key}`;
 }
@@ -97,7 +102,7 @@ async function ingestChunk(
   if (fromFirestore.length) {
     const outbox = db.collection(OUTBOX_COLLECTION);
     const pending = await tx.getAll(
-      ...fromFirestore.map((c) => outbox.doc(`${config.collection}:${c.id}`)),
+      ...fromFirestore.map((c) => outbox.doc(outboxId(config.collection, c.id))),
     );
     pending.forEach((snap, i) => {
       const changedAt = snap.get("changedAt");

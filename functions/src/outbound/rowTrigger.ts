@@ -18,13 +18,9 @@ import {
   sheetKey,
   type SyncConfig,
 } from "../config.js";
-import { readSyncMeta, rowValues, tombstoneId } from "../ingest/rowStore.js";
+import { outboxId, readSyncMeta, rowValues, tombstoneId } from "../ingest/rowStore.js";
 
 export type TriggerOutcome = "queued_upsert" | "queued_delete" | "echo" | "already_deleted";
-
-export function outboxId(collection: string, rowId: string): string {
-  return `${collection}:${rowId}`;
-}
 
 export function readOutboxEntry(
   data: FirebaseFirestore.DocumentData | undefined,

@@ -24,3 +24,25 @@ export function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
   });
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
+
+/** Polls `probe` until it returns a value, or fails naming `what` after the deadline. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  deadlineMs = 60_000,
+): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(
+    `timed out after ${deadlineMs} ms waiting for ${what}${last ? ` (${String(last)})` : ""}`,
+  );
+}

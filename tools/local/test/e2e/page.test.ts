@@ -13,33 +13,13 @@ import { fileURLToPath } from "node:url";
 import { deleteApp, initializeApp, type App } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { waitFor } from "../helpers.js";
 
 const CHROMIUM = process.env.SHEET_SYNC_CHROMIUM ?? "/usr/bin/chromium";
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../../../..");
 const ARTIFACTS = join(ROOT, "test-artifacts", "e2e");
 const PAGE = "http://127.0.0.1:4100/";
 const DEMO_ROWS = 30;
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  deadlineMs = 60_000,
-): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(
-    `timed out after ${deadlineMs} ms waiting for ${what}${last ? ` (${String(last)})` : ""}`,
-  );
-}
 
 /** Resolves with the exit code, or null if it did not exit within the deadline. */
 function exitWithin(child: ChildProcess, ms: number): Promise<number | null> {
