@@ -1,11 +1,11 @@
 import { analyzeHeader, type HeaderInfo } from "./core/header";
-import { ID_HEADER, MODIFIED_HEADER } from "./core/constants";
+import { ID_HEADER, MODIFIED_HEADER } from "../../contract/src/limits";
 import { rowIdFromUuid } from "./core/ids";
 import { makeBatches, type Envelope } from "./core/payload";
 import { planFlush } from "./core/plan";
 import { modifiedCellToMs, rowHasContent, scanSheet, type ScanMode } from "./core/scan";
 import { sendBatches, type SendReport, type WebhookResponse } from "./core/send";
-import { signBody } from "./core/signature";
+import { signBody } from "../../contract/src/signature";
 import { HANDLER, PROPERTY, readConfig, type Config } from "./config";
 import { readSheet, writeColumnCells } from "./sheet";
 import * as state from "./state";

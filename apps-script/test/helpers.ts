@@ -5,7 +5,7 @@ import {
   type FakeAppsScriptOptions,
   type HttpRequest,
 } from "./fakes";
-import type { WebhookBody } from "../src/core/payload";
+import type { WebhookBody } from "../../contract/src/wire";
 
 export const WEBHOOK_URL = "https://hooks.example.test/sheetWebhook";
 export const SECRET = "test-secret-ü";

@@ -1,4 +1,4 @@
-import { ID_HEADER, MODIFIED_HEADER } from "./constants";
+import { ID_HEADER, MODIFIED_HEADER } from "../../../contract/src/limits";
 import { fnv1a } from "./hash";
 
 export interface DataColumn {

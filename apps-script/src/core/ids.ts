@@ -1,4 +1,4 @@
-import { ROW_ID_PATTERN } from "./constants";
+import { isRowId } from "../../../contract/src/limits";
 
 /** `r_` + 12 hex chars (48 random bits) taken from a v4 UUID. */
 export function rowIdFromUuid(uuid: string): string {
@@ -13,7 +13,7 @@ export function rowIdFromUuid(uuid: string): string {
 export function cellToRowId(value: unknown): string {
   if (typeof value !== "string") return "";
   const id = value.trim();
-  return ROW_ID_PATTERN.test(id) ? id : "";
+  return isRowId(id) ? id : "";
 }
 
 export interface IdAssignment {

@@ -1,4 +1,4 @@
-import { toAsciiJson } from "./encode";
+import { toAsciiJson } from "../../../contract/src/cells";
 
 export type OutboxOp = "upsert" | "delete";
 

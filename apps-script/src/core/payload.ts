@@ -1,41 +1,14 @@
-import { MAX_BODY_BYTES, MAX_ROWS_PER_REQUEST } from "./constants";
-import { toAsciiJson, type JsonValue } from "./encode";
+import { toAsciiJson } from "../../../contract/src/cells";
+import { MAX_REQUEST_BYTES, MAX_ROWS_PER_REQUEST } from "../../../contract/src/limits";
+import {
+  encodeBody,
+  type Batch,
+  type ChangeItem,
+  type DeleteItem,
+  type Envelope,
+} from "../../../contract/src/wire";
 
-export interface ChangeItem {
-  readonly id: string;
-  readonly modifiedAt: number;
-  readonly values: Record<string, JsonValue>;
-  readonly fields?: string[];
-}
-
-export interface DeleteItem {
-  readonly id: string;
-  readonly modifiedAt: number;
-}
-
-export interface Envelope {
-  readonly spreadsheetId: string;
-  readonly sheetName: string;
-  readonly header: readonly string[];
-}
-
-export interface Batch {
-  readonly changes: ChangeItem[];
-  readonly deletes: DeleteItem[];
-}
-
-export interface WebhookBody extends Envelope, Batch {}
-
-export function encodeBody(envelope: Envelope, batch: Batch): string {
-  const body: WebhookBody = {
-    spreadsheetId: envelope.spreadsheetId,
-    sheetName: envelope.sheetName,
-    header: envelope.header,
-    changes: batch.changes,
-    deletes: batch.deletes,
-  };
-  return toAsciiJson(body);
-}
+export { encodeBody, type Batch, type ChangeItem, type DeleteItem, type Envelope };
 
 /**
  * Packs items into batches of at most `maxRows` rows and about `maxBytes` of
@@ -47,7 +20,7 @@ export function makeBatches(
   changes: readonly ChangeItem[],
   deletes: readonly DeleteItem[],
   maxRows = MAX_ROWS_PER_REQUEST,
-  maxBytes = MAX_BODY_BYTES,
+  maxBytes = MAX_REQUEST_BYTES,
 ): Batch[] {
   const base = encodeBody(envelope, { changes: [], deletes: [] }).length;
   const batches: Batch[] = [];

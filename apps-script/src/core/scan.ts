@@ -1,4 +1,4 @@
-import { encodeCell, type JsonValue } from "./encode";
+import { encodeCell, type WireCell } from "../../../contract/src/cells";
 import { fnv1a } from "./hash";
 import type { HeaderInfo } from "./header";
 import { assignRowIds, cellToRowId } from "./ids";
@@ -63,7 +63,7 @@ export interface ScanResult {
 }
 
 /** Field name/value pairs of a row, in sheet order. */
-export function rowFields(header: HeaderInfo, row: readonly unknown[]): [string, JsonValue][] {
+export function rowFields(header: HeaderInfo, row: readonly unknown[]): [string, WireCell][] {
   return header.dataColumns.map((c) => [c.name, encodeCell(row[c.index] ?? "")]);
 }
 

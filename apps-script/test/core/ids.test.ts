@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { assignRowIds, cellToRowId, rowIdFromUuid } from "../../src/core/ids";
-import { ROW_ID_PATTERN } from "../../src/core/constants";
+import { ROW_ID_PATTERN } from "../../../contract/src/limits";
 
 describe("row ids", () => {
   it("derives r_ + 12 lowercase hex chars from a UUID", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAX_ROWS_PER_REQUEST } from "../../src/core/constants";
+import { MAX_ROWS_PER_REQUEST } from "../../../contract/src/limits";
 import { encodeBody, makeBatches, splitBatch, type ChangeItem } from "../../src/core/payload";
 import { sendBatches, type WebhookResponse } from "../../src/core/send";
 

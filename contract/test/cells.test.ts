@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { encodeCell, toAsciiJson } from "../../src/core/encode";
+import { encodeCell, toAsciiJson } from "../src/cells.js";
 
 describe("cell encoding", () => {
   it("maps each getValues() type to one JSON form", () => {

@@ -1,0 +1,90 @@
+/**
+ * The webhook: what the script sends (a batch of row changes) and what the
+ * functions answer (one outcome per row). Types only, plus the encoding; the
+ * functions validate bodies with ./schema.ts.
+ */
+import { toAsciiJson, type WireCell } from "./cells.js";
+
+/** A row as the sheet shows it now. */
+export interface ChangeItem {
+  readonly id: string;
+  /** When a person last changed the row (ms, the script's stamp): decides real conflicts. */
+  readonly modifiedAt: number;
+  /** The row's `_rev` cell read together with `values` (0 if empty): which sync writes they include. */
+  readonly rev?: number;
+  /** Keyed by header text; a data column left out is an empty cell. */
+  readonly values: Record<string, WireCell>;
+  /** The columns the edit touched, when the script knows them. */
+  readonly fields?: readonly string[];
+}
+
+/** A row deleted from the sheet. */
+export interface DeleteItem {
+  readonly id: string;
+  readonly modifiedAt: number;
+}
+
+export interface Envelope {
+  readonly spreadsheetId: string;
+  readonly sheetName: string;
+  /** Row 1 in sheet order. */
+  readonly header: readonly string[];
+  /** When the values were read (ms, the sender's clock); default: the request's timestamp. */
+  readonly readAt?: number;
+}
+
+export interface Batch {
+  readonly changes: ChangeItem[];
+  readonly deletes: DeleteItem[];
+}
+
+export interface WebhookBody extends Envelope, Batch {}
+
+export function encodeBody(envelope: Envelope, batch: Batch): string {
+  const body: WebhookBody = {
+    spreadsheetId: envelope.spreadsheetId,
+    sheetName: envelope.sheetName,
+    header: envelope.header,
+    ...(envelope.readAt === undefined ? {} : { readAt: envelope.readAt }),
+    changes: batch.changes,
+    deletes: batch.deletes,
+  };
+  return toAsciiJson(body);
+}
+
+/**
+ * What became of one row:
+ * - applied: taken (some fields may have lost a conflict: `conflicts` counts them);
+ * - duplicate: already known, nothing changed;
+ * - stale: older than what the sheet already sent for this row, so ignored;
+ * - rejected: the row cannot be stored (`reason` says why); the others are not held up.
+ */
+export type RowOutcome = "applied" | "duplicate" | "stale" | "rejected";
+export const ROW_OUTCOMES: readonly RowOutcome[] = ["applied", "duplicate", "stale", "rejected"];
+
+export interface RowResult {
+  readonly id: string;
+  readonly op: "upsert" | "delete";
+  readonly outcome: RowOutcome;
+  readonly conflicts?: number;
+  readonly reason?: string;
+}
+
+export interface BatchResponse {
+  readonly results: RowResult[];
+  readonly counts: Record<RowOutcome, number>;
+  /** Things the sender should show a person, e.g. a header text that cannot be a field name. */
+  readonly warnings: string[];
+}
+
+export function countOutcomes(results: readonly RowResult[]): Record<RowOutcome, number> {
+  const counts: Record<RowOutcome, number> = { applied: 0, duplicate: 0, stale: 0, rejected: 0 };
+  for (const r of results) counts[r.outcome]++;
+  return counts;
+}
+
+/** A request to compare the sheet with Firestore and repair what differs. */
+export interface ReconcileRequest {
+  readonly spreadsheetId: string;
+  readonly sheetName: string;
+}
