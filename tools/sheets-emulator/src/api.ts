@@ -1,7 +1,8 @@
 // The Sheets API v4 operations on the in-memory model, returning Google's response shapes.
-// HTTP concerns (routing, query parsing, quotas, faults) live in emulator.ts.
+// HTTP concerns (routing, query parsing, quotas, faults) live in http.ts and emulator.ts.
 
 import { columnToLetters, formatRange, type GridBox } from "./a1.js";
+import { gridData, wholeGrid } from "./gridData.js";
 import { gridError, invalid, Sheet, type Spreadsheet } from "./model.js";
 import { deletedRowsMap, insertedRowsMap, remapFormulas } from "./rows.js";
 import {
@@ -374,7 +375,29 @@ export function clearRange(ss: Spreadsheet, text: string): string {
   return formatRange(sheet.title, box);
 }
 
-export function spreadsheetResource(ss: Spreadsheet) {
+export interface SpreadsheetGetOptions {
+  /** A1 ranges: only the sheets they name are returned, with one GridData per range. */
+  ranges?: string[];
+  includeGridData?: boolean;
+}
+
+export function spreadsheetResource(ss: Spreadsheet, opts: SpreadsheetGetOptions = {}) {
+  // Resolve every range first: one bad range fails the whole request.
+  const requested = opts.ranges?.length
+    ? opts.ranges.map((text) => {
+        const resolved = ss.resolve(text);
+        return { sheet: resolved.sheet, box: ss.clip(resolved) };
+      })
+    : undefined;
+  const sheets = ss.sheets.flatMap((s, index) => {
+    const boxes = requested
+      ? requested.filter((g) => g.sheet === s).map((g) => g.box)
+      : [wholeGrid(s)];
+    if (boxes.length === 0) return [];
+    const properties = sheetProperties(s, index);
+    if (!opts.includeGridData) return [{ properties }];
+    return [{ properties, data: boxes.map((box) => gridData(ss, s, box)) }];
+  });
   return {
     spreadsheetId: ss.spreadsheetId,
     properties: {
@@ -398,7 +421,7 @@ export function spreadsheetResource(ss: Spreadsheet) {
         },
       },
     },
-    sheets: ss.sheets.map((s, index) => ({ properties: sheetProperties(s, index) })),
+    sheets,
     spreadsheetUrl: `https://docs.google.com/spreadsheets/d/${ss.spreadsheetId}/edit`,
   };
 }

@@ -1,5 +1,6 @@
-// The HTTP face of the emulator: Google's URL layout under /v4/, query/body validation,
-// per-user quotas, injected faults, latency, stats and the /__emulator/ admin endpoints.
+// The emulator: spreadsheets in memory, the API methods' dispatch with per-user quotas,
+// injected faults, latency and stats, the /__emulator/ admin endpoints, and the changes a
+// person or the bound script makes in the sheet itself. HTTP plumbing lives in http.ts.
 
 import { EventEmitter } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -14,23 +15,58 @@ import {
   updateValues,
   type Dimension,
   type InsertDataOption,
-  type ResponseOptions,
   type WriteInput,
 } from "./api.js";
 import { instantFromSerial, isValidTimeZone } from "./dates.js";
 import { CellError } from "./formula.js";
-import { deletedRowsMap, insertedRowsMap, remapFormulas, shiftFormula } from "./rows.js";
-import { applyFields, parseFields } from "./fields.js";
+import { insertedRowsMap, remapFormulas } from "./rows.js";
+import { applyFields, parseFields, selects, type FieldTree } from "./fields.js";
+import {
+  BASE_URL,
+  boolParam,
+  checkBodyKeys,
+  enumParam,
+  errorBody,
+  faultError,
+  isEmulatorPath,
+  quotaError,
+  readBody,
+  reply,
+  responseOptions,
+  reviveDates,
+  route,
+  send,
+  sleep,
+  SYSTEM_PARAMS,
+  valueInputOption,
+  VALUE_RANGE_KEYS,
+  type EmulatorRequest,
+  type EmulatorResponse,
+  type Incoming,
+  type Kind,
+  type Reply,
+  type Route,
+} from "./http.js";
 import { ApiError, DEFAULT_COLUMNS, DEFAULT_ROWS, invalid, Sheet, Spreadsheet } from "./model.js";
+import {
+  deleteRows,
+  isRawRows,
+  lastContentRow,
+  pasteRows,
+  restoreRows,
+  sortBox,
+  type RawRow,
+} from "./userEdits.js";
 import {
   applyInput,
   isTemporal,
   parseInput,
   renderCell,
   type DateTimeRenderOption,
-  type ValueInputOption,
   type ValueRenderOption,
 } from "./values.js";
+
+export type { EmulatorRequest, EmulatorResponse } from "./http.js";
 
 export interface SheetsEmulatorOptions {
   /** Write requests allowed per user in any 60 s window (Google's default: 60). */
@@ -122,281 +158,24 @@ export interface SheetChangeEvent {
   kind: "edit" | "insertRows" | "deleteRows" | "sort";
   spreadsheetId: string;
   sheetTitle: string;
-  /** 0-based first row (and column for edits) the change touched. */
+  /** 0-based first row (and column for edits and range sorts) the change touched. */
   row: number;
   column?: number;
-  /** Rows (and columns for edits) touched. */
+  /** Rows (and columns for edits and range sorts) touched. */
   rows: number;
   columns?: number;
 }
 
+/** A block of cells for userSortRange: 0-based, ends exclusive. */
+export interface SortBox {
+  startRow: number;
+  endRow: number;
+  startColumn: number;
+  endColumn: number;
+}
+
 /** What Apps Script's Range.getValues() returns for a cell. */
 export type ScriptValue = string | number | boolean | Date;
-
-type Kind = "read" | "write";
-
-interface Route {
-  method: string;
-  kind: Kind;
-  httpMethod: string;
-  spreadsheetId: string;
-  range?: string;
-  params: readonly string[];
-}
-
-const SYSTEM_PARAMS = new Set([
-  "fields",
-  "alt",
-  "prettyPrint",
-  "key",
-  "quotaUser",
-  "$.xgafv",
-  "callback",
-  "access_token",
-  "oauth_token",
-  "upload_protocol",
-  "uploadType",
-]);
-
-const READ_PARAMS = ["majorDimension", "valueRenderOption", "dateTimeRenderOption"] as const;
-const WRITE_PARAMS = [
-  "valueInputOption",
-  "includeValuesInResponse",
-  "responseValueRenderOption",
-  "responseDateTimeRenderOption",
-] as const;
-
-function route(httpMethod: string, path: string): Route | undefined {
-  const m = /^\/v4\/spreadsheets\/([^/:]+)(.*)$/.exec(path);
-  if (!m) return undefined;
-  const id = decodeURIComponent(m[1] ?? "");
-  const rest = m[2] ?? "";
-  const r = (
-    method: string,
-    kind: Kind,
-    verb: string,
-    params: readonly string[],
-    range?: string,
-  ) =>
-    httpMethod === verb
-      ? {
-          method,
-          kind,
-          httpMethod: verb,
-          spreadsheetId: id,
-          params,
-          ...(range === undefined ? {} : { range }),
-        }
-      : undefined;
-  if (rest === "")
-    return r("spreadsheets.get", "read", "GET", [
-      "ranges",
-      "includeGridData",
-      "excludeTablesInBandedRanges",
-    ]);
-  if (rest === ":batchUpdate") return r("spreadsheets.batchUpdate", "write", "POST", []);
-  if (rest === "/values:batchGet")
-    return r("values.batchGet", "read", "GET", ["ranges", ...READ_PARAMS]);
-  if (rest === "/values:batchUpdate") return r("values.batchUpdate", "write", "POST", []);
-  if (rest === "/values:batchClear") return r("values.batchClear", "write", "POST", []);
-  const v = /^\/values\/([^/]+)$/.exec(rest);
-  if (!v) return undefined;
-  // The client percent-encodes the range, so a literal ':' can only be the custom verb.
-  const raw = v[1] ?? "";
-  const decode = (s: string) => decodeURIComponent(s);
-  if (raw.endsWith(":append")) {
-    return r(
-      "values.append",
-      "write",
-      "POST",
-      [...WRITE_PARAMS, "insertDataOption"],
-      decode(raw.slice(0, -7)),
-    );
-  }
-  if (raw.endsWith(":clear"))
-    return r("values.clear", "write", "POST", [], decode(raw.slice(0, -6)));
-  if (httpMethod === "PUT") return r("values.update", "write", "PUT", WRITE_PARAMS, decode(raw));
-  return r("values.get", "read", "GET", READ_PARAMS, decode(raw));
-}
-
-const ENUMS: Record<string, { type: string; values: string[] }> = {
-  majorDimension: { type: "Dimension", values: ["ROWS", "COLUMNS", "DIMENSION_UNSPECIFIED"] },
-  valueRenderOption: {
-    type: "ValueRenderOption",
-    values: ["FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"],
-  },
-  responseValueRenderOption: {
-    type: "ValueRenderOption",
-    values: ["FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"],
-  },
-  dateTimeRenderOption: {
-    type: "DateTimeRenderOption",
-    values: ["SERIAL_NUMBER", "FORMATTED_STRING"],
-  },
-  responseDateTimeRenderOption: {
-    type: "DateTimeRenderOption",
-    values: ["SERIAL_NUMBER", "FORMATTED_STRING"],
-  },
-  valueInputOption: {
-    type: "ValueInputOption",
-    values: ["RAW", "USER_ENTERED", "INPUT_VALUE_OPTION_UNSPECIFIED"],
-  },
-  insertDataOption: { type: "InsertDataOption", values: ["OVERWRITE", "INSERT_ROWS"] },
-};
-
-const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
-/** Reads an enum from the query or body with Google's "Invalid value at" error. */
-function enumParam(name: string, raw: unknown, where = snake(name)): string | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  const spec = ENUMS[name];
-  if (!spec || typeof raw !== "string" || !spec.values.includes(raw)) {
-    throw invalid(
-      `Invalid value at '${where}' (type.googleapis.com/google.apps.sheets.v4.${spec?.type ?? name}), ${JSON.stringify(raw)}`,
-    );
-  }
-  return raw;
-}
-
-function boolParam(name: string, raw: unknown): boolean {
-  if (raw === undefined || raw === null) return false;
-  if (raw === true || raw === "true") return true;
-  if (raw === false || raw === "false") return false;
-  throw invalid(`Invalid value at '${snake(name)}' (TYPE_BOOL), ${JSON.stringify(raw)}`);
-}
-
-function valueInputOption(raw: unknown, requiredMessage: string): ValueInputOption {
-  const v = enumParam("valueInputOption", raw);
-  if (v === undefined) throw invalid(requiredMessage);
-  if (v === "INPUT_VALUE_OPTION_UNSPECIFIED") {
-    throw invalid("Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED");
-  }
-  return v as ValueInputOption;
-}
-
-function responseOptions(get: (name: string) => unknown): ResponseOptions {
-  return {
-    includeValuesInResponse: boolParam("includeValuesInResponse", get("includeValuesInResponse")),
-    render: {
-      valueRenderOption: (enumParam(
-        "responseValueRenderOption",
-        get("responseValueRenderOption"),
-      ) ?? "FORMATTED_VALUE") as ValueRenderOption,
-      dateTimeRenderOption: (enumParam(
-        "responseDateTimeRenderOption",
-        get("responseDateTimeRenderOption"),
-      ) ?? "SERIAL_NUMBER") as DateTimeRenderOption,
-    },
-  };
-}
-
-function checkBodyKeys(body: Record<string, unknown>, allowed: string[], where = ""): void {
-  for (const k of Object.keys(body)) {
-    if (!allowed.includes(k)) {
-      const at = where ? ` at '${where}'` : "";
-      throw invalid(`Invalid JSON payload received. Unknown name "${k}"${at}: Cannot find field.`);
-    }
-  }
-}
-
-const VALUE_RANGE_KEYS = ["range", "majorDimension", "values"];
-
-function errorBody(e: ApiError) {
-  return {
-    error: {
-      code: e.code,
-      message: e.message,
-      status: e.status,
-      ...(e.details ? { details: e.details } : {}),
-    },
-  };
-}
-
-function quotaError(kind: Kind, limit: number): ApiError {
-  const metric = kind === "read" ? "Read requests" : "Write requests";
-  return new ApiError(
-    429,
-    "RESOURCE_EXHAUSTED",
-    `Quota exceeded for quota metric '${metric}' and limit '${metric} per minute per user' of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.`,
-    [
-      {
-        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-        reason: "RATE_LIMIT_EXCEEDED",
-        domain: "googleapis.com",
-        metadata: {
-          quota_metric: `sheets.googleapis.com/${kind}_requests`,
-          quota_limit:
-            kind === "read" ? "ReadRequestsPerMinutePerUser" : "WriteRequestsPerMinutePerUser",
-          quota_limit_value: String(limit),
-          quota_location: "global",
-          consumer: "projects/000000000000",
-          service: "sheets.googleapis.com",
-        },
-      },
-      {
-        "@type": "type.googleapis.com/google.rpc.Help",
-        links: [
-          {
-            description: "Request a higher quota limit.",
-            url: "https://cloud.google.com/docs/quotas/help/request_increase",
-          },
-        ],
-      },
-    ],
-  );
-}
-
-function faultError(fault: Fault, kind: Kind, limit: number): ApiError {
-  const custom = (code: number, status: string, message: string) =>
-    new ApiError(code, status, fault.message ?? message);
-  switch (fault.status) {
-    case 429:
-      return fault.message
-        ? custom(429, "RESOURCE_EXHAUSTED", fault.message)
-        : quotaError(kind, limit);
-    case 500:
-      return custom(500, "INTERNAL", "Internal error encountered.");
-    case 503:
-      return custom(503, "UNAVAILABLE", "The service is currently unavailable.");
-    case 403:
-      return custom(403, "PERMISSION_DENIED", "The caller does not have permission");
-    case 404:
-      return custom(404, "NOT_FOUND", "Requested entity was not found.");
-    default:
-      return custom(400, "INVALID_ARGUMENT", "Request contains an invalid argument.");
-  }
-}
-
-/** Admin JSON encodes dates as {"$date": iso}. */
-function reviveDates(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(reviveDates);
-  if (v && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    if (typeof o["$date"] === "string" && Object.keys(o).length === 1) return new Date(o["$date"]);
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, reviveDates(x)]));
-  }
-  return v;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body, null, 2);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=UTF-8",
-    "content-length": Buffer.byteLength(text),
-  });
-  res.end(text);
-}
 
 function emptyStats(): EmulatorStats {
   return {
@@ -604,15 +383,36 @@ export class SheetsEmulator extends EventEmitter {
     this.emitSheetChange(ss, sheet, "user", "insertRows", at, count);
   }
 
-  /** Deletes 0-based rows [start, start + count); formulas naming them become #REF!. */
-  userDeleteRows(spreadsheetId: string, sheetTitle: string, start: number, count = 1): void {
+  /**
+   * Deletes 0-based rows [start, start + count); formulas naming them become #REF!. Returns the
+   * removed rows' raw cells (JSON-serializable) for userRestoreRows.
+   */
+  userDeleteRows(spreadsheetId: string, sheetTitle: string, start: number, count = 1): RawRow[] {
     const { ss, sheet } = this.sheetOf(spreadsheetId, sheetTitle);
     if (start < 0 || count < 1 || start + count > sheet.rowCount || count === sheet.rowCount) {
       throw new Error(`cannot delete rows ${start + 1}-${start + count} of "${sheet.title}"`);
     }
-    sheet.deleteRows(start, start + count);
-    remapFormulas(ss, sheet, deletedRowsMap(start, start + count));
+    const removed = deleteRows(ss, sheet, start, count);
     this.emitSheetChange(ss, sheet, "user", "deleteRows", start, count);
+    return removed;
+  }
+
+  /**
+   * Ctrl-Z of a userDeleteRows: inserts `rows` (what it returned) before 0-based row `at`,
+   * cells and formula text as they were. References elsewhere that the delete turned into
+   * #REF! stay so (Google's undo would restore them; see restoreRows).
+   */
+  userRestoreRows(spreadsheetId: string, sheetTitle: string, at: number, rows: RawRow[]): void {
+    const { ss, sheet } = this.sheetOf(spreadsheetId, sheetTitle);
+    if (!isRawRows(rows) || rows.length === 0) {
+      throw new Error("rows must be userDeleteRows' result");
+    }
+    if (at < 0 || at > sheet.rowCount) throw new Error(`cannot restore rows at ${at}`);
+    if (rows.some((row) => row.length > sheet.columnCount)) {
+      throw new Error(`the rows are wider than "${sheet.title}"`);
+    }
+    restoreRows(ss, sheet, at, rows);
+    this.emitSheetChange(ss, sheet, "user", "insertRows", at, rows.length);
   }
 
   /**
@@ -630,38 +430,59 @@ export class SheetsEmulator extends EventEmitter {
     const { ss, sheet } = this.sheetOf(spreadsheetId, sheetTitle);
     const end = lastContentRow(ss, sheet) + 1;
     if (end <= headerRows) return;
-    const rank = (v: unknown) =>
-      typeof v === "number" ? 0 : typeof v === "string" ? 1 : typeof v === "boolean" ? 2 : 3;
-    const keyed = [];
-    for (let r = headerRows; r < end; r++) {
-      const v = ss.effective(sheet, r, column)?.value;
-      const key = v === undefined || v instanceof CellError || v === "" ? null : v;
-      keyed.push({ r, key });
-    }
-    keyed.sort((a, b) => {
-      const [x, y] = [a.key, b.key];
-      if (rank(x ?? undefined) !== rank(y ?? undefined)) {
-        // Empty cells stay last whatever the direction.
-        if (x === null || y === null) return x === null ? 1 : -1;
-        return ascending ? rank(x) - rank(y) : rank(y) - rank(x);
-      }
-      const vx = typeof x === "string" ? x.toLowerCase() : x;
-      const vy = typeof y === "string" ? y.toLowerCase() : y;
-      const order = vx! < vy! ? -1 : vx! > vy! ? 1 : 0;
-      return ascending ? order : -order;
-    });
-    const order = [...Array.from({ length: headerRows }, (_, i) => i), ...keyed.map((k) => k.r)];
-    const moved = order.map((r) => sheet.rows[r] ?? []);
-    moved.forEach((cells, i) => {
-      const delta = i - order[i]!;
-      if (delta !== 0) {
-        for (const cell of cells) {
-          if (cell?.formula !== undefined) cell.formula = shiftFormula(cell.formula, delta);
-        }
-      }
-      sheet.rows[i] = cells;
-    });
+    const box = { startRow: headerRows, endRow: end, startCol: 0, endCol: sheet.columnCount };
+    sortBox(ss, sheet, box, column, ascending);
     this.emitSheetChange(ss, sheet, "user", "sort", headerRows, end - headerRows);
+  }
+
+  /**
+   * Data → Sort range on a selection: sorts only the cells inside `box` (0-based, ends
+   * exclusive) by absolute column `sortColumn`, with userSortRows' ordering. Columns outside
+   * the box (say, hidden bookkeeping columns) stay where they are.
+   */
+  userSortRange(
+    spreadsheetId: string,
+    sheetTitle: string,
+    box: SortBox,
+    sortColumn: number,
+    ascending = true,
+  ): void {
+    const { ss, sheet } = this.sheetOf(spreadsheetId, sheetTitle);
+    const { startRow, endRow, startColumn, endColumn } = box;
+    if (
+      !(0 <= startRow && startRow < endRow && endRow <= sheet.rowCount) ||
+      !(0 <= startColumn && startColumn < endColumn && endColumn <= sheet.columnCount)
+    ) {
+      throw new Error(`the sort range is outside "${sheet.title}"`);
+    }
+    if (sortColumn < startColumn || sortColumn >= endColumn) {
+      throw new Error(`sort column ${sortColumn} is outside the sort range`);
+    }
+    const grid = { startRow, endRow, startCol: startColumn, endCol: endColumn };
+    sortBox(ss, sheet, grid, sortColumn, ascending);
+    const [rows, columns] = [endRow - startRow, endColumn - startColumn];
+    this.emitSheetChange(ss, sheet, "user", "sort", startRow, rows, startColumn, columns);
+  }
+
+  /**
+   * Ctrl-C of whole rows [fromRow, fromRow + count) and Ctrl-V at `toRow`: the destination rows
+   * are overwritten in every column (hidden ones too) with values, formats and formulas, the
+   * formulas' relative rows shifted by toRow - fromRow.
+   */
+  userPasteRows(
+    spreadsheetId: string,
+    sheetTitle: string,
+    fromRow: number,
+    count: number,
+    toRow: number,
+  ): void {
+    const { ss, sheet } = this.sheetOf(spreadsheetId, sheetTitle);
+    if (count < 1 || fromRow < 0 || toRow < 0) throw new Error("cannot paste an empty row range");
+    if (fromRow + count > sheet.rowCount || toRow + count > sheet.rowCount) {
+      throw new Error(`rows ${toRow + 1}-${toRow + count} are outside "${sheet.title}"`);
+    }
+    pasteRows(sheet, fromRow, count, toRow);
+    this.emitSheetChange(ss, sheet, "user", "edit", toRow, count, 0, sheet.columnCount);
   }
 
   /**
@@ -726,26 +547,82 @@ export class SheetsEmulator extends EventEmitter {
 
   // ---- HTTP ----------------------------------------------------------------------------------
 
-  /** Serves /v4/… and /__emulator/…; returns false (and does nothing) for any other path. */
+  /**
+   * Serves /v4/… and /__emulator/…; returns false (and does nothing) for any other path.
+   * Everything after reading the body is request()'s code path.
+   */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL(req.url ?? "/", "http://emulator.local");
-    if (url.pathname.startsWith("/v4/")) {
-      void this.serveApi(req, res, url);
-      return true;
-    }
-    if (url.pathname === "/__emulator" || url.pathname.startsWith("/__emulator/")) {
-      void this.serveAdmin(req, res, url).catch((e: unknown) => {
-        send(res, 400, {
-          error: {
-            code: 400,
-            message: String((e as Error).message ?? e),
-            status: "INVALID_ARGUMENT",
-          },
-        });
-      });
-      return true;
-    }
-    return false;
+    const url = new URL(req.url ?? "/", BASE_URL);
+    if (!isEmulatorPath(url.pathname)) return false;
+    readBody(req)
+      .then((text) =>
+        this.dispatch({
+          httpMethod: req.method ?? "GET",
+          url,
+          text,
+          authorization: req.headers.authorization,
+        }),
+      )
+      .then(
+        ({ status, body }) => send(res, status, body),
+        (e: unknown) => {
+          console.error("sheets-emulator: request failed", e);
+          if (!res.headersSent) {
+            send(res, 500, errorBody(new ApiError(500, "INTERNAL", "Internal error encountered.")));
+          }
+        },
+      );
+    return true;
+  }
+
+  /**
+   * Runs one request in-process, through exactly what an HTTP request goes through (routing,
+   * faults, quota, stats, events, latency), and returns the status and the JSON body the wire
+   * would carry. Paths outside /v4/ and /__emulator/ get the standalone server's 404.
+   */
+  async request(req: EmulatorRequest): Promise<EmulatorResponse> {
+    const url = new URL(req.path, BASE_URL);
+    const query = req.query ?? {};
+    const entries: [string, string][] =
+      query instanceof URLSearchParams
+        ? [...query.entries()]
+        : Object.entries(query).flatMap(([name, v]) =>
+            v === undefined
+              ? []
+              : (Array.isArray(v) ? v : [v]).map((x): [string, string] => [name, String(x)]),
+          );
+    for (const [name, v] of entries) url.searchParams.append(name, v);
+    const text =
+      req.body === undefined
+        ? ""
+        : typeof req.body === "string"
+          ? req.body
+          : JSON.stringify(req.body);
+    const { status, body } = isEmulatorPath(url.pathname)
+      ? await this.dispatch({
+          httpMethod: (req.method ?? "GET").toUpperCase(),
+          url,
+          text,
+          authorization: req.headers?.authorization,
+        })
+      : { status: 404, body: { error: { code: 404, message: "Not found", status: "NOT_FOUND" } } };
+    // What the client would parse: undefined members dropped, Dates as strings, and no
+    // objects shared with the emulator's state.
+    return { status, body: JSON.parse(JSON.stringify(body)) as unknown };
+  }
+
+  private dispatch(req: Incoming): Promise<Reply> {
+    if (req.url.pathname.startsWith("/v4/")) return this.serveApi(req);
+    return this.serveAdmin(req).catch((e: unknown) => ({
+      status: 400,
+      body: {
+        error: {
+          code: 400,
+          message: String((e as Error).message ?? e),
+          status: "INVALID_ARGUMENT",
+        },
+      },
+    }));
   }
 
   private record(event: RequestEvent): void {
@@ -775,16 +652,12 @@ export class SheetsEmulator extends EventEmitter {
     return true;
   }
 
-  private async serveApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async serveApi({ httpMethod, url, text, authorization }: Incoming): Promise<Reply> {
     const started = Date.now();
-    const httpMethod = req.method ?? "GET";
     const found = route(httpMethod, url.pathname);
     const base = { at: this.now(), httpMethod, path: safeDecode(url.pathname) };
     if (!found) {
-      // Drain the body so keep-alive connections stay usable.
-      await readBody(req).catch(() => "");
       const err = new ApiError(404, "NOT_FOUND", `Method not found: ${httpMethod} ${url.pathname}`);
-      send(res, 404, errorBody(err));
       this.record({
         ...base,
         method: "unknown",
@@ -793,7 +666,7 @@ export class SheetsEmulator extends EventEmitter {
         durationMs: Date.now() - started,
         message: err.message,
       });
-      return;
+      return { status: 404, body: errorBody(err) };
     }
     const { method, kind } = found;
     this.counters.byMethod[method] = (this.counters.byMethod[method] ?? 0) + 1;
@@ -801,15 +674,15 @@ export class SheetsEmulator extends EventEmitter {
     let status = 200;
     let outcome: RequestEvent["outcome"] = "ok";
     let message: string | undefined;
+    let out: unknown;
     try {
-      const text = await readBody(req);
       if (this.latencyMs > 0) await sleep(this.latencyMs);
       const fault = this.takeFault(method);
       if (fault) {
         outcome = "fault";
         throw faultError(fault, kind, this.quota[kind]);
       }
-      const user = url.searchParams.get("quotaUser") ?? req.headers.authorization ?? "anonymous";
+      const user = url.searchParams.get("quotaUser") ?? authorization ?? "anonymous";
       if (!this.admit(user, kind)) {
         outcome = "quota";
         throw quotaError(kind, this.quota[kind]);
@@ -843,8 +716,8 @@ export class SheetsEmulator extends EventEmitter {
       } catch (e) {
         throw invalid((e as Error).message);
       }
-      const result = this.execute(found, url.searchParams, body);
-      send(res, 200, mask ? applyFields(result, mask) : result);
+      const result = this.execute(found, url.searchParams, body, mask);
+      out = mask ? applyFields(result, mask) : result;
     } catch (e) {
       const err =
         e instanceof ApiError ? e : new ApiError(500, "INTERNAL", "Internal error encountered.");
@@ -856,7 +729,7 @@ export class SheetsEmulator extends EventEmitter {
       }
       status = err.code;
       message = err.message;
-      send(res, err.code, errorBody(err));
+      out = errorBody(err);
     }
     this.record({
       ...base,
@@ -867,9 +740,15 @@ export class SheetsEmulator extends EventEmitter {
       durationMs: Date.now() - started,
       ...(message === undefined ? {} : { message }),
     });
+    return { status, body: out };
   }
 
-  private execute(found: Route, query: URLSearchParams, body: Record<string, unknown>): unknown {
+  private execute(
+    found: Route,
+    query: URLSearchParams,
+    body: Record<string, unknown>,
+    mask: FieldTree | undefined,
+  ): unknown {
     const ss = this.spreadsheets.get(found.spreadsheetId);
     if (!ss) throw new ApiError(404, "NOT_FOUND", "Requested entity was not found.");
     const q = (name: string) => query.get(name) ?? undefined;
@@ -885,15 +764,13 @@ export class SheetsEmulator extends EventEmitter {
     const range = found.range ?? "";
     switch (found.method) {
       case "spreadsheets.get": {
-        if (query.getAll("ranges").length > 0) {
-          throw invalid(
-            "The 'ranges' parameter of spreadsheets.get is not supported by the emulator.",
-          );
-        }
-        if (boolParam("includeGridData", q("includeGridData"))) {
-          throw invalid("includeGridData=true is not supported by the emulator.");
-        }
-        return spreadsheetResource(ss);
+        const includeGridData = boolParam("includeGridData", q("includeGridData"));
+        boolParam("excludeTablesInBandedRanges", q("excludeTablesInBandedRanges"));
+        return spreadsheetResource(ss, {
+          ranges: query.getAll("ranges"),
+          // Google ignores includeGridData when there is a field mask: the mask decides.
+          includeGridData: mask ? selects(mask, ["sheets", "data"]) : includeGridData,
+        });
       }
       case "values.get":
         return readRange(ss, range, readOptions());
@@ -991,10 +868,8 @@ export class SheetsEmulator extends EventEmitter {
     }
   }
 
-  private async serveAdmin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async serveAdmin({ httpMethod: method, url, text }: Incoming): Promise<Reply> {
     const path = url.pathname.replace(/\/+$/, "");
-    const method = req.method ?? "GET";
-    const text = await readBody(req);
     const body: unknown = text.trim() === "" ? {} : reviveDates(JSON.parse(text));
     const obj = (body ?? {}) as Record<string, unknown>;
     const ss = /^\/__emulator\/spreadsheets\/([^/]+)$/.exec(path);
@@ -1002,13 +877,13 @@ export class SheetsEmulator extends EventEmitter {
       const id = decodeURIComponent(ss[1] ?? "");
       if (method === "POST" || method === "PUT") {
         this.seed(id, obj as unknown as SeedSpreadsheet);
-        return send(res, 200, { spreadsheetId: id });
+        return reply(200, { spreadsheetId: id });
       }
       if (method === "GET") {
         const snap = this.snapshot(id);
         return snap
-          ? send(res, 200, snap)
-          : send(res, 404, {
+          ? reply(200, snap)
+          : reply(404, {
               error: { code: 404, message: "Requested entity was not found.", status: "NOT_FOUND" },
             });
       }
@@ -1016,54 +891,45 @@ export class SheetsEmulator extends EventEmitter {
     const key = `${method} ${path}`;
     switch (key) {
       case "GET /__emulator/spreadsheets":
-        return send(res, 200, { spreadsheetIds: this.spreadsheetIds() });
+        return reply(200, { spreadsheetIds: this.spreadsheetIds() });
       case "GET /__emulator/stats":
-        return send(res, 200, this.stats());
+        return reply(200, this.stats());
       case "POST /__emulator/stats/reset":
         this.resetStats();
-        return send(res, 200, {});
+        return reply(200, {});
       case "GET /__emulator/faults":
-        return send(res, 200, { faults: this.pendingFaults() });
+        return reply(200, { faults: this.pendingFaults() });
       case "POST /__emulator/faults": {
         const list = Array.isArray(body) ? body : (obj["faults"] ?? []);
         this.injectFaults(list as Fault[]);
-        return send(res, 200, { faults: this.pendingFaults() });
+        return reply(200, { faults: this.pendingFaults() });
       }
       case "DELETE /__emulator/faults":
         this.clearFaults();
-        return send(res, 200, {});
+        return reply(200, {});
       case "POST /__emulator/latency":
         this.setLatency(Number(obj["ms"] ?? 0));
-        return send(res, 200, { ms: this.latencyMs });
+        return reply(200, { ms: this.latencyMs });
       case "POST /__emulator/quota": {
         const n = (v: unknown) => (v === undefined ? undefined : Number(v));
         this.setQuota({
           writesPerMinute: n(obj["writesPerMinute"]),
           readsPerMinute: n(obj["readsPerMinute"]),
         });
-        return send(res, 200, {
+        return reply(200, {
           writesPerMinute: this.quota.write,
           readsPerMinute: this.quota.read,
         });
       }
       case "POST /__emulator/reset":
         this.reset();
-        return send(res, 200, {});
+        return reply(200, {});
       default:
-        return send(res, 404, {
+        return reply(404, {
           error: { code: 404, message: `No admin endpoint ${key}`, status: "NOT_FOUND" },
         });
     }
   }
-}
-
-/** 0-based index of the last row with a non-empty effective value; -1 when there is none. */
-function lastContentRow(ss: Spreadsheet, sheet: Sheet): number {
-  for (let r = sheet.rows.length - 1; r >= 0; r--) {
-    const row = sheet.rows[r];
-    if (row?.some((_, c) => ss.effective(sheet, r, c) !== null)) return r;
-  }
-  return -1;
 }
 
 function safeDecode(s: string): string {

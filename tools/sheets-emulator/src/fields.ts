@@ -55,3 +55,15 @@ export function applyFields(value: unknown, tree: FieldTree | true): unknown {
   }
   return out;
 }
+
+/** True when the mask selects `path` or anything inside it (e.g. `sheets.data` for grid data). */
+export function selects(tree: FieldTree | true, path: string[]): boolean {
+  let node: FieldTree | true = tree;
+  for (const key of path) {
+    if (node === true || node.has("*")) return true;
+    const next: FieldTree | true | undefined = node.get(key);
+    if (next === undefined) return false;
+    node = next;
+  }
+  return true;
+}

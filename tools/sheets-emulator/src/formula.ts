@@ -7,7 +7,11 @@ import { lettersToColumn, splitSheet } from "./a1.js";
 import type { NumberFormat } from "./dates.js";
 
 export class CellError {
-  constructor(readonly code: string) {}
+  /** `message` is the explanation Sheets attaches (ErrorValue.message), where the emulator knows it. */
+  constructor(
+    readonly code: string,
+    readonly message?: string,
+  ) {}
 }
 
 export type Scalar = number | string | boolean | CellError;
@@ -32,9 +36,14 @@ type Token =
   | { t: "ref"; sheet: string | undefined; text: string }
   | { t: "fn"; name: string }
   | { t: "op"; v: string }
-  | { t: "bool"; v: boolean };
+  | { t: "bool"; v: boolean }
+  | { t: "err"; code: string };
 
 class ParseError extends Error {}
+
+const ERROR_LITERAL_MESSAGES: Record<string, string> = {
+  "#REF!": "Reference does not exist.",
+};
 
 const FUNCTIONS = new Set([
   "SUM",
@@ -58,6 +67,13 @@ function tokenize(src: string): Token[] {
     const ch = src[i] ?? "";
     if (/\s/.test(ch)) {
       i += 1;
+      continue;
+    }
+    // Error literals, e.g. the `#REF!` a deleted row leaves in formulas that named it.
+    const err = /^#(?:REF!|N\/A|NAME\?|DIV\/0!|VALUE!|NUM!|NULL!|ERROR!)/i.exec(rest);
+    if (err) {
+      out.push({ t: "err", code: err[0].toUpperCase() });
+      i += err[0].length;
       continue;
     }
     const num = /^(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/.exec(rest);
@@ -156,13 +172,18 @@ function parseRefText(text: string): { r0: number; r1: number; c0: number; c1: n
   };
 }
 
-function toNumber(v: Value): number | CellError {
+/** `fn` and `param` name the operator in Sheets' message (`Function MULTIPLY parameter 1 …`). */
+function toNumber(v: Value, fn?: string, param = 1): number | CellError {
   if (v === null) return 0;
   if (v instanceof CellError) return v;
   if (typeof v === "number") return v;
   if (typeof v === "boolean") return v ? 1 : 0;
   if (v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
-  return new CellError("#VALUE!");
+  return new CellError(
+    "#VALUE!",
+    fn &&
+      `Function ${fn} parameter ${param} expects number values. But '${v}' is a text and cannot be coerced to a number.`,
+  );
 }
 
 function toText(v: Value): string | CellError {
@@ -250,8 +271,9 @@ class Parser {
       this.pos += 1;
       const l = this.scalar(left);
       const r = this.scalar(this.multiplicative());
-      const a = toNumber(l.v);
-      const b = toNumber(r.v);
+      const fn = op === "+" ? "ADD" : "MINUS";
+      const a = toNumber(l.v, fn, 1);
+      const b = toNumber(r.v, fn, 2);
       if (a instanceof CellError) left = { v: a };
       else if (b instanceof CellError) left = { v: b };
       else {
@@ -268,12 +290,14 @@ class Parser {
     let left = this.power();
     for (let op = this.peekOp("*", "/"); op; op = this.peekOp("*", "/")) {
       this.pos += 1;
-      const a = toNumber(this.scalar(left).v);
-      const b = toNumber(this.scalar(this.power()).v);
+      const fn = op === "*" ? "MULTIPLY" : "DIVIDE";
+      const a = toNumber(this.scalar(left).v, fn, 1);
+      const b = toNumber(this.scalar(this.power()).v, fn, 2);
       if (a instanceof CellError) left = { v: a };
       else if (b instanceof CellError) left = { v: b };
-      else if (op === "/" && b === 0) left = { v: new CellError("#DIV/0!") };
-      else left = { v: op === "*" ? a * b : a / b };
+      else if (op === "/" && b === 0) {
+        left = { v: new CellError("#DIV/0!", "Function DIVIDE parameter 2 cannot be zero.") };
+      } else left = { v: op === "*" ? a * b : a / b };
     }
     return left;
   }
@@ -282,8 +306,8 @@ class Parser {
     let left = this.unary();
     while (this.peekOp("^")) {
       this.pos += 1;
-      const a = toNumber(this.scalar(left).v);
-      const b = toNumber(this.scalar(this.unary()).v);
+      const a = toNumber(this.scalar(left).v, "POW", 1);
+      const b = toNumber(this.scalar(this.unary()).v, "POW", 2);
       left = { v: a instanceof CellError ? a : b instanceof CellError ? b : a ** b };
     }
     return left;
@@ -294,13 +318,13 @@ class Parser {
     if (op) {
       this.pos += 1;
       const inner = this.scalar(this.unary());
-      const n = toNumber(inner.v);
+      const n = toNumber(inner.v, op === "-" ? "UMINUS" : "UPLUS");
       return { v: n instanceof CellError ? n : op === "-" ? -n : n };
     }
     const base = this.primary();
     if (this.peekOp("%")) {
       this.pos += 1;
-      const n = toNumber(this.scalar(base).v);
+      const n = toNumber(this.scalar(base).v, "UNARY_PERCENT");
       return { v: n instanceof CellError ? n : n / 100 };
     }
     return base;
@@ -315,6 +339,8 @@ class Parser {
       case "str":
       case "bool":
         return { v: tok.v };
+      case "err":
+        return { v: new CellError(tok.code, ERROR_LITERAL_MESSAGES[tok.code]) };
       case "ref":
         return this.reference(tok.sheet, tok.text);
       case "fn":
@@ -362,18 +388,21 @@ class Parser {
   }
 
   private call(name: string): EV {
-    if (name.startsWith("#")) return { v: new CellError("#NAME?") };
+    if (name.startsWith("#")) {
+      return { v: new CellError("#NAME?", `Unknown range name: '${name.slice(1)}'.`) };
+    }
     const args = this.args();
-    const flat = (): Value[] =>
-      args.flatMap((a) =>
-        isRange(a) ? a.range.filter((v) => typeof v === "number" || v instanceof CellError) : [a.v],
-      );
+    const valuesOf = (a: EV): Value[] =>
+      isRange(a) ? a.range.filter((v) => typeof v === "number" || v instanceof CellError) : [a.v];
+    const flat = (): Value[] => args.flatMap(valuesOf);
     const numbers = (): number[] | CellError => {
       const out: number[] = [];
-      for (const v of flat()) {
-        const n = toNumber(v);
-        if (n instanceof CellError) return n;
-        out.push(n);
+      for (const [i, a] of args.entries()) {
+        for (const v of valuesOf(a)) {
+          const n = toNumber(v, name, i + 1);
+          if (n instanceof CellError) return n;
+          out.push(n);
+        }
       }
       return out;
     };
@@ -386,7 +415,12 @@ class Parser {
         return numeric((ns) => ns.reduce((s, n) => s + n, 0));
       case "AVERAGE":
         return numeric((ns) =>
-          ns.length ? ns.reduce((s, n) => s + n, 0) / ns.length : new CellError("#DIV/0!"),
+          ns.length
+            ? ns.reduce((s, n) => s + n, 0) / ns.length
+            : new CellError(
+                "#DIV/0!",
+                "Evaluation of function AVERAGE caused a divide by zero error.",
+              ),
         );
       case "MIN":
         return numeric((ns) => (ns.length ? Math.min(...ns) : 0));
@@ -430,8 +464,13 @@ export function evaluateFormula(formula: string, ctx: FormulaContext): Evaluated
   try {
     const tokens = tokenize(formula.slice(1));
     // Sheets reports an unknown function as #NAME? whatever its arguments look like.
-    if (tokens.some((t) => t.t === "fn" && !FUNCTIONS.has(t.name))) {
-      return { value: new CellError("#NAME?") };
+    const unknown = tokens.find((t) => t.t === "fn" && !FUNCTIONS.has(t.name));
+    if (unknown?.t === "fn") {
+      return {
+        value: unknown.name.startsWith("#")
+          ? new CellError("#NAME?", `Unknown range name: '${unknown.name.slice(1)}'.`)
+          : new CellError("#NAME?", `Unknown function: '${unknown.name}'.`),
+      };
     }
     const result = new Parser(tokens, ctx).parseAll();
     if ("range" in result) {
@@ -442,7 +481,7 @@ export function evaluateFormula(formula: string, ctx: FormulaContext): Evaluated
     const value = result.v ?? "";
     return result.format ? { value, format: result.format } : { value };
   } catch (e) {
-    if (e instanceof ParseError) return { value: new CellError("#ERROR!") };
+    if (e instanceof ParseError) return { value: new CellError("#ERROR!", "Formula parse error.") };
     throw e;
   }
 }

@@ -3,6 +3,8 @@
 export {
   createSheetsEmulator,
   SheetsEmulator,
+  type EmulatorRequest,
+  type EmulatorResponse,
   type EmulatorStats,
   type Fault,
   type FaultStatus,
@@ -13,8 +15,21 @@ export {
   type SeedSpreadsheet,
   type SheetSnapshot,
   type SheetsEmulatorOptions,
+  type SortBox,
   type SpreadsheetSnapshot,
 } from "./emulator.js";
+export type {
+  CellData,
+  CellFormat,
+  ErrorType,
+  ErrorValue,
+  ExtendedValue,
+  GridData,
+  RowData,
+} from "./gridData.js";
+export type { RawRow } from "./userEdits.js";
+export type { Cell } from "./values.js";
+export type { NumberFormat } from "./dates.js";
 export { startSheetsEmulator, type RunningSheetsEmulator, type StartOptions } from "./server.js";
 export {
   serialFromWall,

@@ -154,13 +154,17 @@ export class Spreadsheet {
       return cell.format ? { value: cell.value, format: cell.format } : { value: cell.value };
     }
     const key = `${sheet.sheetId}:${r}:${c}`;
-    if (visiting.has(key)) return { value: new CellError("#REF!") };
+    if (visiting.has(key)) {
+      const message =
+        "Circular dependency detected. To resolve with iterative calculation, see File > Settings.";
+      return { value: new CellError("#REF!", message) };
+    }
     visiting.add(key);
     try {
       const result = evaluateFormula(cell.formula, {
         cell: (title, row, col) => {
           const target = title === undefined ? sheet : this.findSheet(title);
-          if (!target) return new CellError("#REF!");
+          if (!target) return new CellError("#REF!", `Unresolved sheet name '${title}'.`);
           return this.effective(target, row, col, visiting);
         },
         nowSerial: () => serialFromInstant(this.now(), this.timeZone),

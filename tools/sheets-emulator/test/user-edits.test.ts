@@ -125,6 +125,149 @@ describe("user and script edits", () => {
     assert.equal(emu.stats().total, 0);
   });
 
+  it("sorts only the cells of a range, leaving the columns outside it in place", () => {
+    const { emu, events } = seeded();
+    // E is a bookkeeping column outside the sorted block; D's formulas move with their rows.
+    emu.userSetValues(ID, "Sheet1", 0, 4, [["key"], ["k-widget"], ["k-gadget"], ["k-gizmo"]]);
+    emu.userSortRange(
+      ID,
+      "Sheet1",
+      { startRow: 1, endRow: 1000, startColumn: 0, endColumn: 4 },
+      1,
+      false,
+    );
+    const snap = emu.snapshot(ID)!.sheets[0]!;
+    assert.deepEqual(snap.values, [
+      ["name", "qty", "price", "total", "key"],
+      ["Gizmo", 7, 1, 7, "k-widget"],
+      ["Widget", 3, 2.5, 7.5, "k-gadget"],
+      ["Gadget", 1, 10, 10, "k-gizmo"],
+    ]);
+    assert.deepEqual(
+      snap.formulas.map((r) => r[3]),
+      [null, "=B2*C2", "=B3*C3", "=B4*C4"],
+    );
+    // References from elsewhere keep their cells (Summary!A1 = D3, now Widget's total).
+    assert.deepEqual(values(emu, 1), [[7.5, 24.5]]);
+    assert.deepEqual(
+      { ...events.at(-1), at: 0 },
+      {
+        at: 0,
+        source: "user",
+        kind: "sort",
+        spreadsheetId: ID,
+        sheetTitle: "Sheet1",
+        row: 1,
+        rows: 999,
+        column: 0,
+        columns: 4,
+      },
+    );
+    // Text case-insensitively, booleans after text, empty last in both directions.
+    emu.userSetValues(ID, "Sheet1", 4, 0, [["apple"], ["TRUE"], [""], ["banana"]]);
+    emu.userSetValues(ID, "Sheet1", 6, 1, [["9"]]);
+    const box = { startRow: 1, endRow: 8, startColumn: 0, endColumn: 2 };
+    emu.userSortRange(ID, "Sheet1", box, 0, true);
+    assert.deepEqual(
+      emu.snapshot(ID)!.sheets[0]!.values.map((r) => r[0]),
+      ["name", "apple", "banana", "Gadget", "Gizmo", "Widget", true, ""],
+    );
+    assert.equal(emu.snapshot(ID)!.sheets[0]!.values[7]![1], 9, "the empty key went last");
+    emu.userSortRange(ID, "Sheet1", box, 0, false);
+    assert.deepEqual(
+      emu.snapshot(ID)!.sheets[0]!.values.map((r) => r[0]),
+      ["name", true, "Widget", "Gizmo", "Gadget", "banana", "apple", ""],
+    );
+    assert.throws(() => emu.userSortRange(ID, "Sheet1", box, 2), /sort column/);
+    assert.throws(
+      () => emu.userSortRange(ID, "Sheet1", { ...box, endRow: 1001 }, 0),
+      /outside "Sheet1"/,
+    );
+    assert.equal(emu.stats().total, 0);
+  });
+
+  it("returns deleted rows' raw cells and restores them as an undo would", () => {
+    const { emu, events } = seeded();
+    emu.userSetValues(ID, "Sheet1", 2, 4, [["2026-11-20"]]);
+    const before = emu.snapshot(ID)!.sheets[0]!;
+    const removed = emu.userDeleteRows(ID, "Sheet1", 1, 2);
+    assert.deepEqual(removed, [
+      [{ value: "Widget" }, { value: 3 }, { value: 2.5 }, { formula: "=B2*C2" }],
+      [
+        { value: "Gadget" },
+        { value: 1 },
+        { value: 10 },
+        { formula: "=B3*C3" },
+        { value: 46346, format: { type: "DATE", pattern: "yyyy-mm-dd" } },
+      ],
+    ]);
+    assert.equal(emu.snapshot(ID)!.sheets[0]!.formulas[1]![3], "=B2*C2", "Gizmo moved up");
+    // The value may have been through JSON (the local page keeps it in the browser).
+    emu.userRestoreRows(ID, "Sheet1", 1, JSON.parse(JSON.stringify(removed)));
+    const after = emu.snapshot(ID)!.sheets[0]!;
+    assert.deepEqual(after.values, before.values);
+    assert.deepEqual(after.formatted, before.formatted);
+    assert.deepEqual(after.formulas, before.formulas);
+    // Summary!A1 pointed at a deleted row: it stays #REF! (Google's undo would restore it);
+    // the SUM that shrank to Gizmo's total stays on that one cell, which moved back down.
+    assert.deepEqual(emu.snapshot(ID)!.sheets[1]!.formulas[0], ["=#REF!", "=SUM(Sheet1!D4:D4)"]);
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.row, e.rows]),
+      [
+        ["edit", 2, 1],
+        ["deleteRows", 1, 2],
+        ["insertRows", 1, 2],
+      ],
+    );
+    assert.throws(() => emu.userRestoreRows(ID, "Sheet1", 1, "nope" as never), /userDeleteRows/);
+    assert.throws(() => emu.userRestoreRows(ID, "Sheet1", 2000, removed), /cannot restore/);
+    assert.equal(emu.stats().total, 0);
+  });
+
+  it("pastes whole rows over others: every column, formats, formulas shifted", () => {
+    const { emu, events } = seeded();
+    emu.userSetValues(ID, "Sheet1", 1, 25, [["hidden"]]);
+    emu.userSetValues(ID, "Sheet1", 2, 4, [["2026-11-20"]]);
+    emu.userSetValues(ID, "Sheet1", 6, 0, [["old", "x", "y", "z", "w"]]);
+    emu.userPasteRows(ID, "Sheet1", 1, 2, 5);
+    const snap = emu.snapshot(ID)!.sheets[0]!;
+    assert.deepEqual(snap.values[5]!.slice(0, 4), ["Widget", 3, 2.5, 7.5]);
+    assert.equal(snap.values[5]![25], "hidden");
+    assert.deepEqual(snap.values[6], ["Gadget", 1, 10, 10, 46346], "the old row is overwritten");
+    assert.equal(snap.formatted[6]![4], "2026-11-20");
+    assert.deepEqual(
+      snap.formulas.slice(5).map((r) => r[3]),
+      ["=B6*C6", "=B7*C7"],
+    );
+    // Overlapping: rows 2-3 pasted one row down read the source before writing.
+    emu.userPasteRows(ID, "Sheet1", 1, 2, 2);
+    const moved = emu.snapshot(ID)!.sheets[0]!;
+    assert.deepEqual(
+      moved.values.slice(1, 4).map((r) => r[0]),
+      ["Widget", "Widget", "Gadget"],
+    );
+    assert.deepEqual(
+      moved.formulas.slice(1, 4).map((r) => r[3]),
+      ["=B2*C2", "=B3*C3", "=B4*C4"],
+    );
+    assert.deepEqual(
+      { ...events.at(-1), at: 0 },
+      {
+        at: 0,
+        source: "user",
+        kind: "edit",
+        spreadsheetId: ID,
+        sheetTitle: "Sheet1",
+        row: 2,
+        rows: 2,
+        column: 0,
+        columns: 26,
+      },
+    );
+    assert.throws(() => emu.userPasteRows(ID, "Sheet1", 1, 2, 999), /outside/);
+    assert.equal(emu.stats().total, 0);
+  });
+
   it("gives the Apps Script view: evaluated formulas, Dates in the sheet's zone, '' padding", () => {
     const { emu } = seeded();
     emu.userSetValues(ID, "Sheet1", 1, 4, [["2026-11-20 09:30:00"]]);

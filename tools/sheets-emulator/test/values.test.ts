@@ -65,14 +65,6 @@ describe("values endpoints (real client)", () => {
       });
     });
 
-    it("rejects includeGridData clearly", async () => {
-      const err = await failure(
-        h.api.spreadsheets.get({ spreadsheetId: ID, includeGridData: true }),
-      );
-      assert.equal(err.status, 400);
-      assert.match(err.message, /not supported by the emulator/);
-    });
-
     it("answers 404 NOT_FOUND for an unknown spreadsheet", async () => {
       const err = await failure(h.api.spreadsheets.get({ spreadsheetId: "nope" }));
       assert.equal(err.status, 404);
