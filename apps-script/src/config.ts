@@ -12,6 +12,7 @@ export const STATE_KEY = {
   outbox: "sheetSync.outbox",
   status: "sheetSync.status",
   flushLease: "sheetSync.flushLease",
+  deadLetters: "sheetSync.deadLetters",
   /** In document properties: a separate 500 KB store from the outbox. */
   snapshot: "sheetSync.snapshot",
 } as const;

@@ -1,161 +1,104 @@
+/**
+ * The entry points Apps Script calls (triggers and menu items), on the real
+ * services: SpreadsheetApp, PropertiesService, LockService, UrlFetchApp,
+ * Utilities, ScriptApp. The logic is in engine.ts.
+ */
+import { ID_HEADER, MODIFIED_HEADER, REV_HEADER } from "../../contract/src/limits";
 import { analyzeHeader, type HeaderInfo } from "./core/header";
-import { ID_HEADER, MODIFIED_HEADER } from "../../contract/src/limits";
-import { rowIdFromUuid } from "./core/ids";
-import { makeBatches, type Envelope } from "./core/payload";
-import { planFlush } from "./core/plan";
-import { modifiedCellToMs, rowHasContent, scanSheet, type ScanMode } from "./core/scan";
-import { sendBatches, type SendReport, type WebhookResponse } from "./core/send";
-import { signBody } from "../../contract/src/signature";
-import { HANDLER, PROPERTY, readConfig, type Config } from "./config";
+import { modifiedCellToMs, rowHasContent, type ScanMode } from "./core/scan";
+import { sendAll, type PostResult } from "./core/send";
+import { HANDLER, PROPERTY } from "./config";
+import { MAX_FLUSH_ROUNDS, SyncEngine, type SignedRequest } from "./engine";
+import type { ScriptEnv, SheetPort } from "./env";
 import { readSheet, writeColumnCells } from "./sheet";
-import * as state from "./state";
 
 type Sheet = GoogleAppsScript.Spreadsheet.Sheet;
 
 const LOCK_WAIT_MS = 30_000;
-/** Rounds one flush may run to pick up rows edited while it was sending. */
-const MAX_FLUSH_ROUNDS = 5;
 
-const config = (): Config => readConfig(PropertiesService.getScriptProperties().getProperties());
+function sheetPort(sheet: Sheet): SheetPort {
+  return {
+    getName: () => sheet.getName(),
+    readAll: () => readSheet(sheet),
+    writeColumn: (column, cells) => writeColumnCells(sheet, column, cells),
+    getNote: (row, column) => sheet.getRange(row + 2, column + 1).getNote(),
+    setNote: (row, column, note) => {
+      sheet.getRange(row + 2, column + 1).setNote(note);
+    },
+  };
+}
 
-/** Runs `fn` under the script lock; undefined if the lock was not obtained. */
-function withLock<T>(fn: () => T): T | undefined {
-  const lock = LockService.getScriptLock();
-  if (!lock.tryLock(LOCK_WAIT_MS)) {
-    state.recordError("Another Sheet Sync run held the lock; changes will be picked up later");
-    return undefined;
-  }
+function appsScriptEnv(): ScriptEnv {
+  return {
+    now: () => Date.now(),
+    uuid: () => Utilities.getUuid(),
+    withLock: (fn) => {
+      const lock = LockService.getScriptLock();
+      if (!lock.tryLock(LOCK_WAIT_MS)) return undefined;
+      try {
+        return fn();
+      } finally {
+        // Apps Script may hold sheet writes back until the execution ends: make them land before
+        // another execution, waiting on the lock, reads the sheet.
+        SpreadsheetApp.flush();
+        lock.releaseLock();
+      }
+    },
+    scriptProperties: PropertiesService.getScriptProperties(),
+    documentProperties: PropertiesService.getDocumentProperties(),
+    sheet: (name) => {
+      const sheet = SpreadsheetApp.getActive().getSheetByName(name);
+      return sheet ? sheetPort(sheet) : null;
+    },
+    spreadsheetId: () => SpreadsheetApp.getActive().getId(),
+    hmac: (message, key) =>
+      Utilities.computeHmacSha256Signature(message, key, Utilities.Charset.UTF_8),
+  };
+}
+
+const engine = (): SyncEngine => new SyncEngine(appsScriptEnv());
+
+function post(request: SignedRequest): PostResult {
   try {
-    return fn();
-  } finally {
-    lock.releaseLock();
-  }
-}
-
-function syncedSheet(cfg: Config): Sheet | null {
-  const sheet = SpreadsheetApp.getActive().getSheetByName(cfg.sheetName);
-  if (!sheet) state.recordError(`Sheet "${cfg.sheetName}" not found (${PROPERTY.sheetName})`);
-  return sheet;
-}
-
-function usableHeader(headerRow: unknown[]): HeaderInfo | null {
-  const header = analyzeHeader(headerRow);
-  if (header.idColumn < 0) {
-    state.recordError(`No "${ID_HEADER}" column in row 1: run Sheet Sync → Set up`);
-    return null;
-  }
-  return header;
-}
-
-/** Reads the sheet, fixes ids, queues what changed, and records what it saw. */
-function scanAndQueue(sheet: Sheet, mode: ScanMode): void {
-  withLock(() => {
-    const { headerRow, rows } = readSheet(sheet);
-    const header = usableHeader(headerRow);
-    if (!header) return;
-    const seen = state.loadSnapshot();
-    const result = scanSheet({
-      header,
-      rows,
-      snapshot: seen.snapshot,
-      now: Date.now(),
-      newId: () => rowIdFromUuid(Utilities.getUuid()),
-      mode,
-    });
-    writeColumnCells(sheet, header.idColumn, result.idWrites);
-    writeColumnCells(sheet, header.modifiedColumn, result.modifiedWrites);
-
-    const outbox = state.loadOutbox();
-    for (const u of result.upserts) outbox.upsert(u.id, u.modifiedAt, u.fields);
-    for (const d of result.deletes) outbox.delete(d.id, d.modifiedAt);
-    if (result.resyncAt !== null) outbox.requestResync(result.resyncAt);
-    const changed = result.upserts.length + result.deletes.length > 0 || result.resyncAt !== null;
-    // Outbox first: if it cannot be stored, the old snapshot makes the next scan find it all again.
-    if (changed && state.saveOutbox(outbox) === "failed") return;
-    state.saveSnapshot(result.snapshot, seen.text);
-  });
-}
-
-function poster(cfg: Config): (body: string) => WebhookResponse {
-  const hmac = (message: string, key: string): number[] =>
-    Utilities.computeHmacSha256Signature(message, key, Utilities.Charset.UTF_8);
-  return (body) => {
-    state.takeLease();
-    const timestamp = String(Date.now());
-    const response = UrlFetchApp.fetch(cfg.webhookUrl, {
+    const response = UrlFetchApp.fetch(request.url, {
       method: "post",
       contentType: "application/json",
-      headers: {
-        "X-Sheet-Sync-Timestamp": timestamp,
-        "X-Sheet-Sync-Signature": signBody(hmac, cfg.secret, timestamp, body),
-      },
-      payload: body,
+      headers: request.headers,
+      payload: request.body,
       muteHttpExceptions: true,
       followRedirects: false,
     });
     return { status: response.getResponseCode(), body: response.getContentText() };
-  };
+  } catch (error) {
+    return { networkError: error instanceof Error ? error.message : String(error) };
+  }
 }
 
-/**
- * Sends the outbox. The lock is held only while reading and committing, not
- * during HTTP, so edits are recorded meanwhile; a lease keeps a second flush
- * from sending the same rows, and the running flush loops to pick them up.
- */
-export function flush(): void {
-  const cfg = config();
+/** Sends the outbox, in rounds, until it is empty or a round fails. */
+export function flush(sync = engine()): void {
+  const cfg = sync.config();
   if (!cfg.webhookUrl || !cfg.secret) {
-    state.recordError(`Set ${PROPERTY.webhookUrl} and ${PROPERTY.secret} in script properties`);
+    sync.state.recordError(
+      `Set ${PROPERTY.webhookUrl} and ${PROPERTY.secret} in script properties`,
+    );
     return;
   }
-  const sheet = syncedSheet(cfg);
+  const sheet = sync.syncedSheet();
   if (!sheet) return;
-  const post = poster(cfg);
-
   for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
-    const prepared = withLock(() => {
-      if (state.leaseHeld()) return null;
-      const outbox = state.loadOutbox();
-      if (outbox.isEmpty) return null;
-      const { headerRow, rows } = readSheet(sheet);
-      const header = usableHeader(headerRow);
-      if (!header) return null;
-      if (header.duplicates.length > 0) {
-        state.recordError(`Duplicate column names in row 1: ${header.duplicates.join(", ")}`);
-        return null;
-      }
-      const plan = planFlush(header, rows, outbox, Date.now());
-      if (plan.outboxChanged && state.saveOutbox(outbox) === "failed") return null;
-      state.takeLease();
-      const envelope: Envelope = {
-        spreadsheetId: sheet.getParent().getId(),
-        sheetName: sheet.getName(),
-        header: header.texts,
-      };
-      return { plan, envelope };
-    });
+    const prepared = sync.prepareRound(sheet);
     if (!prepared) return;
-
-    const { plan, envelope } = prepared;
-    let report: SendReport;
+    let report;
     try {
-      report = sendBatches(envelope, makeBatches(envelope, plan.changes, plan.deletes), post);
+      report = sendAll(prepared.envelope, prepared.batches, (body) => {
+        sync.renewLease();
+        return post(sync.signed(body));
+      });
     } catch (error) {
-      withLock(() => state.releaseLease());
+      sync.abandonRound();
       throw error;
     }
-
-    const accepted = new Map([...plan.sent].filter(([id]) => report.accepted.has(id)));
-    const more = withLock(() => {
-      const outbox = state.loadOutbox();
-      outbox.acknowledge(accepted, report.complete ? plan.resyncSeq : null);
-      state.saveOutbox(outbox);
-      state.releaseLease();
-      if (report.errors.length > 0) state.recordError(report.errors.join("; "));
-      if (report.accepted.size > 0 || report.complete) state.recordSuccess(report.accepted.size);
-      return report.complete && !outbox.isEmpty;
-    });
-    if (!more) return;
+    if (!sync.finishRound(sheet, prepared, report)) return;
   }
 }
 
@@ -170,12 +113,16 @@ export function onOpen(): void {
     .addToUi();
 }
 
+function scan(sync: SyncEngine, mode: ScanMode): void {
+  const sheet = sync.syncedSheet();
+  if (sheet) sync.scanAndQueue(sheet, mode);
+}
+
 export function handleEdit(e: GoogleAppsScript.Events.SheetsOnEdit): void {
   const range = e.range;
-  const sheet = range.getSheet();
-  const cfg = config();
-  if (sheet.getName() !== cfg.sheetName) return;
-  scanAndQueue(sheet, {
+  const sync = engine();
+  if (range.getSheet().getName() !== sync.config().sheetName) return;
+  scan(sync, {
     kind: "edit",
     headerEdited: range.getRow() === 1,
     firstRow: range.getRow() - 2,
@@ -183,29 +130,39 @@ export function handleEdit(e: GoogleAppsScript.Events.SheetsOnEdit): void {
     firstColumn: range.getColumn() - 1,
     lastColumn: range.getLastColumn() - 1,
   });
-  flush();
+  flush(sync);
 }
 
 export function handleChange(e: GoogleAppsScript.Events.SheetsOnChange): void {
   // Formatting never changes values; everything else might have removed rows.
   if (e.changeType === "FORMAT") return;
-  const sheet = syncedSheet(config());
-  if (!sheet) return;
-  scanAndQueue(sheet, { kind: "change" });
-  flush();
+  const sync = engine();
+  scan(sync, { kind: "change" });
+  flush(sync);
 }
 
 /** Time-driven trigger: catch edits made without onEdit (scripts, API), then send. */
 export function flushOutbox(): void {
-  const sheet = syncedSheet(config());
-  if (!sheet) return;
-  scanAndQueue(sheet, { kind: "reconcile" });
-  flush();
+  const sync = engine();
+  scan(sync, { kind: "reconcile" });
+  flush(sync);
 }
 
+/** Menu: send what is pending, then ask the functions to compare the whole tab with Firestore. */
 export function syncNow(): void {
-  flushOutbox();
-  SpreadsheetApp.getActive().toast(statusSummary().split("\n")[0] ?? "", "Sheet Sync");
+  const sync = engine();
+  scan(sync, { kind: "reconcile" });
+  flush(sync);
+  const sheet = sync.syncedSheet();
+  const cfg = sync.config();
+  let reconcile = "not run (the webhook is not set up)";
+  if (sheet && cfg.webhookUrl && cfg.secret) {
+    reconcile = sync.recordReconcile(post(sync.reconcileRequest(sheet)));
+  }
+  SpreadsheetApp.getActive().toast(
+    `${statusSummary().split("\n")[0] ?? ""}\nReconcile: ${reconcile}`,
+    "Sheet Sync",
+  );
 }
 
 function ensureBookkeepingColumns(sheet: Sheet): void {
@@ -215,17 +172,19 @@ function ensureBookkeepingColumns(sheet: Sheet): void {
     sheet.insertColumnBefore(1);
     sheet.getRange(1, 1).setValue(ID_HEADER);
   }
-  if (headerOf().modifiedColumn < 0) {
+  for (const name of [MODIFIED_HEADER, REV_HEADER]) {
+    const h = headerOf();
+    if ((name === MODIFIED_HEADER ? h.modifiedColumn : h.revColumn) >= 0) continue;
     const last = sheet.getLastColumn();
     sheet.insertColumnAfter(last);
-    sheet.getRange(1, last + 1).setValue(MODIFIED_HEADER);
+    sheet.getRange(1, last + 1).setValue(name);
   }
   const header = headerOf();
-  sheet.hideColumns(header.idColumn + 1);
-  sheet.hideColumns(header.modifiedColumn + 1);
+  for (const column of [header.idColumn, header.modifiedColumn, header.revColumn]) {
+    sheet.hideColumns(column + 1);
+  }
 
-  // Rows that predate Set up get a time now, so every later send of them
-  // carries the same modifiedAt (a resend is then a duplicate, not a new edit).
+  // Rows that predate Set up get a time now: when a person last changed them is unknown.
   const { rows } = readSheet(sheet);
   const now = Date.now();
   const stamps = new Map<number, number>();
@@ -247,7 +206,8 @@ function installTriggers(spreadsheet: GoogleAppsScript.Spreadsheet.Spreadsheet):
 }
 
 export function setUp(): void {
-  const cfg = config();
+  const sync = engine();
+  const cfg = sync.config();
   const ui = SpreadsheetApp.getUi();
   const spreadsheet = SpreadsheetApp.getActive();
   const sheet = spreadsheet.getSheetByName(cfg.sheetName);
@@ -259,16 +219,16 @@ export function setUp(): void {
     );
     return;
   }
-  withLock(() => ensureBookkeepingColumns(sheet));
-  scanAndQueue(sheet, { kind: "reconcile" });
-  // (Re)import every row: harmless for rows the server already has (last write wins).
-  withLock(() => {
-    const outbox = state.loadOutbox();
+  sync.withLock(() => ensureBookkeepingColumns(sheet));
+  scan(sync, { kind: "reconcile" });
+  // (Re)import every row: harmless for rows the server already has (a duplicate changes nothing).
+  sync.withLock(() => {
+    const outbox = sync.state.loadOutbox();
     outbox.requestResync(0);
-    state.saveOutbox(outbox);
+    sync.state.saveOutbox(outbox);
   });
   installTriggers(spreadsheet);
-  flush();
+  flush(sync);
   ui.alert("Sheet Sync", `Set up "${cfg.sheetName}".\n\n${statusSummary()}`, ui.ButtonSet.OK);
 }
 
@@ -277,9 +237,11 @@ function formatTime(ms: number | undefined): string {
 }
 
 export function statusSummary(): string {
-  const cfg = config();
-  const outbox = state.loadOutbox();
-  const status = state.loadStatus();
+  const sync = engine();
+  const cfg = sync.config();
+  const outbox = sync.state.loadOutbox();
+  const status = sync.state.loadStatus();
+  const letters = sync.state.loadDeadLetters();
   const pending = outbox.resync
     ? `all rows (resync requested) + ${outbox.size} queued`
     : String(outbox.size);
@@ -287,6 +249,13 @@ export function statusSummary(): string {
     `Pending rows: ${pending}`,
     `Last success: ${formatTime(status.lastSuccessAt)}${status.lastSuccessAt ? ` (${status.lastSuccessRows ?? 0} rows)` : ""}`,
     `Last error: ${status.lastError ? `${formatTime(status.lastErrorAt)}: ${status.lastError}` : "none"}`,
+    `Rows the server refused: ${letters.size === 0 ? "none" : letters.size}`,
+    ...letters
+      .entries()
+      .slice(0, 10)
+      .map(([id, l]) => `  ${id}: ${l.reason}`),
+    ...(status.warnings ?? []).map((w) => `Warning: ${w}`),
+    `Last reconcile: ${status.lastReconcile ? `${formatTime(status.lastReconcile.at)}: ${status.lastReconcile.summary}` : "never"}`,
     `Tab: ${cfg.sheetName}`,
     `Webhook: ${cfg.webhookUrl || `not set (${PROPERTY.webhookUrl})`}`,
     `Secret: ${cfg.secret ? "set" : `not set (${PROPERTY.secret})`}`,

@@ -1,7 +1,9 @@
 import { readChunked, StorageFullError, writeChunked } from "./core/chunked";
+import { DeadLetters } from "./core/deadLetters";
 import { Outbox } from "./core/outbox";
 import { parseSnapshot, serializeSnapshot, type Snapshot } from "./core/snapshot";
 import { STATE_KEY } from "./config";
+import type { Props } from "./env";
 
 const MAX_MESSAGE = 500;
 /** A flush holding the lease may still be sending; a dead execution's lease runs out. */
@@ -12,106 +14,138 @@ export interface Status {
   lastSuccessRows?: number;
   lastErrorAt?: number;
   lastError?: string;
-}
-
-const scriptProperties = (): GoogleAppsScript.Properties.Properties =>
-  PropertiesService.getScriptProperties();
-
-export function loadOutbox(all = scriptProperties().getProperties()): Outbox {
-  try {
-    return Outbox.parse(readChunked(all, STATE_KEY.outbox));
-  } catch (error) {
-    // Unreadable state must not block syncing forever: resend every row instead.
-    recordError(`Outbox unreadable, resending all rows: ${String(error)}`);
-    const outbox = new Outbox();
-    outbox.requestResync(0);
-    return outbox;
-  }
+  /** What the server last asked to show (e.g. a header text it cannot use as a field name). */
+  warnings?: string[];
+  lastReconcile?: { at: number; summary: string };
 }
 
 export type SaveOutcome = "saved" | "degraded" | "failed";
 
-/**
- * Saves the outbox; when it does not fit, replaces the pending upserts by a
- * "resync all" request (deletes cannot be re-derived, so they stay). "failed"
- * means nothing was written: the caller must keep its old snapshot so the
- * changes are detected again later.
- */
-export function saveOutbox(outbox: Outbox): SaveOutcome {
-  const store = scriptProperties();
-  try {
-    writeChunked(store, STATE_KEY.outbox, outbox.serialize());
-    return "saved";
-  } catch (error) {
-    if (!(error instanceof StorageFullError)) throw error;
+/** The script's own state: outbox and status in script properties, the snapshot in document properties. */
+export class ScriptState {
+  constructor(
+    private readonly scriptProps: Props,
+    private readonly documentProps: Props,
+    private readonly now: () => number,
+  ) {}
+
+  loadOutbox(all = this.scriptProps.getProperties()): Outbox {
+    try {
+      return Outbox.parse(readChunked(all, STATE_KEY.outbox));
+    } catch (error) {
+      // Unreadable state must not block syncing forever: resend every row instead.
+      this.recordError(`Outbox unreadable, resending all rows: ${String(error)}`);
+      const outbox = new Outbox();
+      outbox.requestResync(0);
+      return outbox;
+    }
   }
-  outbox.collapseUpsertsIntoResync();
-  try {
-    writeChunked(store, STATE_KEY.outbox, outbox.serialize());
-    recordError(
-      `Too many pending rows for script properties (${outbox.size} deletes kept); resending all rows`,
+
+  /**
+   * Saves the outbox; when it does not fit, replaces the pending upserts by a
+   * "resync all" request (deletes cannot be re-derived, so they stay). "failed"
+   * means nothing was written: the caller must keep its old snapshot so the
+   * changes are detected again later.
+   */
+  saveOutbox(outbox: Outbox): SaveOutcome {
+    try {
+      writeChunked(this.scriptProps, STATE_KEY.outbox, outbox.serialize());
+      return "saved";
+    } catch (error) {
+      if (!(error instanceof StorageFullError)) throw error;
+    }
+    outbox.collapseUpsertsIntoResync();
+    try {
+      writeChunked(this.scriptProps, STATE_KEY.outbox, outbox.serialize());
+      this.recordError(
+        `Too many pending rows for script properties (${outbox.size} deletes kept); resending all rows`,
+      );
+      return "degraded";
+    } catch (error) {
+      if (!(error instanceof StorageFullError)) throw error;
+      this.recordError(
+        `Pending deletes do not fit in script properties; will retry: ${error.message}`,
+      );
+      return "failed";
+    }
+  }
+
+  loadSnapshot(): { snapshot: Snapshot | null; text: string | null } {
+    const text = readChunked(this.documentProps.getProperties(), STATE_KEY.snapshot);
+    return { snapshot: parseSnapshot(text), text };
+  }
+
+  /** `previousText` skips rewriting an unchanged snapshot (it can be hundreds of KB). */
+  saveSnapshot(snapshot: Snapshot, previousText: string | null = null): boolean {
+    const text = serializeSnapshot(snapshot);
+    if (text === previousText) return true;
+    try {
+      writeChunked(this.documentProps, STATE_KEY.snapshot, text);
+      return true;
+    } catch (error) {
+      if (!(error instanceof StorageFullError)) throw error;
+      this.recordError(
+        `Too many rows to track (${snapshot.rows.size}); silent edits and deletions may be missed`,
+      );
+      return false;
+    }
+  }
+
+  loadDeadLetters(): DeadLetters {
+    try {
+      return DeadLetters.parse(
+        readChunked(this.scriptProps.getProperties(), STATE_KEY.deadLetters),
+      );
+    } catch {
+      return new DeadLetters();
+    }
+  }
+
+  saveDeadLetters(letters: DeadLetters): void {
+    try {
+      writeChunked(this.scriptProps, STATE_KEY.deadLetters, letters.serialize());
+    } catch (error) {
+      if (!(error instanceof StorageFullError)) throw error;
+      letters.trim(50);
+      writeChunked(this.scriptProps, STATE_KEY.deadLetters, letters.serialize());
+    }
+  }
+
+  loadStatus(): Status {
+    const text = this.scriptProps.getProperty(STATE_KEY.status);
+    try {
+      return text ? (JSON.parse(text) as Status) : {};
+    } catch {
+      return {};
+    }
+  }
+
+  updateStatus(patch: Status): void {
+    this.scriptProps.setProperty(
+      STATE_KEY.status,
+      JSON.stringify({ ...this.loadStatus(), ...patch }),
     );
-    return "degraded";
-  } catch (error) {
-    if (!(error instanceof StorageFullError)) throw error;
-    recordError(`Pending deletes do not fit in script properties; will retry: ${error.message}`);
-    return "failed";
   }
-}
 
-export function loadSnapshot(): { snapshot: Snapshot | null; text: string | null } {
-  const all = PropertiesService.getDocumentProperties().getProperties();
-  const text = readChunked(all, STATE_KEY.snapshot);
-  return { snapshot: parseSnapshot(text), text };
-}
-
-/** `previousText` skips rewriting an unchanged snapshot (it can be hundreds of KB). */
-export function saveSnapshot(snapshot: Snapshot, previousText: string | null = null): boolean {
-  const text = serializeSnapshot(snapshot);
-  if (text === previousText) return true;
-  try {
-    writeChunked(PropertiesService.getDocumentProperties(), STATE_KEY.snapshot, text);
-    return true;
-  } catch (error) {
-    if (!(error instanceof StorageFullError)) throw error;
-    recordError(
-      `Too many rows to track (${snapshot.rows.size}); silent edits and deletions may be missed`,
-    );
-    return false;
+  recordError(message: string): void {
+    const text = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message;
+    this.updateStatus({ lastError: text, lastErrorAt: this.now() });
   }
-}
 
-export function loadStatus(): Status {
-  const text = scriptProperties().getProperty(STATE_KEY.status);
-  try {
-    return text ? (JSON.parse(text) as Status) : {};
-  } catch {
-    return {};
+  recordSuccess(rows: number, warnings: string[]): void {
+    this.updateStatus({ lastSuccessAt: this.now(), lastSuccessRows: rows, warnings });
   }
-}
 
-function updateStatus(patch: Status): void {
-  scriptProperties().setProperty(STATE_KEY.status, JSON.stringify({ ...loadStatus(), ...patch }));
-}
+  leaseHeld(): boolean {
+    const until = Number(this.scriptProps.getProperty(STATE_KEY.flushLease));
+    return Number.isFinite(until) && until > this.now();
+  }
 
-export function recordError(message: string, now = Date.now()): void {
-  const text = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message;
-  updateStatus({ lastError: text, lastErrorAt: now });
-}
+  takeLease(): void {
+    this.scriptProps.setProperty(STATE_KEY.flushLease, String(this.now() + LEASE_MS));
+  }
 
-export function recordSuccess(rows: number, now = Date.now()): void {
-  updateStatus({ lastSuccessAt: now, lastSuccessRows: rows });
-}
-
-export function leaseHeld(now = Date.now()): boolean {
-  const until = Number(scriptProperties().getProperty(STATE_KEY.flushLease));
-  return Number.isFinite(until) && until > now;
-}
-
-export function takeLease(now = Date.now()): void {
-  scriptProperties().setProperty(STATE_KEY.flushLease, String(now + LEASE_MS));
-}
-
-export function releaseLease(): void {
-  scriptProperties().deleteProperty(STATE_KEY.flushLease);
+  releaseLease(): void {
+    this.scriptProps.deleteProperty(STATE_KEY.flushLease);
+  }
 }

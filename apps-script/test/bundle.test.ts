@@ -54,7 +54,7 @@ describe("dist/Code.js (the bundle clasp pushes)", function () {
     assert.ok(request);
     assert.equal(request.headers["X-Sheet-Sync-Signature"], expectedSignature(request));
     const body = parseBody(request);
-    assert.deepEqual(body.header, ["_id", "name", "qty", "_modified"]);
+    assert.deepEqual(body.header, ["_id", "name", "qty", "_modified", "_rev"]);
     assert.deepEqual(
       body.changes.map((c) => [c.values, c.fields]),
       [[{ name: "Widget", qty: 4 }, ["qty"]]],

@@ -6,6 +6,7 @@ import {
   type HttpRequest,
 } from "./fakes";
 import type { WebhookBody } from "../../contract/src/wire";
+import { ScriptState } from "../src/state";
 
 export const WEBHOOK_URL = "https://hooks.example.test/sheetWebhook";
 export const SECRET = "test-secret-ü";
@@ -55,4 +56,13 @@ export function columnIndex(fakes: FakeAppsScript, header: string): number {
   const index = (fakes.sheet.dump()[0] ?? []).indexOf(header);
   if (index < 0) throw new Error(`No column ${header}`);
   return index + 1;
+}
+
+/** The script's stored state (outbox, status, snapshot) on the installed fake services. */
+export function scriptState(): ScriptState {
+  return new ScriptState(
+    PropertiesService.getScriptProperties(),
+    PropertiesService.getDocumentProperties(),
+    () => Date.now(),
+  );
 }

@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import * as main from "../src/main";
-import { loadOutbox } from "../src/state";
 import { realHttpTransport, userEdit, type FakeAppsScript } from "./fakes";
-import { installSheet } from "./helpers";
+import { installSheet, scriptState } from "./helpers";
 
 // A webhook in another process: realHttpTransport blocks this one, as UrlFetchApp does.
 const SERVER = `
@@ -56,9 +55,9 @@ describe("realHttpTransport", function () {
       transport: realHttpTransport({ timeoutMs: 5_000 }),
     });
     main.setUp(); // first request: 503, kept in the outbox
-    assert.equal(loadOutbox().isEmpty, false);
+    assert.equal(scriptState().loadOutbox().isEmpty, false);
     main.handleEdit(userEdit(fakes.sheet, 2, 2, [["Grüße 😀"]]));
-    assert.ok(loadOutbox().isEmpty);
+    assert.ok(scriptState().loadOutbox().isEmpty);
     await new Promise((resolve) => setTimeout(resolve, 100)); // let stdout arrive
     assert.deepEqual(JSON.parse(lines.at(-1) ?? "null"), [{ name: "Grüße 😀" }]);
   });

@@ -7,18 +7,8 @@ import { defineInt, defineSecret, defineString } from "firebase-functions/params
 import { z } from "zod";
 
 export const REGION = "us-central1";
-export const CONFLICTS_COLLECTION = "syncConflicts";
-export const TOMBSTONES_COLLECTION = "syncTombstones";
-/** Rows waiting to be flushed to their sheet, one document per row. */
-export const OUTBOX_COLLECTION = "syncOutbox";
-/** Per synced tab: its columns, layout cache and last flush error. */
-export const SHEETS_COLLECTION = "syncSheets";
-/** Webhook bodies above this get 413; ~100 bytes a cell, that is ~20,000 rows of 5 columns. */
-export const MAX_BODY_BYTES = 10 * 1024 * 1024;
-/** Rows per Firestore transaction: up to 2 writes a row stays well inside commit limits. */
-export const ROWS_PER_COMMIT = 200;
-/** Transactions in flight at once while ingesting one request. */
-export const COMMITS_IN_FLIGHT = 4;
+/** Webhook bodies above this get 413 (the contract's limit). */
+export { MAX_BODY_BYTES } from "../../contract/src/limits.js";
 
 export const webhookSecret = defineSecret("SHEET_SYNC_SECRET");
 
@@ -43,21 +33,24 @@ export const FLUSH_RETRY = {
   maxBackoffSeconds: 300,
   maxDoublings: 5,
 };
-/** Changes within one window share one flush task (the task id is per sheet and window). */
-export const FLUSH_WINDOW_MS = 2_000;
-/** A flush waits until no row changed for this long... */
-export const FLUSH_QUIET_MS = 1_000;
-/** ...but never delays a row more than this: a long burst flushes every 15 s. */
-export const FLUSH_MAX_WAIT_MS = 15_000;
-/** Rows one flush takes; more wait for the next (they stay in the outbox). */
-export const FLUSH_MAX_ROWS = 5_000;
-
 /**
  * A trigger's path is fixed when the function is deployed, before params are
  * resolved; firebase-tools puts functions/.env* into the environment while it
  * reads the code, so the same setting is read from there.
  */
 export const ROWS_TRIGGER_DOCUMENT = `${process.env.SHEET_SYNC_COLLECTION || "rows"}/{rowId}`;
+
+/**
+ * How often the reconcile compares the whole tab with Firestore (a Cloud
+ * Scheduler schedule, fixed at deploy like the trigger's path). Each run
+ * reads the tab once and every row's document and state: see the README's
+ * cost table before making it more frequent.
+ */
+export const RECONCILE_SCHEDULE = process.env.SHEET_SYNC_RECONCILE_SCHEDULE || "every 60 minutes";
+
+/** The reconcile queue: one at a time; a reconcile asked for again within a minute is the same task. */
+export const RECONCILE_RATE_LIMITS = { maxConcurrentDispatches: 1, maxDispatchesPerSecond: 0.1 };
+export const RECONCILE_RETRY = { maxAttempts: 5, minBackoffSeconds: 30, maxBackoffSeconds: 600 };
 
 const collection = defineString("SHEET_SYNC_COLLECTION", {
   default: "rows",
@@ -102,9 +95,4 @@ export function syncConfig(): SyncConfig {
     tombstoneRetentionMs: tombstoneDays.value() * 24 * 60 * 60 * 1000,
     sheetsApiRootUrl: sheetsApiRootUrl.value(),
   });
-}
-
-/** One synced tab, as a document id and task-payload key. */
-export function sheetKey(spreadsheetId: string, sheetName: string): string {
-  return `${spreadsheetId}:${encodeURIComponent(sheetName)}`;
 }

@@ -1,6 +1,7 @@
 /**
  * Sheet Sync's Cloud Functions. Triggers only: each unpacks its input and
- * hands it to the code in core/, ingest/ and outbound/.
+ * hands it to the use cases in sync/, wired to Firestore (store/) and the
+ * Sheets API (sheets/). The Sheets client is loaded only where it is used.
  */
 import { initializeApp } from "firebase-admin/app";
 import { getFirestore } from "firebase-admin/firestore";
@@ -9,24 +10,27 @@ import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { onTaskDispatched } from "firebase-functions/v2/tasks";
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { z } from "zod";
+import { isRowId } from "../../contract/src/limits.js";
 import {
   FLUSH_RATE_LIMITS,
   FLUSH_RETRY,
   MAX_BODY_BYTES,
+  RECONCILE_RATE_LIMITS,
+  RECONCILE_RETRY,
+  RECONCILE_SCHEDULE,
   REGION,
   ROWS_TRIGGER_DOCUMENT,
-  sheetKey,
   syncConfig,
   webhookSecret,
+  type SyncConfig,
 } from "./config.js";
-import { ingestBatch } from "./ingest/rowStore.js";
-import { ROW_ID_PATTERN } from "./core/batch.js";
 import { createWebhookHandler } from "./ingest/webhook.js";
-import { recordRowWrite } from "./outbound/rowTrigger.js";
-import { flushSheet } from "./outbound/flush.js";
-import { scheduleFlush, flushTaskId, windowOf } from "./outbound/schedule.js";
-import { sheetsApi } from "./sheets/client.js";
-import { sweepOutbox } from "./outbound/sweep.js";
+import { FirestoreStore } from "./store/firestoreStore.js";
+import { enqueue, type SheetTask } from "./tasks.js";
+import { handleDocEvent } from "./sync/docEvents.js";
+import { ingestBatch } from "./sync/ingest.js";
+import type { ReconcileTrigger } from "./sync/ports.js";
+import { flushTaskId } from "./sync/schedule.js";
 import * as logs from "./logs.js";
 
 // In the emulator, name the service account the task queue would put in a
@@ -38,11 +42,45 @@ initializeApp(
     : undefined,
 );
 
+function wiring(config: SyncConfig) {
+  const store = new FirestoreStore(getFirestore(), config);
+  const task: SheetTask = { spreadsheetId: config.spreadsheetId, sheetName: config.sheetName };
+  const schedule = (id: string, runAt: number) => enqueue("flushToSheet", task, id, runAt);
+  return { store, task, schedule, now: Date.now };
+}
+
+async function gateway(config: SyncConfig) {
+  const [{ sheetsApi }, { SheetsGateway }] = await Promise.all([
+    import("./sheets/client.js"),
+    import("./sheets/gateway.js"),
+  ]);
+  return new SheetsGateway(
+    sheetsApi(config.sheetsApiRootUrl),
+    config.spreadsheetId,
+    config.sheetName,
+  );
+}
+
+async function reconcile(config: SyncConfig, trigger: ReconcileTrigger) {
+  const { reconcileSheet } = await import("./sync/reconcile.js");
+  const w = wiring(config);
+  const report = await reconcileSheet({ ...w, sheet: await gateway(config) }, trigger);
+  logs.reconcileFinished({
+    sheet: w.store.sheetKey,
+    trigger,
+    rows: report.rows,
+    counts: report.counts,
+    conflicts: report.conflicts,
+    ms: report.durationMs,
+  });
+  return report;
+}
+
 export const sheetWebhook = onRequest(
   {
     region: REGION,
     secrets: [webhookSecret],
-    // A 10,000-row batch is tens of transactions; leave room for a slow Firestore.
+    // A 10,000-row batch is a hundred transactions; leave room for a slow Firestore.
     timeoutSeconds: 300,
     memory: "512MiB",
     // The sender retries from its outbox; no need for a big fleet for one sheet.
@@ -51,44 +89,51 @@ export const sheetWebhook = onRequest(
   },
   createWebhookHandler({
     secret: () => webhookSecret.value(),
-    config: syncConfig,
-    ingest: (batch, config, now) => ingestBatch(getFirestore(), batch, config, now),
+    sheet: () => syncConfig(),
+    ingest: (batch) => ingestBatch(wiring(syncConfig()), batch),
+    reconcile: () => reconcile(syncConfig(), "request"),
     now: Date.now,
     maxBodyBytes: MAX_BODY_BYTES,
   }),
 );
 
 export const onRowWritten = onDocumentWritten(
-  { region: REGION, document: ROWS_TRIGGER_DOCUMENT },
+  // Retried on failure, so a delete whose handling failed once is not lost.
+  { region: REGION, document: ROWS_TRIGGER_DOCUMENT, retry: true },
   async (event) => {
-    const config = syncConfig();
     const rowId = (event.params as Record<string, string | undefined>).rowId;
     if (!rowId) return;
-    if (!ROW_ID_PATTERN.test(rowId)) {
+    if (!isRowId(rowId)) {
       // The sheet's script would re-key such a row, making a second document on every edit.
       logs.rowIdUnusable({ rowId });
       return;
     }
-    const now = Date.now();
-    const { outcome, entry } = await recordRowWrite(getFirestore(), config, rowId, {
-      timeMs: Date.parse(event.time) || now,
-      isDelete: !event.data?.after.exists,
-      now,
+    const isDelete = !event.data?.after.exists;
+    const outcome = await handleDocEvent(wiring(syncConfig()), rowId, {
+      at: Date.parse(event.time) || Date.now(),
+      isDelete,
     });
-    if (!entry) return;
-    logs.rowChangeRecorded({ rowId, outcome, changedAt: entry.changedAt });
-    const task = { spreadsheetId: config.spreadsheetId, sheetName: config.sheetName };
-    const key = sheetKey(task.spreadsheetId, task.sheetName);
-    // The window of when the outbox entry was written, not of when the event arrived.
-    const window = windowOf(Date.now());
-    await scheduleFlush(task, key, flushTaskId(key, window.label), window.runAt);
+    if (outcome !== "unchanged") logs.docEventHandled({ rowId, outcome, isDelete });
   },
 );
 
-const flushTaskSchema = z.strictObject({
+const sheetTaskSchema = z.strictObject({
   spreadsheetId: z.string().min(1),
   sheetName: z.string().min(1),
 });
+
+/** A task for another tab than the configured one (an old deployment's) can never succeed. */
+function taskFor(data: unknown, config: SyncConfig): string | null {
+  const parsed = sheetTaskSchema.safeParse(data);
+  if (!parsed.success) return `bad task payload: ${parsed.error.message}`;
+  if (
+    parsed.data.spreadsheetId !== config.spreadsheetId ||
+    parsed.data.sheetName !== config.sheetName
+  ) {
+    return `task for another tab (${parsed.data.spreadsheetId}:${parsed.data.sheetName})`;
+  }
+  return null;
+}
 
 export const flushToSheet = onTaskDispatched(
   {
@@ -99,36 +144,36 @@ export const flushToSheet = onTaskDispatched(
     memory: "512MiB",
   },
   async (req) => {
-    const parsed = flushTaskSchema.safeParse(req.data);
-    if (!parsed.success) {
+    const config = syncConfig();
+    const w = wiring(config);
+    const problem = taskFor(req.data, config);
+    if (problem) {
       // A malformed task can never succeed: acknowledge it rather than retry forever.
-      logs.flushFailedPermanently({
-        sheet: "?",
-        reason: `bad task payload: ${parsed.error.message}`,
-      });
+      logs.flushFailedPermanently({ sheet: w.store.sheetKey, reason: problem });
       return;
     }
-    const config = syncConfig();
-    const task = parsed.data;
-    const key = sheetKey(task.spreadsheetId, task.sheetName);
+    const { flushSheet } = await import("./sync/flush.js");
     try {
       const report = await flushSheet(
         {
-          db: getFirestore(),
-          api: sheetsApi(config.sheetsApiRootUrl),
-          config,
-          now: Date.now,
-          schedule: (t, id, runAt) => scheduleFlush(t, key, id, runAt),
+          ...w,
+          sheet: await gateway(config),
+          requestReconcile: () =>
+            enqueue(
+              "reconcileSheet",
+              w.task,
+              flushTaskId(w.store.sheetKey, `recovery:${Math.floor(Date.now() / 60_000)}`),
+              Date.now(),
+            ),
         },
-        task,
         req.id,
       );
       if (report.outcome === "permanent_error")
-        logs.flushFailedPermanently({ sheet: key, reason: report.error ?? "" });
-      else logs.flushFinished({ sheet: key, ...report });
+        logs.flushFailedPermanently({ sheet: w.store.sheetKey, reason: report.error ?? "" });
+      else logs.flushFinished({ sheet: w.store.sheetKey, ...report });
     } catch (err) {
       logs.flushWillRetry({
-        sheet: key,
+        sheet: w.store.sheetKey,
         error: err instanceof Error ? err.message : String(err),
         retryCount: req.retryCount,
       });
@@ -137,13 +182,43 @@ export const flushToSheet = onTaskDispatched(
   },
 );
 
-export const sweepSyncOutbox = onSchedule(
-  { region: REGION, schedule: "every 10 minutes" },
+export const reconcileSheet = onTaskDispatched(
+  {
+    region: REGION,
+    retryConfig: RECONCILE_RETRY,
+    rateLimits: RECONCILE_RATE_LIMITS,
+    timeoutSeconds: 540,
+    memory: "1GiB",
+  },
+  async (req) => {
+    const config = syncConfig();
+    const problem = taskFor(req.data, config);
+    if (problem) {
+      logs.reconcileFailed(new Error(problem));
+      return;
+    }
+    await reconcile(config, "recovery");
+  },
+);
+
+/**
+ * The safety net, on a schedule: a reconcile of the whole tab (finds what a
+ * lost webhook or event left different), and a flush for rows that waited
+ * too long (the trigger wrote them but could not enqueue the task).
+ */
+export const scheduledReconcile = onSchedule(
+  { region: REGION, schedule: RECONCILE_SCHEDULE, timeoutSeconds: 540, memory: "1GiB" },
   async () => {
-    const now = Date.now();
-    const sheets = await sweepOutbox(getFirestore(), now, (task, key, id) =>
-      scheduleFlush(task, key, id, now),
-    );
-    if (sheets.length) logs.outboxSwept({ sheets });
+    const config = syncConfig();
+    const w = wiring(config);
+    const waiting = await w.store.queued(1);
+    if (waiting.length && Date.now() - waiting[0]!.queuedAt > 2 * 60_000) {
+      logs.outboxSwept({ sheet: w.store.sheetKey, rows: waiting.length });
+      await w.schedule(
+        flushTaskId(w.store.sheetKey, `sweep:${Math.floor(Date.now() / 600_000)}`),
+        Date.now(),
+      );
+    }
+    await reconcile(config, "schedule");
   },
 );

@@ -1,6 +1,6 @@
 /** Every log line of the sync, named, with structured fields. */
 import * as logger from "firebase-functions/logger";
-import type { Outcome } from "./core/ingest.js";
+import type { RowOutcome, RowResult } from "../../contract/src/wire.js";
 
 export const webhookRejected = (status: number, reason: string, detail?: unknown) =>
   logger.warn("sheet webhook rejected", { status, reason, detail });
@@ -9,7 +9,8 @@ export const batchIngested = (fields: {
   spreadsheetId: string;
   sheetName: string;
   rows: number;
-  counts: Record<Outcome, number>;
+  counts: Record<RowOutcome, number>;
+  rejected: RowResult[];
   ms: number;
 }) => logger.info("sheet batch ingested", fields);
 
@@ -18,8 +19,8 @@ export const ingestFailed = (err: unknown) =>
     error: err instanceof Error ? err.stack : String(err),
   });
 
-export const rowChangeRecorded = (fields: { rowId: string; outcome: string; changedAt?: number }) =>
-  logger.info("row change recorded", fields);
+export const docEventHandled = (fields: { rowId: string; outcome: string; isDelete: boolean }) =>
+  logger.info("row document event handled", fields);
 
 export const flushFinished = (fields: Record<string, unknown>) =>
   logger.info("sheet flush finished", fields);
@@ -30,11 +31,17 @@ export const flushFailedPermanently = (fields: { sheet: string; reason: string }
 export const flushWillRetry = (fields: { sheet: string; error: string; retryCount: number }) =>
   logger.warn("sheet flush failed; Cloud Tasks will retry", fields);
 
-export const outboxSwept = (fields: { sheets: string[] }) =>
-  logger.warn("rows were waiting without a flush; flushes scheduled", fields);
+export const reconcileFinished = (fields: Record<string, unknown>) =>
+  logger.info("reconcile finished", fields);
+
+export const reconcileFailed = (err: unknown) =>
+  logger.error("reconcile failed", { error: err instanceof Error ? err.stack : String(err) });
+
+export const outboxSwept = (fields: { sheet: string; rows: number }) =>
+  logger.warn("rows were waiting without a flush; a flush is scheduled", fields);
 
 export const rowIdUnusable = (fields: { rowId: string }) =>
   logger.warn(
-    "document id is not a usable row id (A-Z a-z 0-9 _ -, 1-128); not synced to the sheet",
+    "document id is not a usable row id (A-Z a-z 0-9 _ -, 1-128, not __x__); not synced to the sheet",
     fields,
   );

@@ -25,15 +25,17 @@ export interface IdAssignment {
 
 /**
  * Gives every tracked row a unique id. A row is tracked if it already has an
- * id or has content. Of several rows sharing an id (copy-paste), the topmost
- * row outside `preferNewIdFor` keeps it (the copy is the pasted one), else the
- * topmost row.
+ * id or has content. Of several rows sharing an id (copy-paste), the one that
+ * keeps it is, in this order: outside `preferNewIdFor` (the pasted range) and
+ * still holding the content last seen under that id (`isOriginal`); outside
+ * `preferNewIdFor`; the topmost. The others get new ids.
  */
 export function assignRowIds(
   current: readonly string[],
   hasContent: (row: number) => boolean,
   newId: () => string,
   preferNewIdFor: (row: number) => boolean = () => false,
+  isOriginal: (row: number, id: string) => boolean = () => false,
 ): IdAssignment {
   const ids = [...current];
   const generated = new Set<number>();
@@ -59,7 +61,11 @@ export function assignRowIds(
 
   for (const rows of rowsById.values()) {
     if (rows.length < 2) continue;
-    const keeper = rows.find((row) => !preferNewIdFor(row)) ?? rows[0];
+    const id = ids[rows[0] as number] as string;
+    const keeper =
+      rows.find((row) => !preferNewIdFor(row) && isOriginal(row, id)) ??
+      rows.find((row) => !preferNewIdFor(row)) ??
+      rows[0];
     for (const row of rows) {
       if (row === keeper) continue;
       ids[row] = fresh();

@@ -34,6 +34,9 @@ export function planFlush(
   const resync = outbox.resync;
   const values = (row: readonly unknown[]): ChangeItem["values"] =>
     Object.fromEntries(rowFields(header, row));
+  // The sync writes `_rev` with the cells it writes: the values read with it include those writes.
+  const rev = (row: readonly unknown[]): number =>
+    header.revColumn >= 0 ? modifiedCellToMs(row[header.revColumn]) : 0;
 
   let outboxChanged = false;
   for (const id of outbox.ids()) {
@@ -60,8 +63,8 @@ export function planFlush(
     const modifiedAt = Math.max(entry.modifiedAt, resync?.at ?? 0);
     changes.push(
       fields.length > 0 && entry.fields !== null
-        ? { id, modifiedAt, values: values(row), fields }
-        : { id, modifiedAt, values: values(row) },
+        ? { id, modifiedAt, rev: rev(row), values: values(row), fields }
+        : { id, modifiedAt, rev: rev(row), values: values(row) },
     );
   }
 
@@ -69,7 +72,12 @@ export function planFlush(
     for (const [id, row] of rowById) {
       if (sent.has(id)) continue;
       const own = header.modifiedColumn >= 0 ? modifiedCellToMs(row[header.modifiedColumn]) : 0;
-      changes.push({ id, modifiedAt: Math.max(resync.at, own || now), values: values(row) });
+      changes.push({
+        id,
+        modifiedAt: Math.max(resync.at, own || now),
+        rev: rev(row),
+        values: values(row),
+      });
     }
   }
   return { changes, deletes, sent, resyncSeq: resync?.seq ?? null, outboxChanged };

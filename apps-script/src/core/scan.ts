@@ -50,13 +50,15 @@ export interface QueuedDelete {
 export interface ScanResult {
   /** Data row index → id to write into the `_id` column. */
   readonly idWrites: Map<number, string>;
-  /** Data row index → ms to write into the `_modified` column. */
-  readonly modifiedWrites: Map<number, number>;
+  /** Data row index → ms (or "" to clear) to write into the `_modified` column. */
+  readonly modifiedWrites: Map<number, number | string>;
+  /** Data row index → value to write into the `_rev` column ("" clears a copied one). */
+  readonly revWrites: Map<number, number | string>;
   readonly upserts: QueuedUpsert[];
   readonly deletes: QueuedDelete[];
   /**
    * Resend every row: null = no; 0 = with each row's own `_modified`;
-   * otherwise with at least this time (the field names changed then).
+   * otherwise with at least this time.
    */
   readonly resyncAt: number | null;
   readonly snapshot: Snapshot;
@@ -89,13 +91,96 @@ export function rowHasContent(header: HeaderInfo, row: readonly unknown[]): bool
   });
 }
 
+/** One row's bookkeeping cells: they travel together when content moves between rows. */
+interface Bookkeeping {
+  id: string;
+  modified: unknown;
+  rev: unknown;
+}
+
+/**
+ * Content that moved between rows while the hidden `_id` column stayed put,
+ * as a sort of the visible columns only does: each row whose content is now
+ * exactly what another changed row held before takes that row's id (with its
+ * `_modified` and `_rev`), so identities follow the content and nothing needs
+ * sending. Taken only when at least two rows moved and at most one id in
+ * three is left without content (a row also edited in the same run): one row
+ * typed to equal another's old content is an edit, not a move.
+ */
+export function findMoves(
+  header: HeaderInfo,
+  rows: readonly (readonly unknown[])[],
+  snapshot: Snapshot | null,
+): Map<number, Bookkeeping | null> {
+  const moves = new Map<number, Bookkeeping | null>();
+  if (!snapshot || header.idColumn < 0) return moves;
+  const hashes = rows.map((row) => (rowHasContent(header, row) ? rowHash(header, row) : ""));
+  const changed: number[] = []; // rows whose id's content is gone from them
+  const open = new Map<string, number[]>(); // content hash -> rows that could take an id
+  rows.forEach((row, i) => {
+    const id = cellToRowId(row[header.idColumn]);
+    const seen = id ? snapshot.rows.get(id) : undefined;
+    if (seen && seen.hash !== hashes[i]) changed.push(i);
+    if (hashes[i] !== "" && (!id || (seen && seen.hash !== hashes[i]))) {
+      const list = open.get(hashes[i]!);
+      if (list) list.push(i);
+      else open.set(hashes[i]!, [i]);
+    }
+  });
+  if (changed.length < 2) return moves;
+  const cell = (i: number, column: number) => (column >= 0 ? (rows[i]?.[column] ?? "") : "");
+  const taken = new Map<number, Bookkeeping>();
+  for (const from of changed) {
+    const id = cellToRowId(rows[from]?.[header.idColumn]);
+    const old = snapshot.rows.get(id)!;
+    const to = open.get(old.hash)?.find((i) => i !== from && !taken.has(i));
+    if (to === undefined) continue;
+    taken.set(to, {
+      id,
+      modified: cell(from, header.modifiedColumn),
+      rev: cell(from, header.revColumn),
+    });
+  }
+  const movedIds = new Set([...taken.values()].map((b) => b.id));
+  const stranded = changed.filter(
+    (i) => !movedIds.has(cellToRowId(rows[i]?.[header.idColumn])) && hashes[i] !== "",
+  ).length;
+  if (taken.size < 2 || stranded * 3 > taken.size) return moves;
+  for (const [to, bookkeeping] of taken) moves.set(to, bookkeeping);
+  // A row whose id moved away and got none keeps no id: a new one if it has content.
+  for (const from of changed) {
+    if (!moves.has(from) && movedIds.has(cellToRowId(rows[from]?.[header.idColumn]))) {
+      moves.set(from, null);
+    }
+  }
+  return moves;
+}
+
 export function scanSheet(input: ScanInput): ScanResult {
-  const { header, rows, snapshot, now, mode } = input;
+  const { header, snapshot, now, mode } = input;
   const idWrites = new Map<number, string>();
-  const modifiedWrites = new Map<number, number>();
+  const modifiedWrites = new Map<number, number | string>();
+  const revWrites = new Map<number, number | string>();
   const upserts: QueuedUpsert[] = [];
   const deletes: QueuedDelete[] = [];
   const seen = new Map<string, SeenRow>();
+
+  // Content moved by a sort of the visible columns: ids (and their bookkeeping) follow it.
+  const moves = findMoves(header, input.rows, snapshot);
+  const rows = input.rows.map((row, i) => {
+    const moved = moves.get(i);
+    if (moved === undefined) return row;
+    const copy = [...row];
+    const put = (column: number, value: unknown, writes: Map<number, number | string>) => {
+      if (column < 0) return;
+      copy[column] = value;
+      writes.set(i, value as number | string);
+    };
+    put(header.idColumn, moved?.id ?? "", idWrites as Map<number, number | string>);
+    put(header.modifiedColumn, moved?.modified ?? "", modifiedWrites);
+    put(header.revColumn, moved?.rev ?? "", revWrites);
+    return copy;
+  });
 
   const inEdit = (row: number): boolean =>
     mode.kind === "edit" && row >= mode.firstRow && row <= mode.lastRow;
@@ -111,7 +196,9 @@ export function scanSheet(input: ScanInput): ScanResult {
     current,
     (row) => rowHasContent(header, rows[row] ?? []),
     input.newId,
-    inEdit,
+    (row) => inEdit(row) && !moves.has(row),
+    // A copy pasted above its original, seen before its onEdit: the original keeps its id.
+    (row, id) => snapshot?.rows.get(id)?.hash === rowHash(header, rows[row] ?? []),
   );
 
   ids.forEach((id, index) => {
@@ -126,15 +213,18 @@ export function scanSheet(input: ScanInput): ScanResult {
       modified = now;
       return now;
     };
+    if (generated.has(index) && header.revColumn >= 0 && row[header.revColumn] !== "") {
+      // A new or copied row: the copied `_rev` belongs to the row it was copied from.
+      revWrites.set(index, "");
+    }
     const previous = generated.has(index) ? undefined : snapshot?.rows.get(id);
 
     if (snapshot === null) {
       // First scan: everything is sent through the resync below.
     } else if (previous === undefined) {
-      // New row. A generated id means a new or copied row: its `_modified`, if
-      // any, belongs to the row it was copied from.
-      const modifiedAt = !generated.has(index) && modified > 0 ? modified : stamp();
-      upserts.push({ id, modifiedAt, fields: null });
+      // A row that appeared: new, copied, or back (an undone delete). Its appearance is the
+      // change, now: an undone delete must beat the delete it undoes.
+      upserts.push({ id, modifiedAt: stamp(), fields: null });
     } else if (hash !== previous.hash) {
       if (inEdit(index)) {
         upserts.push({
@@ -159,22 +249,23 @@ export function scanSheet(input: ScanInput): ScanResult {
       if (seen.has(id)) continue;
       // onChange reports a person deleting rows: that is now. A delete only the periodic
       // scan finds was made by a script or the API, most often Sheet Sync's own flush
-      // carrying a Firestore delete: "now" could beat a document recreated since, so it
-      // keeps the row's last known time.
+      // carrying a Firestore delete: it keeps the row's last known time.
       const modifiedAt =
         mode.kind === "reconcile" && previous.modified > 0 ? previous.modified : now;
       deletes.push({ id, modifiedAt });
     }
   }
 
+  // New or renamed columns: every row is sent again, each with its own time (the header
+  // changed, not the rows), so a Firestore change or delete made since still counts.
   let resyncAt: number | null = null;
-  if (snapshot === null) resyncAt = 0;
-  else if (snapshot.fieldsHash !== header.fieldsHash) resyncAt = now;
-  if (mode.kind === "edit" && mode.headerEdited) resyncAt = now;
+  if (snapshot === null || snapshot.fieldsHash !== header.fieldsHash) resyncAt = 0;
+  if (mode.kind === "edit" && mode.headerEdited) resyncAt = 0;
 
   return {
     idWrites,
     modifiedWrites,
+    revWrites,
     upserts,
     deletes,
     resyncAt,

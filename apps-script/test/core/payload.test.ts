@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { MAX_ROWS_PER_REQUEST } from "../../../contract/src/limits";
 import { encodeBody, makeBatches, splitBatch, type ChangeItem } from "../../src/core/payload";
-import { sendBatches, type WebhookResponse } from "../../src/core/send";
+import { sendAll, type WebhookResponse } from "../../src/core/send";
 
 const ENVELOPE = { spreadsheetId: "s", sheetName: "Sheet1", header: ["_id", "name", "_modified"] };
 const change = (i: number, name = "x"): ChangeItem => ({
@@ -57,7 +57,7 @@ describe("sendBatches", () => {
 
   it("halves a batch on 413 until it fits", () => {
     const sizes: number[] = [];
-    const report = sendBatches(
+    const report = sendAll(
       ENVELOPE,
       [{ changes: [1, 2, 3, 4].map((i) => change(i)), deletes: [] }],
       (body) => {
@@ -71,19 +71,19 @@ describe("sendBatches", () => {
   });
 
   it("reports a single row that is still too large and sends the rest", () => {
-    const report = sendBatches(
+    const report = sendAll(
       ENVELOPE,
       [{ changes: [change(1, "huge"), change(2)], deletes: [] }],
       (body) => (body.includes("huge") ? { status: 413, body: "" } : ok),
     );
     assert.deepEqual([...report.accepted], ["r_2"]);
-    assert.equal(report.complete, false);
-    assert.match(report.errors[0] ?? "", /r_1 is too large/);
+    assert.ok(report.complete, "the others are done; the big row is set aside");
+    assert.match(report.rejected.get("r_1") ?? "", /too large to send/);
   });
 
   it("stops at the first failure and accepts nothing after it", () => {
     let calls = 0;
-    const report = sendBatches(
+    const report = sendAll(
       ENVELOPE,
       [
         { changes: [change(1)], deletes: [] },

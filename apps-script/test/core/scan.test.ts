@@ -122,9 +122,9 @@ describe("scanSheet", () => {
     assert.deepEqual(result.deletes, [{ id: "r_b", modifiedAt: 2000 }]);
   });
 
-  it("queues renamed field sets as a resync at now", () => {
+  it("queues renamed field sets as a resync with each row's own time (the rows did not change)", () => {
     const result = scan(rows, seen(rows), { kind: "change" }, ["_id", "title", "qty", "_modified"]);
-    assert.equal(result.resyncAt, NOW);
+    assert.equal(result.resyncAt, 0);
   });
 
   it("re-keys a pasted duplicate inside the edited range as a new row", () => {

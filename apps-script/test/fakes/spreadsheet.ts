@@ -91,6 +91,21 @@ export class FakeRange {
     return copy(this.sheet.cell(this.row, this.column));
   }
 
+  /** The note of the range's top-left cell ('' when none). */
+  getNote(): string {
+    return this.sheet.note(this.row, this.column);
+  }
+
+  /** Sets (or with '' removes) the note of every cell of the range. */
+  setNote(note: string | null): this {
+    for (let r = 0; r < this.numRows; r++) {
+      for (let c = 0; c < this.numColumns; c++) {
+        this.sheet.setNoteAt(this.row + r, this.column + c, note ?? "");
+      }
+    }
+    return this;
+  }
+
   setValues(values: unknown[][]): this {
     if (values.length !== this.numRows) {
       throw new Error(
@@ -134,23 +149,36 @@ export class FakeRange {
           : v === ""
             ? 3
             : 1;
-    const rows = this.getValues();
-    rows.sort((a, b) => {
-      const x = a[key] as CellValue;
-      const y = b[key] as CellValue;
+    const values = this.getValues();
+    const order = values.map((_, i) => i);
+    order.sort((i, j) => {
+      const x = values[i]![key] as CellValue;
+      const y = values[j]![key] as CellValue;
       // Empty cells go last whatever the direction.
       if (rank(x) !== rank(y)) return rank(x) - rank(y);
       const vx = x instanceof Date ? x.getTime() : x;
       const vy = y instanceof Date ? y.getTime() : y;
-      const order = vx < vy ? -1 : vx > vy ? 1 : 0;
-      return ascending ? order : -order;
+      const by = vx < vy ? -1 : vx > vy ? 1 : 0;
+      return ascending ? by : -by;
     });
-    return this.setValues(rows);
+    // Notes move with their cells, as in Sheets.
+    const notes = order.map((i) =>
+      Array.from({ length: this.numColumns }, (_, c) =>
+        this.sheet.note(this.row + i, this.column + c),
+      ),
+    );
+    this.setValues(order.map((i) => values[i]!));
+    notes.forEach((line, r) =>
+      line.forEach((note, c) => this.sheet.setNoteAt(this.row + r, this.column + c, note)),
+    );
+    return this;
   }
 }
 
 export class FakeSheet {
   private grid: CellValue[][];
+  /** Notes, in the grid's shape ('' = none); they move with rows and columns. */
+  private notes: string[][];
   private hidden: boolean[];
   private frozenRows = 0;
 
@@ -166,6 +194,20 @@ export class FakeSheet {
       Array.from({ length: columns }, (_, c) => normalize(data[r]?.[c])),
     );
     this.hidden = Array.from({ length: columns }, () => false);
+    this.notes = Array.from({ length: rows }, () => Array<string>(columns).fill(""));
+  }
+
+  /** @internal */
+  note(row: number, column: number): string {
+    return this.notes[row - 1]?.[column - 1] ?? "";
+  }
+  /** @internal */
+  setNoteAt(row: number, column: number, note: string): void {
+    const line = this.notes[row - 1];
+    if (!line || column < 1 || column > line.length) {
+      throw new Error("The coordinates of the range are outside the dimensions of the sheet.");
+    }
+    line[column - 1] = note;
   }
 
   getName(): string {
@@ -275,6 +317,7 @@ export class FakeSheet {
   insertRowsBefore(row: number, count: number): this {
     const width = this.getMaxColumns();
     this.grid.splice(row - 1, 0, ...Array.from({ length: count }, () => Array(width).fill("")));
+    this.notes.splice(row - 1, 0, ...Array.from({ length: count }, () => Array(width).fill("")));
     return this;
   }
   insertRowsAfter(row: number, count: number): this {
@@ -288,6 +331,7 @@ export class FakeSheet {
       throw new Error("Those rows are out of bounds.");
     }
     this.grid.splice(row - 1, count);
+    this.notes.splice(row - 1, count);
     return this;
   }
 
@@ -305,11 +349,13 @@ export class FakeSheet {
       throw new Error("The coordinates of the range are outside the dimensions of the sheet.");
     }
     for (const row of this.grid) row.splice(column - 1, 0, ...Array<CellValue>(count).fill(""));
+    for (const row of this.notes) row.splice(column - 1, 0, ...Array<string>(count).fill(""));
     this.hidden.splice(column - 1, 0, ...Array<boolean>(count).fill(false));
     return this;
   }
   deleteColumn(column: number): this {
     for (const row of this.grid) row.splice(column - 1, 1);
+    for (const row of this.notes) row.splice(column - 1, 1);
     this.hidden.splice(column - 1, 1);
     return this;
   }

@@ -104,7 +104,11 @@ describe("Apps Script bundle → sheetWebhook → Firestore", function () {
     );
     assert.equal(widget.get("done"), false);
     assert.equal(snaps[1]!.get("due"), null);
-    assert.equal(widget.get("_sync.modifiedAt"), Number(t.data[0]![t.col("_modified")]));
+    const state = await db()
+      .collection("syncRows")
+      .doc(`rows:${t.idOf(2)}`)
+      .get();
+    assert.equal(state.get("sheetAt"), Number(t.data[0]![t.col("_modified")]));
   });
 
   it("running Set up again resends every row as a duplicate that rewrites nothing", async () => {
@@ -123,12 +127,11 @@ describe("Apps Script bundle → sheetWebhook → Firestore", function () {
     );
   });
 
-  it("an edit of one cell updates that row's document, naming the field", async () => {
+  it("an edit of one cell updates that row's document", async () => {
     const t = table();
     gs.handleEdit(userEdit(f.sheet, 2, t.col("qty") + 1, [[4]]));
     const doc = await rows().doc(t.idOf(2)).get();
     assert.equal(doc.get("qty"), 4);
-    assert.deepEqual(doc.get("_sync.fields"), ["qty"]);
   });
 
   it("a paste over two rows and two columns updates both documents", async () => {
@@ -146,12 +149,37 @@ describe("Apps Script bundle → sheetWebhook → Firestore", function () {
     );
   });
 
-  it("a deleted row deletes its document and leaves a tombstone", async () => {
+  it("a deleted row deletes its document and remembers the delete", async () => {
     const id = table().idOf(3);
     f.sheet.deleteRow(3);
     gs.handleChange(changeEvent(f.spreadsheet, "REMOVE_ROW"));
     assert.equal((await rows().doc(id).get()).exists, false);
-    assert.equal((await db().collection("syncTombstones").doc(`rows:${id}`).get()).exists, true);
+    const state = await db().collection("syncRows").doc(`rows:${id}`).get();
+    assert.equal(state.get("deleted.by"), "sheet");
+  });
+
+  it("sets aside a row the server refuses, with a note on it, and syncs it once fixed (sequence 12)", async () => {
+    const t = table();
+    const id = t.idOf(2);
+    // A number typed into a date cell: a date in year 57373.
+    gs.handleEdit(userEdit(f.sheet, 2, t.col("due") + 1, [[new Date(Date.UTC(57373, 0, 1))]]));
+    gs.handleEdit(userEdit(f.sheet, 4, t.col("qty") + 1, [[70]]));
+    assert.equal((await rows().doc(t.idOf(4)).get()).get("qty"), 70, "the other row went through");
+    assert.match(
+      f.sheet.getRange(2, t.col("name") + 1).getNote(),
+      /Sheet Sync could not sync this row: .*years 1 to 9999/,
+    );
+    gs.showStatus();
+    assert.match(
+      f.spreadsheetApp.ui.alerts.at(-1)?.prompt ?? "",
+      new RegExp(`${id}: .*years 1 to 9999`),
+    );
+    gs.handleEdit(userEdit(f.sheet, 2, t.col("due") + 1, [[new Date("2027-01-01T00:00:00.000Z")]]));
+    assert.equal(
+      ((await rows().doc(id).get()).get("due") as Timestamp).toDate().toISOString(),
+      "2027-01-01T00:00:00.000Z",
+    );
+    assert.equal(f.sheet.getRange(2, t.col("name") + 1).getNote(), "", "the note went");
   });
 
   it("keeps an edit made while the webhook is unreachable and sends it on the next flush", async () => {
@@ -169,9 +197,10 @@ describe("Apps Script bundle → sheetWebhook → Firestore", function () {
   it("a wrong secret is refused and the change waits in the outbox until the secret is fixed", async () => {
     const t = table();
     const id = t.idOf(4);
+    const before = (await rows().doc(id).get()).get("qty");
     f.scriptProperties.setProperty("SHEET_SYNC_SECRET", "wrong");
     gs.handleEdit(userEdit(f.sheet, 4, t.col("qty") + 1, [[2]]));
-    assert.equal((await rows().doc(id).get()).get("qty"), 1);
+    assert.equal((await rows().doc(id).get()).get("qty"), before);
     f.scriptProperties.setProperty("SHEET_SYNC_SECRET", "dev-secret");
     gs.flushOutbox();
     assert.equal((await rows().doc(id).get()).get("qty"), 2);

@@ -1,16 +1,13 @@
 /**
- * Row values as sheet cells, the way back (Firestore → sheet). Writes use
- * valueInputOption USER_ENTERED so dates become real date cells; text is
- * prefixed with an apostrophe so that "0042", "TRUE" or "=1+1" stay text.
- * Reads use valueRenderOption FORMULA: formula cells come back as their
- * formula, other cells unformatted (dates as serial numbers).
+ * Row values as sheet cells. Writes use valueInputOption USER_ENTERED so
+ * dates become real date cells; text is prefixed with an apostrophe so that
+ * "0042", "TRUE" or "=1+1" stay text. Reads get date cells as serial numbers
+ * in the spreadsheet's time zone.
  */
 import type { CellValue } from "./values.js";
 
 /** What the Sheets API takes in a `values` array with USER_ENTERED. */
 export type SheetInput = string | number | boolean;
-/** What the Sheets API returns with valueRenderOption FORMULA. */
-export type SheetCell = string | number | boolean | undefined;
 
 const MS_PER_DAY = 86_400_000;
 /** Sheets' day zero: serial 0 is 1899-12-30 00:00 in the spreadsheet's time zone. */
@@ -60,19 +57,11 @@ export function toSheetInput(value: CellValue, timeZone: string): SheetInput {
   return value;
 }
 
-export function isFormula(cell: SheetCell): boolean {
-  return typeof cell === "string" && cell.startsWith("=");
-}
-
-/** Does the cell already show `value`? (Then it is not written.) */
-export function cellShows(cell: SheetCell, value: CellValue, timeZone: string): boolean {
-  const empty = cell === undefined || cell === "";
-  if (value === null || value === "") return empty;
-  if (value instanceof Date) {
-    // Half a millisecond: serial numbers are doubles of days.
-    return (
-      typeof cell === "number" && Math.abs(cell - dateToSerial(value, timeZone)) * MS_PER_DAY < 0.5
-    );
-  }
-  return cell === value;
+/** The instant a serial number means in the sheet's time zone (what Apps Script's getValues gives). */
+export function serialToDate(serial: number, timeZone: string): Date {
+  const wall = Math.round(serial * MS_PER_DAY) + SERIAL_EPOCH_UTC;
+  // The zone's offset depends on the instant; two steps settle it, also next to a DST change.
+  let ms = wall - zoneOffsetMs(wall, timeZone);
+  ms = wall - zoneOffsetMs(ms, timeZone);
+  return new Date(ms);
 }

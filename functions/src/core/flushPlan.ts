@@ -1,161 +1,251 @@
 /**
- * What one flush does to a sheet, decided without touching it. Two steps,
- * because the second read depends on the first:
- *  1. `planLocate`: from row 1 and the `_id`/`_modified` columns, find each
- *     pending row, apply the per-row conflict check, and sort the rest into
- *     updates, appends and deletes;
- *  2. `planCellWrites`: from the current cells of the rows to update (read
- *     with their formulas), write only the cells that differ and are not
- *     formulas, plus `_modified`.
+ * What one flush does to a row of the sheet, decided without touching it:
+ * from the row's state, the document and the sheet row as just read (typed
+ * values, which cells hold formulas, its `_rev`). A column goes to the sheet
+ * only where the sheet still holds the base; a formula cell is never
+ * overwritten (its value goes back to the document); a column the sheet
+ * changed too waits for the sheet's webhook, which knows when that edit was
+ * made. The planned write is recorded as in flight before the Sheets call, so
+ * a webhook read before it landed cannot undo it.
  */
-import { ID_COLUMN, MODIFIED_COLUMN } from "./batch.js";
-import { cellShows, isFormula, toSheetInput, type SheetCell, type SheetInput } from "./cells.js";
-import type { SyncMeta } from "./echo.js";
-import type { OutboxEntry } from "./outbox.js";
-import { MAX_CELL_TEXT, type RowValues } from "./values.js";
-
-export interface PendingRow {
-  entry: OutboxEntry;
-  /** The document now; null if it no longer exists. */
-  doc: { values: RowValues; sync: SyncMeta | null } | null;
-}
-
-export interface SheetIndex {
-  /** Row 1 as text. */
-  header: string[];
-  /** Column `_id`, from row 2 down (index 0 = row 2). */
-  ids: SheetCell[];
-  /** Column `_modified`, from row 2 down. */
-  modified: SheetCell[];
-}
-
-export interface RowUpdate {
-  rowId: string;
-  /** 1-based sheet row. */
-  rowNumber: number;
-  entry: OutboxEntry;
-  values: RowValues;
-}
-
-export interface FlushConflict {
-  rowId: string;
-  reason: "sheet_newer" | "deleted_in_sheet" | "too_long_for_sheet";
-  sheetModifiedAt: number | null;
-  entry: OutboxEntry;
-  values: RowValues | null;
-}
-
-export interface LocatePlan {
-  updates: RowUpdate[];
-  appends: Array<{ rowId: string; entry: OutboxEntry; values: RowValues }>;
-  /** 1-based rows to delete, each with its entry. */
-  deletes: Array<{ rowId: string; rowNumber: number; entry: OutboxEntry }>;
-  conflicts: FlushConflict[];
-  /** Entries that need no sheet write (already there, already gone, superseded by the sheet). */
-  settled: OutboxEntry[];
-}
+import {
+  MODIFIED_HEADER,
+  ID_HEADER,
+  MAX_CELL_TEXT,
+  REV_HEADER,
+} from "../../../contract/src/limits.js";
+import { conflict, fieldValue, type Conflict } from "./conflicts.js";
+import type { DocWrite } from "./merge.js";
+import {
+  emptyRowState,
+  IN_FLIGHT_EXPIRY_MS,
+  matchesBaseRow,
+  nextRev,
+  observeDoc,
+  setBase,
+  settleInFlight,
+  type DocSnapshot,
+  type RowState,
+} from "./rowState.js";
+import { normalize, sameValue, toBase, type CellValue, type RowValues } from "./values.js";
 
 export class SheetLayoutError extends Error {}
 
-export function columnIndex(header: readonly string[], name: string): number {
-  return header.findIndex((h) => h.trim() === name);
+/** Row 1 of the synced tab, read into what the flush needs. */
+export interface SheetLayout {
+  header: string[];
+  /** 0-based positions of the bookkeeping columns. */
+  idColumn: number;
+  modifiedColumn: number;
+  revColumn: number;
+  /** The synced columns in sheet order, with their 0-based positions. */
+  columns: string[];
+  position: ReadonlyMap<string, number>;
 }
 
-/** The `_modified` cell as ms; 0 when empty or not a time. */
-export function modifiedMs(cell: SheetCell): number {
-  const n =
-    typeof cell === "number"
-      ? cell
-      : typeof cell === "string" && cell.trim() !== ""
-        ? Number(cell)
-        : NaN;
-  return Number.isFinite(n) && n > 0 ? Math.trunc(n) : 0;
-}
-
-function rowIdOf(cell: SheetCell): string {
-  return cell === undefined ? "" : String(cell).trim();
-}
-
-export function planLocate(index: SheetIndex, pending: readonly PendingRow[]): LocatePlan {
-  if (columnIndex(index.header, ID_COLUMN) < 0) {
-    throw new SheetLayoutError(
-      `row 1 has no "${ID_COLUMN}" column: run Sheet Sync → Set up in the sheet`,
-    );
-  }
-  if (columnIndex(index.header, MODIFIED_COLUMN) < 0) {
-    throw new SheetLayoutError(
-      `row 1 has no "${MODIFIED_COLUMN}" column: run Sheet Sync → Set up in the sheet`,
-    );
-  }
-  // First occurrence wins: a pasted duplicate id is re-keyed by the script on its next edit or scan.
-  const rowOf = new Map<string, number>();
-  index.ids.forEach((cell, i) => {
-    const id = rowIdOf(cell);
-    if (id && !rowOf.has(id)) rowOf.set(id, i + 2);
+export function readLayout(
+  header: readonly string[],
+  isSynced: (name: string) => boolean = () => true,
+): SheetLayout {
+  const texts = header.map((h) => String(h ?? "").trim());
+  const find = (name: string) => {
+    const i = texts.indexOf(name);
+    if (i < 0) {
+      throw new SheetLayoutError(
+        `row 1 has no "${name}" column: run Sheet Sync → Set up in the sheet`,
+      );
+    }
+    return i;
+  };
+  const idColumn = find(ID_HEADER);
+  const modifiedColumn = find(MODIFIED_HEADER);
+  const revColumn = find(REV_HEADER);
+  const position = new Map<string, number>();
+  const columns: string[] = [];
+  texts.forEach((name, i) => {
+    if (name === "" || i === idColumn || i === modifiedColumn || i === revColumn) return;
+    if (name === ID_HEADER || name === MODIFIED_HEADER || name === REV_HEADER) return;
+    if (position.has(name) || !isSynced(name)) return;
+    position.set(name, i);
+    columns.push(name);
   });
+  return { header: texts, idColumn, modifiedColumn, revColumn, columns, position };
+}
 
-  const plan: LocatePlan = { updates: [], appends: [], deletes: [], conflicts: [], settled: [] };
-  for (const { entry, doc } of pending) {
-    const rowNumber = rowOf.get(entry.rowId);
-    const sheetModifiedAt = rowNumber ? modifiedMs(index.modified[rowNumber - 2]) : null;
-    const sheetIsNewer = sheetModifiedAt !== null && sheetModifiedAt > entry.changedAt;
-    const sheetWins = (values: RowValues | null) =>
-      plan.conflicts.push({
-        rowId: entry.rowId,
-        reason: "sheet_newer",
-        sheetModifiedAt,
-        entry,
-        values,
-      });
+/** A cell as the flush reads it: its value (a formula's result) and whether it is a formula. */
+export interface SheetCell {
+  value: CellValue;
+  formula: boolean;
+}
 
-    if (entry.op === "delete") {
-      if (doc && doc.sync && doc.sync.modifiedAt > entry.changedAt) {
-        plan.settled.push(entry); // recreated since; that change has its own entry or came from the sheet
-      } else if (!rowNumber) {
-        plan.settled.push(entry);
-      } else if (sheetIsNewer) {
-        sheetWins(null);
-      } else {
-        plan.deletes.push({ rowId: entry.rowId, rowNumber, entry });
-      }
+/** A located sheet row, read just now. */
+export interface SheetRowCells {
+  /** 1-based row number. */
+  rowNumber: number;
+  rev: number;
+  /** The `_modified` cell (ms), 0 when empty. */
+  modifiedAt: number;
+  /** By column name. */
+  cells: Record<string, SheetCell>;
+}
+
+export type FlushAction =
+  | { kind: "none" }
+  | { kind: "write"; rowNumber: number; cells: RowValues; rev: number }
+  | { kind: "append"; values: RowValues; rev: number }
+  | { kind: "delete"; rowNumber: number };
+
+export interface FlushRowPlan {
+  rowId: string;
+  action: FlushAction;
+  /** The state to commit with the plan (the write recorded as in flight). */
+  state: RowState;
+  /** Document fields given back from the sheet (formula cells, values no cell can hold). */
+  doc: DocWrite | null;
+  conflicts: Conflict[];
+}
+
+const tooLongForCell = (v: CellValue) => typeof v === "string" && v.length > MAX_CELL_TEXT;
+
+export function planFlushRow(input: {
+  rowId: string;
+  state: RowState | null;
+  doc: DocSnapshot | null;
+  layout: SheetLayout;
+  /** The row in the sheet, or null when its id is not there. */
+  sheetRow: SheetRowCells | null;
+  now: number;
+}): FlushRowPlan {
+  const { rowId, doc, layout, sheetRow, now } = input;
+  const columns = layout.columns;
+  let s = observeDoc(input.state ?? emptyRowState(), doc, columns);
+  if (sheetRow) {
+    s = settleInFlight(s, sheetRow.rev);
+    // Flushes run one at a time: an earlier flush's write the sheet does not show never landed.
+    // Its revision stays taken, in case it lands after all.
+    if (s.inFlight) s = { ...s, rev: Math.max(s.rev, s.inFlight.rev), inFlight: null };
+  } else if (s.inFlight && now - s.inFlight.since > IN_FLIGHT_EXPIRY_MS) {
+    s = { ...s, inFlight: null };
+  }
+  const conflicts: Conflict[] = [];
+  const docSet: RowValues = {};
+  const plan = (action: FlushAction): FlushRowPlan => ({
+    rowId,
+    action,
+    state: s,
+    doc: Object.keys(docSet).length ? { kind: "set", values: docSet } : null,
+    conflicts,
+  });
+  const cellOf = (c: string): SheetCell => sheetRow?.cells[c] ?? { value: null, formula: false };
+
+  if (!doc) {
+    if (s.deleted?.by !== "firestore") return plan({ kind: "none" }); // the trigger or the sheet decides
+    if (!sheetRow) {
+      s = { ...s, inSheet: false, base: {}, baseRev: {} };
+      return plan({ kind: "none" });
+    }
+    // A row with sheet edits the sync has not seen waits for them: they may be newer than the delete.
+    if (!matchesBaseRow(s, columns, (c) => cellOf(c).value)) {
+      s = { ...s, parked: true };
+      return plan({ kind: "none" });
+    }
+    return plan({ kind: "delete", rowNumber: sheetRow.rowNumber });
+  }
+
+  if (!sheetRow) {
+    if (s.inSheet) {
+      // Deleted in the sheet: that delete is on its way (or the reconcile finds it) and decides.
+      s = { ...s, parked: true };
+      return plan({ kind: "none" });
+    }
+    const values: RowValues = {};
+    for (const c of columns) {
+      const v = normalize(doc.values[c]);
+      if (tooLongForCell(v)) {
+        giveBack(c, null, v, s.docEdits[c]?.at ?? doc.updateTime, 0);
+        values[c] = null;
+      } else values[c] = v;
+    }
+    const rev = nextRev(s);
+    s = { ...s, inFlight: { rev, cells: baseCells(values), since: now } };
+    return plan({ kind: "append", values, rev });
+  }
+
+  s = {
+    ...s,
+    inSheet: true,
+    base: { ...s.base },
+    baseRev: { ...s.baseRev },
+    docEdits: { ...s.docEdits },
+  };
+  const write: RowValues = {};
+  for (const c of columns) {
+    const edit = s.docEdits[c];
+    if (!edit) continue;
+    const cell = cellOf(c);
+    const dv = normalize(doc.values[c]);
+    if (sameValue(cell.value, dv)) {
+      setBase(s, c, toBase(dv), sheetRow.rev);
+      delete s.docEdits[c];
       continue;
     }
-
-    // An upsert: push the document as it is now.
-    if (!doc || (doc.sync?.origin === "sheet" && doc.sync.modifiedAt >= entry.changedAt)) {
-      plan.settled.push(entry); // deleted since, or a later sheet edit already holds the row
-    } else if (
-      Object.values(doc.values).some((v) => typeof v === "string" && v.length > MAX_CELL_TEXT)
-    ) {
-      // One such row would fail the whole batch on every try: record it and let the rest through.
-      plan.conflicts.push({
-        rowId: entry.rowId,
-        reason: "too_long_for_sheet",
-        sheetModifiedAt,
-        entry,
-        values: null,
-      });
-    } else if (!rowNumber) {
-      if (doc.sync?.inSheet) {
-        // It was in the sheet and is gone: the person deleted it there, and that delete is on its way.
-        plan.conflicts.push({
-          rowId: entry.rowId,
-          reason: "deleted_in_sheet",
-          sheetModifiedAt: null,
-          entry,
-          values: doc.values,
-        });
-      } else {
-        plan.appends.push({ rowId: entry.rowId, entry, values: doc.values });
-      }
-    } else if (sheetIsNewer) {
-      sheetWins(doc.values);
-    } else {
-      plan.updates.push({ rowId: entry.rowId, rowNumber, entry, values: doc.values });
+    if (cell.formula || tooLongForCell(dv)) {
+      giveBack(c, cell.value, dv, edit.at, sheetRow.modifiedAt);
+      continue;
     }
+    if (!matchesBaseRow(s, [c], () => cell.value)) {
+      s.parked = true; // the sheet changed it too: its webhook carries when, and decides
+      continue;
+    }
+    write[c] = dv;
   }
-  return plan;
+  if (Object.keys(write).length === 0) return plan({ kind: "none" });
+  const rev = nextRev(s, sheetRow.rev);
+  s.inFlight = { rev, cells: baseCells(write), since: now };
+  return plan({ kind: "write", rowNumber: sheetRow.rowNumber, cells: write, rev });
+
+  /** The sheet keeps its value and the document takes it back; the app's value is on record. */
+  function giveBack(
+    c: string,
+    sheetValue: CellValue,
+    docValue: CellValue,
+    docAt: number,
+    sheetAt: number,
+  ) {
+    docSet[c] = sheetValue;
+    setBase(s, c, toBase(sheetValue), sheetRow?.rev ?? 0);
+    delete s.docEdits[c];
+    conflicts.push(
+      conflict(
+        rowId,
+        c,
+        tooLongForCell(docValue) ? "too-long-for-a-cell" : "formula-owns-column",
+        { side: "sheet", op: "update", at: sheetAt || null, values: fieldValue(c, sheetValue) },
+        { side: "firestore", op: "update", at: docAt, values: fieldValue(c, docValue) },
+      ),
+    );
+  }
 }
+
+function baseCells(values: RowValues) {
+  return Object.fromEntries(Object.entries(values).map(([c, v]) => [c, toBase(v)]));
+}
+
+/** The state after the planned action reached the sheet. */
+export function afterFlushAction(state: RowState, action: FlushAction): RowState {
+  switch (action.kind) {
+    case "none":
+      return state;
+    case "write":
+      return settleInFlight(state, action.rev);
+    case "append":
+      return { ...settleInFlight(state, action.rev), inSheet: true };
+    case "delete":
+      return { ...state, inSheet: false, base: {}, baseRev: {}, inFlight: null };
+  }
+}
+
+// ---- Sheets requests ---------------------------------------------------------------------------
 
 /** A1 column letters for a 0-based index. */
 export function columnLetter(index: number): string {
@@ -173,10 +263,7 @@ export function quoteSheetName(name: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `'${name.replace(/'/g, "''")}'`;
 }
 
-/**
- * Blocks of rows to read before writing (whole header width). Nearby rows
- * share a block: a few extra cells cost less than another request.
- */
+/** Blocks of rows to read (whole header width). Nearby rows share a block. */
 export function readBlocks(rowNumbers: readonly number[], maxGap = 20): Array<[number, number]> {
   const sorted = [...new Set(rowNumbers)].sort((a, b) => a - b);
   const blocks: Array<[number, number]> = [];
@@ -186,97 +273,6 @@ export function readBlocks(rowNumbers: readonly number[], maxGap = 20): Array<[n
     else blocks.push([r, r]);
   }
   return blocks;
-}
-
-export interface CellWrite {
-  range: string;
-  values: SheetInput[][];
-}
-
-export interface CellPlan {
-  writes: CellWrite[];
-  /** Rows whose `_id` cell no longer holds their id (rows moved since the locate read): left queued. */
-  moved: string[];
-  /** Cells left alone because they hold a formula: rowId → column names. */
-  formulaSkips: Map<string, string[]>;
-  /** Rows whose cells already showed the document: nothing written. */
-  unchanged: string[];
-}
-
-/**
- * `current(rowNumber)` gives the row's cells as read (FORMULA render), from
- * column A. Only data columns the document has are written; a cell with a
- * formula is never overwritten.
- */
-export function planCellWrites(
-  sheetName: string,
-  header: readonly string[],
-  updates: readonly RowUpdate[],
-  current: (rowNumber: number) => readonly SheetCell[],
-  timeZone: string,
-): CellPlan {
-  const modCol = columnIndex(header, MODIFIED_COLUMN);
-  const dataCols = header
-    .map((name, i) => ({ name: name.trim(), i }))
-    .filter((c) => c.name !== "" && c.name !== ID_COLUMN && c.name !== MODIFIED_COLUMN);
-  const sheet = quoteSheetName(sheetName);
-  const idCol = columnIndex(header, ID_COLUMN);
-  const plan: CellPlan = { writes: [], moved: [], formulaSkips: new Map(), unchanged: [] };
-
-  for (const u of updates) {
-    const cells = current(u.rowNumber);
-    if (rowIdOf(cells[idCol]) !== u.rowId) {
-      plan.moved.push(u.rowId);
-      continue;
-    }
-    const changed = new Map<number, SheetInput>();
-    for (const { name, i } of dataCols) {
-      if (!(name in u.values)) continue;
-      const value = u.values[name] ?? null;
-      if (isFormula(cells[i])) {
-        if (!cellShows(cells[i], value, timeZone))
-          plan.formulaSkips.set(u.rowId, [...(plan.formulaSkips.get(u.rowId) ?? []), name]);
-        continue;
-      }
-      if (!cellShows(cells[i], value, timeZone)) changed.set(i, toSheetInput(value, timeZone));
-    }
-    if (changed.size === 0) {
-      plan.unchanged.push(u.rowId);
-      continue;
-    }
-    changed.set(modCol, u.entry.changedAt);
-    // One range per run of adjacent columns.
-    const cols = [...changed.keys()].sort((a, b) => a - b);
-    let start = 0;
-    for (let k = 1; k <= cols.length; k++) {
-      if (k < cols.length && cols[k] === cols[k - 1]! + 1) continue;
-      const from = cols[start]!;
-      const to = cols[k - 1]!;
-      plan.writes.push({
-        range: `${sheet}!${columnLetter(from)}${u.rowNumber}:${columnLetter(to)}${u.rowNumber}`,
-        values: [cols.slice(start, k).map((c) => changed.get(c)!)],
-      });
-      start = k;
-    }
-  }
-  return plan;
-}
-
-/** New rows in header order: `_id`, `_modified` and the document's columns. */
-export function appendRows(
-  header: readonly string[],
-  appends: LocatePlan["appends"],
-  timeZone: string,
-): SheetInput[][] {
-  return appends.map(({ rowId, entry, values }) =>
-    header.map((raw) => {
-      const name = raw.trim();
-      if (name === ID_COLUMN) return `'${rowId}`;
-      if (name === MODIFIED_COLUMN) return entry.changedAt;
-      if (name === "" || !(name in values)) return "";
-      return toSheetInput(values[name] ?? null, timeZone);
-    }),
-  );
 }
 
 /** Row deletions as 0-based [start, end) ranges, bottom first so earlier ones do not shift later ones. */
@@ -291,4 +287,16 @@ export function deleteRanges(
     else ranges.push({ startIndex: r - 1, endIndex: r });
   }
   return ranges;
+}
+
+/** Runs of adjacent 0-based columns: one A1 range each. */
+export function columnRuns(columns: readonly number[]): Array<[number, number]> {
+  const sorted = [...new Set(columns)].sort((a, b) => a - b);
+  const runs: Array<[number, number]> = [];
+  for (const c of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && c === last[1] + 1) last[1] = c;
+    else runs.push([c, c]);
+  }
+  return runs;
 }

@@ -1,18 +1,35 @@
 /**
- * The Firestore → sheet outbox: one entry per row waiting to be flushed to
- * its sheet. Entries hold ids and times only; the flush reads the current
- * documents, so a burst of edits to one row is one entry and one write.
+ * The Firestore → sheet outbox: one entry per row the sheet still needs to
+ * change. An entry is derived from the row's state (see outboxOpFor), so
+ * every writer keeps it right; it holds ids and times only, and the flush
+ * reads the current document.
  */
+import { outboxChangedAt, outboxOpFor, type OutboxOp, type RowState } from "./rowState.js";
+
 export interface OutboxEntry {
   rowId: string;
-  op: "upsert" | "delete";
-  /** When the document change happened (ms): the version the sheet's `_modified` is checked against. */
+  op: OutboxOp;
+  /** When the change it stands for happened (ms). */
   changedAt: number;
+  /** When the entry last changed, and when it was first queued (the flush's debounce). */
+  queuedAt: number;
+  firstQueuedAt: number;
 }
 
-/** Two entries for the same row: the later change wins; at the same ms a delete wins. */
-export function coalesce(a: OutboxEntry | null, b: OutboxEntry): OutboxEntry {
-  if (!a) return b;
-  if (a.changedAt !== b.changedAt) return a.changedAt > b.changedAt ? a : b;
-  return a.op === "delete" ? a : b;
+/**
+ * The entry a row needs now: undefined when the current one is still right
+ * (so a flush in progress can tell the entry did not move), null when none.
+ */
+export function outboxUpdate(
+  rowId: string,
+  current: OutboxEntry | null,
+  state: RowState,
+  docExists: boolean,
+  now: number,
+): OutboxEntry | null | undefined {
+  const op = outboxOpFor(state, docExists);
+  if (op === null) return current ? null : undefined;
+  const changedAt = outboxChangedAt(state);
+  if (current && current.op === op && current.changedAt === changedAt) return undefined;
+  return { rowId, op, changedAt, queuedAt: now, firstQueuedAt: current?.firstQueuedAt ?? now };
 }

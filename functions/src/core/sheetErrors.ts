@@ -2,8 +2,19 @@
  * Which Sheets API failures are worth retrying. Transient ones throw so
  * Cloud Tasks retries with backoff; permanent ones are recorded and the task
  * is acknowledged (retrying a missing tab or a revoked share forever helps no one).
+ * Only errors of Sheets API calls are classified here: a Firestore error in a
+ * flush (UNAVAILABLE, ABORTED, DEADLINE_EXCEEDED) carries a gRPC code, not an
+ * HTTP status, and is always retried.
  */
 export type ErrorClass = "transient" | "permanent";
+
+/** An error thrown by a Sheets API call; `cause` is the client's error. */
+export class SheetsApiError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = "SheetsApiError";
+  }
+}
 
 export interface ClassifiedError {
   kind: ErrorClass;

@@ -1,61 +1,75 @@
 /**
- * One mapping per kind of cell, both ways:
- *
- * | sheet cell       | webhook JSON                      | Firestore            |
- * | ---------------- | --------------------------------- | -------------------- |
- * | text             | string                            | string               |
- * | number           | number (finite)                   | integer or double    |
- * | TRUE / FALSE     | boolean                           | boolean              |
- * | empty            | null                              | null                 |
- * | date / date-time | {"$date": "2026-11-21T10:00:00Z"} | timestamp            |
- *
- * The core works with plain JS values (Date for timestamps); the Admin SDK
- * stores a Date as a Firestore Timestamp, and the adapter turns Timestamps
- * read back into Dates.
+ * Cell values as the core compares and remembers them. The mapping between
+ * sheet cells, the wire and Firestore is in the contract (contract/src/cells.ts);
+ * here: what "the same value" means, a short key per value, and how the base
+ * (the last value both sides agreed on) is stored.
  */
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import type { CellValue, RowValues } from "../../../contract/src/cells.js";
 
-export type CellValue = string | number | boolean | null | Date;
-export type WireCell = string | number | boolean | null | { $date: string };
+export type { CellValue, RowValues };
 
-/** Longest text a Google Sheets cell can hold. */
-export const MAX_CELL_TEXT = 50_000;
-
-const isoDate = z
-  .string()
-  .refine((s) => !Number.isNaN(Date.parse(s)) && /^\d{4}-\d{2}-\d{2}T/.test(s), {
-    message: "must be an ISO 8601 date-time such as 2026-11-21T10:00:00.000Z",
-  });
-
-export const wireCellSchema = z.union([
-  z.string().max(MAX_CELL_TEXT),
-  z.number().refine(Number.isFinite, { message: "must be a finite number" }),
-  z.boolean(),
-  z.null(),
-  z.strictObject({ $date: isoDate }),
-]);
-
-export function fromWire(cell: WireCell): CellValue {
-  if (cell !== null && typeof cell === "object") return new Date(cell.$date);
-  return cell;
+/** The sheet cannot hold an empty string apart from an empty cell. */
+export function normalize(value: CellValue | undefined): CellValue {
+  return value === undefined || value === "" ? null : value;
 }
 
-export function toWire(value: CellValue): WireCell {
-  if (value instanceof Date) return { $date: value.toISOString() };
-  return value;
-}
+/** Text longer than this is kept in the base as a hash, so a row state stays small. */
+const LONG_TEXT = 256;
 
-export type RowValues = Record<string, CellValue>;
+const sha = (text: string): string => createHash("sha256").update(text).digest("base64url");
 
 /**
- * Stable hash of a row's content: the same values give the same hash
- * whatever the key order or the side they were read from. Used to tell an
- * exact redelivery from a different change made in the same millisecond,
- * and (later) an echo of a sheet edit from a real document edit.
+ * A short, exact key per value: equal keys mean equal values. Types are kept
+ * apart (the text "1" is not the number 1; a date is not its serial number).
  */
-export function hashRow(values: RowValues): string {
-  const keys = Object.keys(values).sort();
-  const canonical = JSON.stringify(keys.map((k) => [k, toWire(values[k] ?? null)]));
-  return createHash("sha256").update(canonical).digest("hex").slice(0, 32);
+export function valueKey(value: CellValue | undefined): string {
+  const v = normalize(value);
+  if (v === null) return "";
+  if (v instanceof Date) return `d:${v.getTime()}`;
+  switch (typeof v) {
+    case "number":
+      return `n:${Object.is(v, -0) ? 0 : v}`;
+    case "boolean":
+      return v ? "b:1" : "b:0";
+    default:
+      return v.length > LONG_TEXT ? `h:${sha(v)}` : `s:${v}`;
+  }
+}
+
+export function sameValue(a: CellValue | undefined, b: CellValue | undefined): boolean {
+  return valueKey(a) === valueKey(b);
+}
+
+/** What the base remembers of a value: the value itself, or the hash of long text. */
+export type BaseValue = CellValue | { $h: string };
+
+export function toBase(value: CellValue | undefined): BaseValue {
+  const v = normalize(value);
+  return typeof v === "string" && v.length > LONG_TEXT ? { $h: sha(v) } : v;
+}
+
+export function baseKey(base: BaseValue | undefined): string {
+  if (base !== null && typeof base === "object" && !(base instanceof Date)) return `h:${base.$h}`;
+  return valueKey(base);
+}
+
+/** Does `value` equal the base value (absent = empty)? */
+export function matchesBase(value: CellValue | undefined, base: BaseValue | undefined): boolean {
+  return valueKey(value) === baseKey(base);
+}
+
+/** The value a base holds, when it holds one (long text is only a hash). */
+export function baseValue(base: BaseValue | undefined): CellValue | undefined {
+  if (base === undefined) return null;
+  if (base !== null && typeof base === "object" && !(base instanceof Date)) return undefined;
+  return base;
+}
+
+/** A row's content as one stable hash, whatever the key order. */
+export function hashRow(
+  values: RowValues,
+  columns: readonly string[] = Object.keys(values),
+): string {
+  return sha(JSON.stringify([...columns].sort().map((c) => [c, valueKey(values[c])])));
 }

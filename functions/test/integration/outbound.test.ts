@@ -30,7 +30,7 @@ import {
 } from "./sheets.js";
 
 const TZ = "America/New_York";
-const HEADER = ["_id", "name", "qty", "due", "done", "total", "_modified"];
+const HEADER = ["_id", "name", "qty", "due", "done", "total", "_modified", "_rev"];
 const rows = () => db().collection(COLLECTION);
 
 async function rowShown(
@@ -59,9 +59,9 @@ describe("Firestore → sheet on the emulators", function () {
           title: SHEET_NAME,
           rows: [
             HEADER,
-            [seeded.a, "Alpha", 2, "", false, "=C2*2", now],
-            [seeded.b, "Beta", 3, "", true, "=C3*2", now],
-            [seeded.c, "Gamma", 4, "", false, "=C4*2", now],
+            [seeded.a, "Alpha", 2, "", false, "=C2*2", now, ""],
+            [seeded.b, "Beta", 3, "", true, "=C3*2", now, ""],
+            [seeded.c, "Gamma", 4, "", false, "=C4*2", now, ""],
           ],
         },
       ],
@@ -108,23 +108,44 @@ describe("Firestore → sheet on the emulators", function () {
       Math.abs((row.cells.due as number) - dateToSerial(due, TZ)) < 1e-9,
       `due ${row.cells.due}`,
     );
-    const doc = await rows().doc(id).get();
-    assert.equal(row.cells._modified, doc.get("_sync.modifiedAt"));
-    assert.equal(doc.get("_sync.origin"), "firestore");
+    assert.equal(row.cells._rev, 1, "the sync's first write of the row");
+    assert.equal(row.cells._modified, "", "no person has edited it");
+    const state = await db().collection("syncRows").doc(`${COLLECTION}:${id}`).get();
+    assert.equal(state.get("inSheet"), true);
+    assert.deepEqual(Object.keys((await rows().doc(id).get()).data()!).sort(), [
+      "done",
+      "due",
+      "name",
+      "qty",
+    ]);
   });
 
-  it("an update changes only its cells and never overwrites a formula", async () => {
+  it("an update changes only its cells, in one write request", async () => {
     await outboxDrained();
     await resetStats();
-    await rows().doc(seeded.a).update({ qty: 7, total: 999 });
+    await rows().doc(seeded.a).update({ qty: 7 });
     const row = await rowShown(seeded.a, (c) => c.qty === 7, "qty 7 in the sheet");
-    assert.equal(row.formulas.total, `=C${row.rowNumber}*2`, "the formula was overwritten");
-    assert.equal(row.cells.total, 14, "the formula still computes from the new qty");
+    assert.equal(row.formulas.total, `=C${row.rowNumber}*2`);
+    assert.equal(row.cells.total, 14, "the formula computes from the new qty");
     assert.equal(row.cells.name, "Alpha");
     await outboxDrained();
     const s = await stats();
     assert.equal(s.byMethod["values.batchUpdate"], 1);
     assert.equal(s.writes, 1, JSON.stringify(s.byMethod));
+  });
+
+  it("never overwrites a formula: the app's value is on record and Firestore gets the formula's (sequence 9)", async () => {
+    await outboxDrained();
+    await rows().doc(seeded.a).update({ total: 999 });
+    await waitFor("the formula's value back in Firestore", async () =>
+      (await rows().doc(seeded.a).get()).get("total") === 14 ? true : undefined,
+    );
+    const row = (await sheetRow(seeded.a))!;
+    assert.equal(row.formulas.total, `=C${row.rowNumber}*2`, "the formula was overwritten");
+    const snap = await db().collection("syncConflicts").where("rowId", "==", seeded.a).get();
+    const c = snap.docs.find((d) => d.get("rule") === "formula-owns-column");
+    assert.equal(c?.get("rejected.values.total"), 999);
+    await outboxDrained();
   });
 
   it("a deleted document removes its row", async () => {
@@ -155,7 +176,6 @@ describe("Firestore → sheet on the emulators", function () {
     await triggersSettled();
     const doc = await rows().doc(seeded.c).get();
     assert.equal(doc.get("name"), "Gamma (edited in sheet)");
-    assert.equal(doc.get("_sync.origin"), "sheet", "the echo was taken for a document edit");
     assert.equal(
       (await db().collection("syncOutbox").doc(`${COLLECTION}:${seeded.c}`).get()).exists,
       false,
@@ -170,15 +190,18 @@ describe("Firestore → sheet on the emulators", function () {
       (await db().collection("syncOutbox").doc(`${COLLECTION}:Widget 1`).get()).exists,
       false,
     );
-    assert.equal((await rows().doc("Widget 1").get()).get("_sync"), undefined);
+    assert.equal(
+      (await db().collection("syncRows").doc(`${COLLECTION}:Widget 1`).get()).exists,
+      false,
+    );
     await rows().doc("Widget 1").delete();
   });
 
-  it("a sheet edit made after the document change keeps the sheet's value and records a conflict", async () => {
+  it("a column changed in both places waits for the sheet's edit, and the later one wins, on record (sequence 6)", async () => {
     await outboxDrained();
     const row = (await sheetRow(seeded.c))!;
-    await rows().doc(seeded.c).update({ qty: 40 });
-    // A person edits the same row right after; their webhook is still on its way.
+    await rows().doc(seeded.c).update({ qty: 40, done: true });
+    // A person types qty=41 right after; their webhook is still on its way when the flush runs.
     const personAt = Date.now() + 5_000;
     await sheetsApi.spreadsheets.values.batchUpdate({
       spreadsheetId: SPREADSHEET_ID,
@@ -190,20 +213,32 @@ describe("Firestore → sheet on the emulators", function () {
         ],
       },
     });
-    const conflict = await waitFor("the conflict record", async () => {
-      const snap = await db().collection("syncConflicts").where("rowId", "==", seeded.c).get();
-      const found = snap.docs.find((d) => d.get("rejected.origin") === "firestore");
-      return found?.data();
-    });
-    assert.equal(conflict.kept.origin, "sheet");
-    assert.equal(conflict.kept.modifiedAt, personAt);
-    assert.equal(conflict.rejected.values.qty, 40);
-    await outboxDrained();
-    assert.equal(
-      (await sheetRow(seeded.c))!.cells.qty,
-      41,
-      "the sheet's newer edit was overwritten",
+    // The flush writes the app's other column, and leaves qty to the webhook.
+    await rowShown(seeded.c, (c) => c.done === true, "done=true from the app");
+    assert.equal((await sheetRow(seeded.c))!.cells.qty, 41, "the person's edit was overwritten");
+    // The webhook arrives with when the person typed.
+    const res = await postBatch(
+      batch(
+        [
+          {
+            id: seeded.c,
+            modifiedAt: personAt,
+            rev: Number((await sheetRow(seeded.c))!.cells._rev),
+            values: { name: "Gamma (edited in sheet)", qty: 41, due: null, done: true, total: 82 },
+          },
+        ],
+        [],
+        HEADER,
+      ),
     );
+    assert.equal(res.status, 200, res.text);
+    assert.equal((await rows().doc(seeded.c).get()).get("qty"), 41);
+    const snap = await db().collection("syncConflicts").where("rowId", "==", seeded.c).get();
+    const c = snap.docs.find((d) => d.get("field") === "qty")?.data();
+    assert.deepEqual(c?.kept.values, { qty: 41 });
+    assert.deepEqual(c?.rejected.values, { qty: 40 });
+    await outboxDrained();
+    assert.equal((await sheetRow(seeded.c))!.cells.qty, 41);
   });
 
   it("1,000 document writes in a burst reach the sheet in a handful of write requests", async () => {

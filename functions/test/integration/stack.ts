@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
-import { sign } from "../../src/core/signature.js";
+import { sign } from "../../src/ingest/webhook.js";
 
 export const PROJECT = "demo-sheet-sync";
 export const WEBHOOK_URL = `http://127.0.0.1:5001/${PROJECT}/us-central1/sheetWebhook`;
@@ -65,7 +65,7 @@ export async function postBatch(body: unknown, opts: SendOptions = {}) {
 export function batch(
   changes: unknown[],
   deletes: unknown[] = [],
-  header = ["_id", "name", "qty", "due", "done", "_modified"],
+  header = ["_id", "name", "qty", "due", "done", "_modified", "_rev"],
 ) {
   return { spreadsheetId: SPREADSHEET_ID, sheetName: SHEET_NAME, header, changes, deletes };
 }

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import {
-  cellShows,
   dateToSerial,
   formatSheetDate,
-  isFormula,
+  serialToDate,
   toSheetInput,
   zoneOffsetMs,
 } from "../../src/core/cells.js";
@@ -40,25 +39,17 @@ describe("sheet cells (Firestore → sheet)", () => {
     assert.equal(toSheetInput(false, "Etc/UTC"), false);
   });
 
-  it("knows when a cell already shows a value", () => {
-    const tz = "America/New_York";
-    const d = new Date("2026-11-21T12:00:00.250Z");
-    assert.ok(cellShows(dateToSerial(d, tz), d, tz));
-    assert.ok(
-      !cellShows(dateToSerial(d, tz) + 1 / 86_400_000, d, tz),
-      "1 ms off is a different time",
-    );
-    assert.ok(cellShows(undefined, null, tz));
-    assert.ok(cellShows("", null, tz));
-    assert.ok(!cellShows(0, null, tz));
-    assert.ok(cellShows(3, 3, tz));
-    assert.ok(!cellShows("3", 3, tz), "text 3 is not the number 3");
-    assert.ok(cellShows(true, true, tz));
-  });
-
-  it("recognises formulas", () => {
-    assert.ok(isFormula("=A1*2"));
-    assert.ok(!isFormula("A1"));
-    assert.ok(!isFormula(2));
+  it("reads serial numbers back as the instants they mean in the sheet's zone", () => {
+    for (const tz of ["Etc/UTC", "America/New_York", "Asia/Tokyo", "Europe/Berlin"]) {
+      for (const iso of [
+        "2026-11-21T12:00:00.250Z",
+        "2026-03-29T01:30:00.000Z", // Berlin's spring-forward night
+        "2026-10-25T03:30:00.000Z", // after Berlin's fall-back hour (wall times in it repeat)
+        "1900-01-01T00:00:00.000Z",
+      ]) {
+        const d = new Date(iso);
+        assert.equal(serialToDate(dateToSerial(d, tz), tz).toISOString(), iso, `${iso} in ${tz}`);
+      }
+    }
   });
 });

@@ -1,216 +1,141 @@
 import assert from "node:assert/strict";
 import {
-  appendRows,
+  afterFlushAction,
   columnLetter,
+  columnRuns,
   deleteRanges,
-  planCellWrites,
-  planLocate,
+  planFlushRow,
   readBlocks,
+  readLayout,
   SheetLayoutError,
-  type PendingRow,
-  type SheetIndex,
+  type SheetRowCells,
 } from "../../src/core/flushPlan.js";
-import type { SyncMeta } from "../../src/core/echo.js";
+import { emptyRowState, outboxOpFor, setBaseRow, type RowState } from "../../src/core/rowState.js";
 import { classifySheetsError } from "../../src/core/sheetErrors.js";
+import type { RowValues } from "../../src/core/values.js";
 
-const header = ["_id", "name", "qty", "total", "_modified"];
-const index: SheetIndex = {
-  header,
-  ids: ["r1", "r2", "r3", "", "r5"],
-  modified: [100, 100, 500, "", 100],
-};
-const fsSync = (over: Partial<SyncMeta> = {}): SyncMeta => ({
-  origin: "firestore",
-  modifiedAt: 300,
-  hash: "h",
-  columns: [],
-  inSheet: true,
-  ...over,
-});
-const up = (
-  rowId: string,
-  changedAt: number,
-  values: Record<string, unknown> | null,
-  sync: SyncMeta | null = fsSync(),
-): PendingRow => ({
-  entry: { rowId, op: "upsert", changedAt },
-  doc: values ? { values: values as never, sync } : null,
-});
-const del = (rowId: string, changedAt: number): PendingRow => ({
-  entry: { rowId, op: "delete", changedAt },
-  doc: null,
-});
+const layout = readLayout(["_id", "name", "qty", "total", "_modified", "_rev"]);
+const NOW = 1_000_000;
+const base = { name: "Widget", qty: 3, total: 6 };
 
-describe("flush plan: locating rows and the per-row conflict check", () => {
-  it("sorts pending rows into updates, appends, deletes, conflicts and settled", () => {
-    const plan = planLocate(index, [
-      up("r1", 300, { name: "a" }), // sheet _modified 100 < 300 → update row 2
-      up("r3", 300, { name: "c" }), // sheet _modified 500 > 300 → the sheet wins
-      up("new", 300, { name: "n" }, fsSync({ inSheet: false })), // not in the sheet, never was → append
-      up("gone", 300, { name: "g" }, fsSync({ inSheet: true })), // was in the sheet, deleted there → conflict
-      del("r5", 300), // → delete row 6
-      del("r9", 300), // not in the sheet → nothing to do
-      up("r2", 300, null), // document deleted since → nothing for this entry
-      up("r2b", 300, { name: "x" }, fsSync({ origin: "sheet", modifiedAt: 400 })), // a later sheet edit holds it
-    ]);
-    assert.deepEqual(
-      plan.updates.map((u) => [u.rowId, u.rowNumber]),
-      [["r1", 2]],
-    );
-    assert.deepEqual(
-      plan.appends.map((a) => a.rowId),
-      ["new"],
-    );
-    assert.deepEqual(
-      plan.deletes.map((d) => [d.rowId, d.rowNumber]),
-      [["r5", 6]],
-    );
-    assert.deepEqual(
-      plan.conflicts.map((c) => [c.rowId, c.reason, c.sheetModifiedAt]),
-      [
-        ["r3", "sheet_newer", 500],
-        ["gone", "deleted_in_sheet", null],
-      ],
-    );
-    assert.deepEqual(
-      plan.settled.map((e) => e.rowId),
-      ["r9", "r2", "r2b"],
-    );
+function synced(values: RowValues, over: Partial<RowState> = {}): RowState {
+  const s: RowState = { ...emptyRowState(), inSheet: true, docSeenAt: 50, rev: 1 };
+  setBaseRow(s, values, 1);
+  return Object.freeze({ ...s, ...over }) as RowState;
+}
+/** A row as the flush read it: row 7, `_rev` 1; `formulas` lists formula cells. */
+function sheetRow(values: RowValues, formulas: string[] = [], rev = 1): SheetRowCells {
+  return {
+    rowNumber: 7,
+    rev,
+    modifiedAt: 100,
+    cells: Object.fromEntries(
+      Object.entries(values).map(([c, v]) => [c, { value: v, formula: formulas.includes(c) }]),
+    ),
+  };
+}
+const plan = (
+  state: RowState | null,
+  doc: RowValues | null,
+  row: SheetRowCells | null,
+  updateTime = 200,
+) =>
+  planFlushRow({
+    rowId: "r1",
+    state,
+    doc: doc && { values: doc, updateTime },
+    layout,
+    sheetRow: row,
+    now: NOW,
   });
 
-  it("a row with a value longer than a cell holds is recorded, not sent (it would fail every flush)", () => {
-    const plan = planLocate(index, [
-      up("r1", 300, { name: "x".repeat(50_001) }),
-      up("new", 300, { name: "ok" }, fsSync({ inSheet: false })),
-    ]);
-    assert.deepEqual(
-      plan.conflicts.map((c) => [c.rowId, c.reason]),
-      [["r1", "too_long_for_sheet"]],
-    );
-    assert.deepEqual(
-      plan.appends.map((a) => a.rowId),
-      ["new"],
-    );
+describe("flush plan: one row", () => {
+  it("writes a column the app changed where the sheet still holds the base, and records it in flight", () => {
+    const p = plan(synced(base), { ...base, name: "Gizmo" }, sheetRow(base));
+    assert.deepEqual(p.action, { kind: "write", rowNumber: 7, cells: { name: "Gizmo" }, rev: 2 });
+    assert.deepEqual(p.state.inFlight, { rev: 2, cells: { name: "Gizmo" }, since: NOW });
+    const after = afterFlushAction(p.state, p.action);
+    assert.equal(after.base.name, "Gizmo");
+    assert.equal(after.baseRev.name, 2);
+    assert.equal(after.inFlight, null);
   });
 
-  it("a delete loses to a newer sheet edit of the row", () => {
-    const plan = planLocate(index, [del("r3", 400)]);
-    assert.equal(plan.deletes.length, 0);
-    assert.equal(plan.conflicts[0]?.reason, "sheet_newer");
+  it("never overwrites a formula: the sheet's value goes back to the document, on record (sequence 9)", () => {
+    const p = plan(synced(base), { ...base, total: 99 }, sheetRow(base, ["total"]));
+    assert.deepEqual(p.action, { kind: "none" });
+    assert.deepEqual(p.doc, { kind: "set", values: { total: 6 } });
+    assert.equal(p.conflicts.length, 1);
+    assert.equal(p.conflicts[0]!.rule, "formula-owns-column");
+    assert.deepEqual(p.conflicts[0]!.rejected.values, { total: 99 });
+    assert.equal(outboxOpFor(p.state, true), null);
   });
 
-  it("equal times: the document change is written (the sheet's edit is not newer)", () => {
-    assert.equal(planLocate(index, [up("r3", 500, { name: "c" })]).updates.length, 1);
+  it("writes the app's column and waits on one the sheet changed too (sequence 6, before the webhook)", () => {
+    const p = plan(
+      synced(base),
+      { name: "Gizmo", qty: 7, total: 6 },
+      sheetRow({ name: "Widget", qty: 50, total: 6 }),
+    );
+    assert.deepEqual(p.action, { kind: "write", rowNumber: 7, cells: { name: "Gizmo" }, rev: 2 });
+    assert.ok(p.state.parked, "qty waits for the sheet's webhook, which knows when 50 was typed");
+    assert.equal(outboxOpFor(p.state, true), null);
+  });
+
+  it("writes nothing where the sheet already shows the document", () => {
+    const p = plan(synced(base), { ...base, qty: 9 }, sheetRow({ ...base, qty: 9 }));
+    assert.deepEqual(p.action, { kind: "none" });
+    assert.equal(p.state.base.qty, 9);
+    assert.deepEqual(p.state.docEdits, {});
+  });
+
+  it("appends a row the sheet never had, every column, with a new revision", () => {
+    const p = plan(null, { name: "New", qty: 1, notAColumn: "x" }, null);
+    assert.deepEqual(p.action, {
+      kind: "append",
+      values: { name: "New", qty: 1, total: null },
+      rev: 1,
+    });
+    const after = afterFlushAction(p.state, p.action);
+    assert.ok(after.inSheet);
+    assert.equal(after.base.name, "New");
+  });
+
+  it("does not append a row that was in the sheet: it was deleted there, and that delete decides", () => {
+    const p = plan(synced(base), { ...base, name: "Gizmo" }, null);
+    assert.deepEqual(p.action, { kind: "none" });
+    assert.ok(p.state.parked);
+  });
+
+  it("deletes a row deleted in Firestore, unless the sheet has edits the sync has not seen", () => {
+    const gone = synced(base, { deleted: { at: 150, by: "firestore" } });
+    assert.deepEqual(plan(gone, null, sheetRow(base)).action, { kind: "delete", rowNumber: 7 });
+    const edited = plan(gone, null, sheetRow({ ...base, qty: 4 }));
+    assert.deepEqual(edited.action, { kind: "none" });
+    assert.ok(edited.state.parked);
+  });
+
+  it("gives back a value no cell can hold (over 50,000 characters), on record", () => {
+    const p = plan(synced(base), { ...base, name: "x".repeat(50_001) }, sheetRow(base));
+    assert.deepEqual(p.action, { kind: "none" });
+    assert.deepEqual(p.doc, { kind: "set", values: { name: "Widget" } });
+    assert.equal(p.conflicts[0]!.rule, "too-long-for-a-cell");
+  });
+
+  it("drops an earlier flush's write the sheet does not show (it never landed) and plans again", () => {
+    const state = synced(base, { inFlight: { rev: 2, cells: { name: "Old" }, since: NOW - 5 } });
+    const p = plan(state, { ...base, name: "Gizmo" }, sheetRow(base, [], 1));
+    assert.deepEqual(p.action, { kind: "write", rowNumber: 7, cells: { name: "Gizmo" }, rev: 3 });
   });
 
   it("refuses a sheet without the bookkeeping columns, naming the fix", () => {
     assert.throws(
-      () => planLocate({ header: ["name"], ids: [], modified: [] }, []),
-      SheetLayoutError,
+      () => readLayout(["_id", "name", "_modified"]),
+      (e: unknown) => {
+        assert.ok(e instanceof SheetLayoutError);
+        assert.match((e as Error).message, /"_rev".*Set up/);
+        return true;
+      },
     );
-    assert.throws(
-      () => planLocate({ header: ["_id", "name"], ids: [], modified: [] }, []),
-      /_modified.*Set up/,
-    );
-  });
-
-  it("the first of two rows with the same pasted id is the one written", () => {
-    const plan = planLocate({ header, ids: ["d", "d"], modified: [0, 0] }, [
-      up("d", 300, { name: "x" }),
-    ]);
-    assert.equal(plan.updates[0]?.rowNumber, 2);
-  });
-});
-
-describe("flush plan: cells", () => {
-  const update = (values: Record<string, unknown>) => ({
-    rowId: "r1",
-    rowNumber: 7,
-    entry: { rowId: "r1", op: "upsert" as const, changedAt: 300 },
-    values: values as never,
-  });
-
-  it("writes only the cells that differ, in runs, plus _modified; never a formula", () => {
-    const current = ["r1", "old", 2, "=C7*2", 100];
-    const plan = planCellWrites(
-      "Sheet1",
-      header,
-      [update({ name: "new", qty: 2, total: 99 })],
-      () => current,
-      "Etc/UTC",
-    );
-    assert.deepEqual(plan.writes, [
-      { range: "Sheet1!B7:B7", values: [["'new"]] },
-      { range: "Sheet1!E7:E7", values: [[300]] },
-    ]);
-    assert.deepEqual(plan.formulaSkips.get("r1"), ["total"]);
-  });
-
-  it("adjacent changed cells share one range; a quoted sheet name stays quoted", () => {
-    const plan = planCellWrites(
-      "My Sheet's",
-      header,
-      [update({ name: "n", qty: 5 })],
-      () => ["r1", "o", 1, "", 100],
-      "Etc/UTC",
-    );
-    assert.deepEqual(plan.writes, [
-      { range: "'My Sheet''s'!B7:C7", values: [["'n", 5]] },
-      { range: "'My Sheet''s'!E7:E7", values: [[300]] },
-    ]);
-  });
-
-  it("a row whose _id cell no longer holds its id (rows moved since the locate read) is left for later", () => {
-    const plan = planCellWrites(
-      "Sheet1",
-      header,
-      [update({ name: "new" })],
-      () => ["someone-else", "old", 2, "", 100],
-      "Etc/UTC",
-    );
-    assert.deepEqual(plan.writes, []);
-    assert.deepEqual(plan.moved, ["r1"]);
-  });
-
-  it("a row that already shows the document is not written at all", () => {
-    const plan = planCellWrites(
-      "Sheet1",
-      header,
-      [update({ name: "same", qty: 2 })],
-      () => ["r1", "same", 2, "", 100],
-      "Etc/UTC",
-    );
-    assert.deepEqual(plan.writes, []);
-    assert.deepEqual(plan.unchanged, ["r1"]);
-  });
-
-  it("fields that are not columns are ignored; columns the document lacks are left alone", () => {
-    const plan = planCellWrites(
-      "Sheet1",
-      header,
-      [update({ qty: 3, notAColumn: "x" })],
-      () => ["r1", "keep", 2, "", 100],
-      "Etc/UTC",
-    );
-    assert.deepEqual(plan.writes, [
-      { range: "Sheet1!C7:C7", values: [[3]] },
-      { range: "Sheet1!E7:E7", values: [[300]] },
-    ]);
-  });
-
-  it("appends rows in header order with the id as text and the change time", () => {
-    const rows = appendRows(
-      header,
-      [
-        {
-          rowId: "123",
-          entry: { rowId: "123", op: "upsert", changedAt: 300 },
-          values: { name: "n", total: 1 },
-        },
-      ],
-      "Etc/UTC",
-    );
-    assert.deepEqual(rows, [["'123", "'n", "", 1, 300]]);
   });
 });
 
@@ -228,6 +153,14 @@ describe("flush plan: ranges", () => {
       [2, 5],
       [30, 40],
       [100, 100],
+    ]);
+  });
+
+  it("groups adjacent columns into runs", () => {
+    assert.deepEqual(columnRuns([5, 1, 2, 3, 9]), [
+      [1, 3],
+      [5, 5],
+      [9, 9],
     ]);
   });
 
@@ -258,5 +191,18 @@ describe("Sheets error classification", () => {
     assert.equal(classifySheetsError(err(404)).kind, "permanent");
     assert.equal(classifySheetsError(err(400, "Unable to parse range: Gone!A1")).kind, "permanent");
     assert.equal(classifySheetsError({ response: { status: 502 } }).kind, "transient");
+  });
+
+  it("never reads a Firestore error as a Sheets one (sequence 13): the flush retries it", async () => {
+    // A gRPC error has a numeric code (14 UNAVAILABLE, 10 ABORTED, 4 DEADLINE_EXCEEDED), not an HTTP
+    // status; the flush only classifies errors of Sheets API calls and rethrows everything else.
+    const { SheetsApiError } = await import("../../src/core/sheetErrors.js");
+    const grpc = Object.assign(new Error("14 UNAVAILABLE: no connection"), { code: 14 });
+    assert.ok(!(grpc instanceof SheetsApiError));
+    assert.equal(
+      classifySheetsError(new SheetsApiError(Object.assign(new Error("x"), { status: 429 })).cause)
+        .kind,
+      "transient",
+    );
   });
 });

@@ -19,6 +19,7 @@ describe("deploy manifest", () => {
     const trigger = (onRowWritten as unknown as { __endpoint: Record<string, any> }).__endpoint;
     assert.equal(trigger.eventTrigger.eventType, "google.cloud.firestore.document.v1.written");
     assert.equal(trigger.eventTrigger.eventFilterPathPatterns.document, "rows/{rowId}");
+    assert.equal(trigger.eventTrigger.retry, true, "a failed delete event is retried, not lost");
     const flush = (flushToSheet as unknown as { __endpoint: Record<string, any> }).__endpoint;
     assert.deepEqual(flush.taskQueueTrigger.rateLimits, {
       maxConcurrentDispatches: 1,
@@ -33,5 +34,14 @@ describe("deploy manifest", () => {
     });
     // 0.3 flushes/s × 3 write requests = 54 a minute: under Sheets' 60 per minute per user.
     assert.ok(flush.taskQueueTrigger.rateLimits.maxDispatchesPerSecond * 60 * 3 <= 60);
+  });
+
+  it("declares the reconcile: a queue that runs one at a time, and a schedule", async () => {
+    const { reconcileSheet, scheduledReconcile } = await import("../../src/index.js");
+    const queue = (reconcileSheet as unknown as { __endpoint: Record<string, any> }).__endpoint;
+    assert.equal(queue.taskQueueTrigger.rateLimits.maxConcurrentDispatches, 1);
+    const schedule = (scheduledReconcile as unknown as { __endpoint: Record<string, any> })
+      .__endpoint;
+    assert.equal(schedule.scheduleTrigger.schedule, "every 60 minutes");
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { flushTaskId, windowOf } from "../../src/outbound/schedule.js";
-import { FLUSH_QUIET_MS, FLUSH_WINDOW_MS } from "../../src/config.js";
+import { flushTaskId, windowOf } from "../../src/sync/schedule.js";
+import { FLUSH_QUIET_MS, FLUSH_WINDOW_MS } from "../../src/sync/tuning.js";
 
 describe("flush scheduling", () => {
   it("gives every change of one sheet in one window the same task id, and runs it after the window", () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { sign, SIGNATURE_TOLERANCE_MS, verifySignature } from "../../src/core/signature.js";
+import { SIGNATURE_TOLERANCE_MS } from "../../../contract/src/limits.js";
+import { sign, verifySignature } from "../../src/ingest/webhook.js";
 
 describe("webhook signature", () => {
   const secret = "dev-secret";

@@ -4,7 +4,7 @@
  */
 import type { ActivityEntry, Doc, PageInfo, SheetView, Stats } from "../src/page/types.js";
 
-const BOOKKEEPING = new Set(["_id", "_modified"]);
+const BOOKKEEPING = new Set(["_id", "_modified", "_rev"]);
 const BLANK_ROWS = 3;
 
 let sheet: SheetView | null = null;

@@ -1,6 +1,6 @@
 /**
  * The demo spreadsheet `npm start` seeds: a small shop's inventory, with the
- * hidden `_id` and `_modified` columns already filled (as after Set up) and a
+ * hidden `_id`, `_modified` and `_rev` columns already filled (as after Set up) and a
  * formula column, so the formula protection is visible from the first minute.
  */
 import { createHash } from "node:crypto";
@@ -23,6 +23,7 @@ export const DEMO_HEADER = [
   "restock_on",
   "active",
   "_modified",
+  "_rev",
 ] as const;
 
 // [sku, item, category, qty, price, restock in days (null: none), active]
@@ -75,7 +76,19 @@ export function demoSpreadsheet(now = Date.now()): SeedSpreadsheet {
         : new Date(midnight.getTime() + restockIn * day).toISOString().slice(0, 10);
     // Edited over the last days, newest last: modifiedAt is ms since epoch, as the script writes.
     const modified = now - (ITEMS.length - i) * 3_600_000;
-    return [idFor(sku), sku, item, category, qty, price, `=E${n}*F${n}`, restock, active, modified];
+    return [
+      idFor(sku),
+      sku,
+      item,
+      category,
+      qty,
+      price,
+      `=E${n}*F${n}`,
+      restock,
+      active,
+      modified,
+      "",
+    ];
   });
   return {
     title: "Sheet Sync demo: inventory",

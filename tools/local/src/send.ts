@@ -14,7 +14,7 @@ function sampleBatch() {
   return {
     spreadsheetId: "demo-spreadsheet",
     sheetName: "Sheet1",
-    header: ["_id", "name", "qty", "due", "done", "_modified"],
+    header: ["_id", "name", "qty", "due", "done", "_modified", "_rev"],
     changes: [
       {
         id: "r_sample1",

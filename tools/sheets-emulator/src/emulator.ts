@@ -100,6 +100,8 @@ export interface Fault {
   count: number;
   /** API method names (e.g. "values.batchUpdate"); all methods when absent. */
   methods?: string[];
+  /** Only requests whose body contains this text (one poison row among many). */
+  bodyIncludes?: string;
   message?: string;
 }
 
@@ -633,8 +635,12 @@ export class SheetsEmulator extends EventEmitter {
     this.emit("request", event);
   }
 
-  private takeFault(method: string): Fault | undefined {
-    const fault = this.faults.find((f) => !f.methods || f.methods.includes(method));
+  private takeFault(method: string, body: string): Fault | undefined {
+    const fault = this.faults.find(
+      (f) =>
+        (!f.methods || f.methods.includes(method)) &&
+        (f.bodyIncludes === undefined || body.includes(f.bodyIncludes)),
+    );
     if (!fault) return undefined;
     fault.count -= 1;
     if (fault.count <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
@@ -677,7 +683,7 @@ export class SheetsEmulator extends EventEmitter {
     let out: unknown;
     try {
       if (this.latencyMs > 0) await sleep(this.latencyMs);
-      const fault = this.takeFault(method);
+      const fault = this.takeFault(method, text);
       if (fault) {
         outcome = "fault";
         throw faultError(fault, kind, this.quota[kind]);

@@ -1,0 +1,249 @@
+/**
+ * What the bound script does, on injected services (env.ts): scan the tab
+ * and queue what changed, send the outbox in signed batches, take the
+ * server's per-row outcomes. main.ts runs it on Apps Script's services; the
+ * model-based test runs the same code on the local Sheets emulator.
+ */
+import { ID_HEADER } from "../../contract/src/limits";
+import type { Envelope, ReconcileRequest } from "../../contract/src/wire";
+import { signBody } from "../../contract/src/signature";
+import { analyzeHeader, type HeaderInfo } from "./core/header";
+import { rowIdFromUuid } from "./core/ids";
+import { makeBatches, type Batch } from "./core/payload";
+import { planFlush, type FlushPlan } from "./core/plan";
+import { scanSheet, type ScanMode } from "./core/scan";
+import type { PostResult, SendReport } from "./core/send";
+import { PROPERTY, readConfig, type Config } from "./config";
+import type { ScriptEnv, SheetPort } from "./env";
+import { ScriptState } from "./state";
+
+/** Rounds one flush may run to pick up rows edited while it was sending. */
+export const MAX_FLUSH_ROUNDS = 5;
+const NOTE_PREFIX = "Sheet Sync could not sync this row: ";
+
+/** A round of sending, prepared under the lock: what to send and how to acknowledge it. */
+export interface PreparedRound {
+  readonly plan: FlushPlan;
+  readonly envelope: Envelope;
+  readonly batches: Batch[];
+}
+
+export interface SignedRequest {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export class SyncEngine {
+  readonly state: ScriptState;
+
+  constructor(private readonly env: ScriptEnv) {
+    this.state = new ScriptState(env.scriptProperties, env.documentProperties, () => env.now());
+  }
+
+  config(): Config {
+    return readConfig(this.env.scriptProperties.getProperties());
+  }
+
+  /** Runs `fn` under the script lock; undefined (and recorded) when another run held it. */
+  withLock<T>(fn: () => T): T | undefined {
+    const out = this.env.withLock(fn);
+    if (out === undefined) {
+      this.state.recordError(
+        "Another Sheet Sync run held the lock; changes will be picked up later",
+      );
+    }
+    return out;
+  }
+
+  syncedSheet(): SheetPort | null {
+    const cfg = this.config();
+    const sheet = this.env.sheet(cfg.sheetName);
+    if (!sheet)
+      this.state.recordError(`Sheet "${cfg.sheetName}" not found (${PROPERTY.sheetName})`);
+    return sheet;
+  }
+
+  usableHeader(headerRow: unknown[]): HeaderInfo | null {
+    const header = analyzeHeader(headerRow);
+    if (header.idColumn < 0) {
+      this.state.recordError(`No "${ID_HEADER}" column in row 1: run Sheet Sync → Set up`);
+      return null;
+    }
+    return header;
+  }
+
+  /** Reads the sheet, fixes ids, queues what changed, and records what it saw. */
+  scanAndQueue(sheet: SheetPort, mode: ScanMode): void {
+    this.withLock(() => {
+      const { headerRow, rows } = sheet.readAll();
+      const header = this.usableHeader(headerRow);
+      if (!header) return;
+      const seen = this.state.loadSnapshot();
+      const result = scanSheet({
+        header,
+        rows,
+        snapshot: seen.snapshot,
+        now: this.env.now(),
+        newId: () => rowIdFromUuid(this.env.uuid()),
+        mode,
+      });
+      sheet.writeColumn(header.idColumn, result.idWrites);
+      sheet.writeColumn(header.modifiedColumn, result.modifiedWrites);
+      sheet.writeColumn(header.revColumn, result.revWrites);
+
+      const outbox = this.state.loadOutbox();
+      for (const u of result.upserts) outbox.upsert(u.id, u.modifiedAt, u.fields);
+      for (const d of result.deletes) outbox.delete(d.id, d.modifiedAt);
+      if (result.resyncAt !== null) outbox.requestResync(result.resyncAt);
+      const changed = result.upserts.length + result.deletes.length > 0 || result.resyncAt !== null;
+      // Outbox first: if it cannot be stored, the old snapshot makes the next scan find it all again.
+      if (changed && this.state.saveOutbox(outbox) === "failed") return;
+      this.state.saveSnapshot(result.snapshot, seen.text);
+    });
+  }
+
+  /**
+   * Prepares one round under the lock: null when there is nothing to send
+   * (or another run is sending: the lease). The lock is not held while
+   * sending, so edits are recorded meanwhile; the lease keeps a second run
+   * from sending the same rows.
+   */
+  prepareRound(sheet: SheetPort): PreparedRound | null {
+    const prepared = this.withLock(() => {
+      if (this.state.leaseHeld()) return null;
+      const outbox = this.state.loadOutbox();
+      if (outbox.isEmpty) return null;
+      const { headerRow, rows } = sheet.readAll();
+      const readAt = this.env.now();
+      const header = this.usableHeader(headerRow);
+      if (!header) return null;
+      if (header.duplicates.length > 0) {
+        this.state.recordError(`Duplicate column names in row 1: ${header.duplicates.join(", ")}`);
+        return null;
+      }
+      const plan = planFlush(header, rows, outbox, readAt);
+      if (plan.outboxChanged && this.state.saveOutbox(outbox) === "failed") return null;
+      this.state.takeLease();
+      const envelope: Envelope = {
+        spreadsheetId: this.env.spreadsheetId(),
+        sheetName: sheet.getName(),
+        header: header.texts,
+        readAt,
+      };
+      return { plan, envelope, batches: makeBatches(envelope, plan.changes, plan.deletes) };
+    });
+    return prepared ?? null;
+  }
+
+  /** Signs one request body for the webhook (or its /reconcile path). */
+  signed(body: string, path = ""): SignedRequest {
+    const cfg = this.config();
+    const timestamp = String(this.env.now());
+    return {
+      url: cfg.webhookUrl.replace(/\/+$/, "") + path,
+      headers: {
+        "X-Sheet-Sync-Timestamp": timestamp,
+        "X-Sheet-Sync-Signature": signBody(
+          (m, k) => this.env.hmac(m, k),
+          cfg.secret,
+          timestamp,
+          body,
+        ),
+      },
+      body,
+    };
+  }
+
+  /** Before each request: the lease must outlive it. */
+  renewLease(): void {
+    this.state.takeLease();
+  }
+
+  /**
+   * After a round: drops what the server took or refused (unless the row
+   * changed meanwhile), sets refused rows aside with a note, and says
+   * whether to run another round.
+   */
+  finishRound(sheet: SheetPort, round: PreparedRound, report: SendReport): boolean {
+    const { plan } = round;
+    const done = new Map(
+      [...plan.sent].filter(([id]) => report.accepted.has(id) || report.rejected.has(id)),
+    );
+    const more = this.withLock(() => {
+      const outbox = this.state.loadOutbox();
+      outbox.acknowledge(done, report.complete ? plan.resyncSeq : null);
+      this.state.saveOutbox(outbox);
+      this.state.releaseLease();
+      this.recordOutcomes(sheet, report);
+      if (report.errors.length > 0) this.state.recordError(report.errors.join("; "));
+      if (report.accepted.size > 0 || report.complete) {
+        this.state.recordSuccess(report.accepted.size, report.warnings);
+      }
+      return report.complete && !outbox.isEmpty;
+    });
+    return more === true;
+  }
+
+  /** A round that failed before any answer: the lease goes, the outbox stays. */
+  abandonRound(): void {
+    this.withLock(() => this.state.releaseLease());
+  }
+
+  /** Refused rows get a note (on their first data cell) and a place in Status; taken ones lose theirs. */
+  private recordOutcomes(sheet: SheetPort, report: SendReport): void {
+    const letters = this.state.loadDeadLetters();
+    const before = letters.size;
+    const cleared = [...report.accepted].filter((id) => letters.remove(id));
+    for (const [id, reason] of report.rejected) letters.add(id, reason, this.env.now());
+    if (cleared.length === 0 && report.rejected.size === 0) return;
+    if (letters.size !== before || cleared.length || report.rejected.size) {
+      this.state.saveDeadLetters(letters);
+    }
+    const { headerRow, rows } = sheet.readAll();
+    const header = analyzeHeader(headerRow);
+    const noteColumn = header.dataColumns[0]?.index;
+    if (noteColumn === undefined || header.idColumn < 0) return;
+    rows.forEach((row, i) => {
+      const id = String(row[header.idColumn] ?? "").trim();
+      const reason = report.rejected.get(id);
+      if (reason !== undefined) sheet.setNote(i, noteColumn, NOTE_PREFIX + reason);
+      else if (cleared.includes(id) && sheet.getNote(i, noteColumn).startsWith(NOTE_PREFIX)) {
+        sheet.setNote(i, noteColumn, "");
+      }
+    });
+  }
+
+  /** The signed request asking the functions to reconcile this tab now. */
+  reconcileRequest(sheet: SheetPort): SignedRequest {
+    const body: ReconcileRequest = {
+      spreadsheetId: this.env.spreadsheetId(),
+      sheetName: sheet.getName(),
+    };
+    return this.signed(JSON.stringify(body), "/reconcile");
+  }
+
+  recordReconcile(result: PostResult): string {
+    let summary: string;
+    if ("networkError" in result) summary = `failed: ${result.networkError}`;
+    else if (result.status !== 200)
+      summary = `failed: HTTP ${result.status} ${result.body.slice(0, 200)}`;
+    else {
+      try {
+        const report = JSON.parse(result.body) as {
+          rows?: number;
+          counts?: Record<string, number>;
+          conflicts?: number;
+        };
+        const fixed = Object.entries(report.counts ?? {})
+          .filter(([finding]) => finding !== "in-sync")
+          .map(([finding, n]) => `${n} ${finding}`);
+        summary = `${report.rows ?? 0} rows compared; ${fixed.length ? fixed.join(", ") : "all in sync"}`;
+      } catch {
+        summary = "done";
+      }
+    }
+    this.state.updateStatus({ lastReconcile: { at: this.env.now(), summary } });
+    return summary;
+  }
+}

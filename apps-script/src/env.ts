@@ -1,0 +1,41 @@
+/**
+ * The Apps Script services the sync uses, as the engine sees them. main.ts
+ * builds them from the real services (SpreadsheetApp, PropertiesService,
+ * LockService, Utilities); the model-based test builds them over the local
+ * Sheets emulator, so the same engine code runs in both.
+ */
+
+/** The subset of GoogleAppsScript.Properties.Properties used. */
+export interface Props {
+  getProperty(key: string): string | null;
+  setProperty(key: string, value: string): unknown;
+  deleteProperty(key: string): unknown;
+  getProperties(): Record<string, string>;
+  setProperties(properties: Record<string, string>): unknown;
+}
+
+/** The synced tab. Rows are data rows (0 = sheet row 2), columns 0-based. */
+export interface SheetPort {
+  getName(): string;
+  /** Row 1 and every data row, in one read (getDataRange().getValues()). */
+  readAll(): { headerRow: unknown[]; rows: unknown[][] };
+  /** Writes cells of one column, one setValues per run of adjacent rows. */
+  writeColumn(column: number, cells: ReadonlyMap<number, string | number>): void;
+  getNote(row: number, column: number): string;
+  setNote(row: number, column: number, note: string): void;
+}
+
+export interface ScriptEnv {
+  now(): number;
+  uuid(): string;
+  /**
+   * Runs `fn` under the script lock; undefined when the lock was not
+   * obtained. Sheet writes made inside land before the lock is released.
+   */
+  withLock<T>(fn: () => T): T | undefined;
+  scriptProperties: Props;
+  documentProperties: Props;
+  sheet(name: string): SheetPort | null;
+  spreadsheetId(): string;
+  hmac(message: string, key: string): readonly number[];
+}

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { fromWire, toWire, wireCellProblem, type WireCell } from "../src/cells.js";
+import { MAX_ROWS_PER_BATCH } from "../src/limits.js";
+import { parseWebhookBody } from "../src/schema.js";
+
+const NOW = 1_763_700_000_000;
+const header = ["_id", "name", "qty", "due", "_modified", "_rev"];
+const parse = (body: unknown) => parseWebhookBody(body, { now: NOW, timestamp: NOW });
+const body = (changes: unknown[] = [], deletes: unknown[] = [], extra = {}) => ({
+  spreadsheetId: "s",
+  sheetName: "Sheet1",
+  header,
+  changes,
+  deletes,
+  ...extra,
+});
+const ok = (id: string, values: Record<string, unknown> = { name: "x" }, extra = {}) => ({
+  id,
+  modifiedAt: NOW - 1000,
+  values,
+  ...extra,
+});
+
+describe("cell encoding on the wire", () => {
+  const cases: Array<[string, WireCell]> = [
+    ["text", "Widget"],
+    ["text that looks like a number", "0042"],
+    ["integer", 3],
+    ["fraction", -2.75],
+    ["true", true],
+    ["false", false],
+    ["empty cell", null],
+    ["date-time", { $date: "2026-11-21T10:30:00.000Z" }],
+  ];
+  for (const [name, wire] of cases) {
+    it(`round-trips ${name} through the core value and back`, () => {
+      assert.equal(wireCellProblem(wire), null);
+      assert.deepEqual(toWire(fromWire(wire)), wire);
+    });
+  }
+
+  it("names what no cell can hold", () => {
+    assert.match(wireCellProblem({ $date: "yesterday" }) ?? "", /not an ISO 8601/);
+    assert.match(
+      wireCellProblem({ $date: "+057373-11-21T00:00:00.000Z" }) ?? "",
+      /years 1 to 9999/,
+    );
+    assert.match(wireCellProblem("x".repeat(50_001)) ?? "", /at most 50000/);
+    assert.match(wireCellProblem(Infinity) ?? "", /finite/);
+    assert.ok(wireCellProblem([1]));
+    assert.ok(wireCellProblem({ other: 1 }));
+  });
+});
+
+describe("webhook body validation", () => {
+  it("takes a well-formed batch, with readAt defaulting to the request's timestamp", () => {
+    const r = parse(
+      body(
+        [ok("r_1", { name: "a", qty: 2, due: { $date: "2026-01-02T00:00:00.000Z" } }, { rev: 4 })],
+        [{ id: "r_2", modifiedAt: NOW }],
+      ),
+    );
+    assert.ok(r.ok);
+    assert.deepEqual(r.batch.columns, ["name", "qty", "due"]);
+    assert.equal(r.batch.readAt, NOW);
+    const [up, del] = r.batch.changes;
+    assert.equal(up?.op, "upsert");
+    assert.equal(up?.op === "upsert" && up.rev, 4);
+    assert.ok(up?.op === "upsert" && up.values.due instanceof Date);
+    assert.equal(up?.op === "upsert" && up.values.qty, 2);
+    assert.deepEqual(del, { op: "delete", id: "r_2", modifiedAt: NOW });
+  });
+
+  it("refuses one bad row alone, with its reason, and keeps the others (sequence 12)", () => {
+    const r = parse(
+      body([
+        ok("r_date", { due: { $date: "+057373-11-21T00:00:00.000Z" } }),
+        ok("__x__"),
+        ok("r_long", { name: "y".repeat(50_001) }),
+        ok("r_typo", { nmae: "z" }),
+        ok("r_good"),
+        ok("r_good"),
+        ok("r_future", {}, { modifiedAt: NOW + 11 * 60_000 }),
+      ]),
+    );
+    assert.ok(r.ok);
+    assert.deepEqual(
+      r.batch.changes.map((c) => c.id),
+      ["r_good"],
+    );
+    const reasons = new Map(r.batch.rejected.map((x) => [x.id, x.reason ?? ""]));
+    assert.match(reasons.get("r_date")!, /changes\.0\.values\.due: date .*years 1 to 9999/);
+    assert.match(reasons.get("__x__")!, /reserved by Firestore/);
+    assert.match(reasons.get("r_long")!, /at most 50000/);
+    assert.match(reasons.get("r_typo")!, /"nmae" is not a column/);
+    assert.match(reasons.get("r_future")!, /in the future/);
+    assert.ok(
+      r.batch.rejected.some((x) => x.id === "r_good" && /already appears/.test(x.reason ?? "")),
+    );
+    assert.ok(r.batch.rejected.every((x) => x.outcome === "rejected"));
+  });
+
+  it("leaves a header text Firestore cannot use out of the columns, with a warning", () => {
+    const long = "c".repeat(1501);
+    const r = parse({ ...body([ok("r_1")]), header: ["_id", "name", "__secret__", long] });
+    assert.ok(r.ok);
+    assert.deepEqual(r.batch.columns, ["name"]);
+    assert.equal(r.batch.warnings.length, 2);
+    assert.match(r.batch.warnings[0]!, /reserved by Firestore/);
+    assert.match(r.batch.warnings[1]!, /1500 bytes/);
+  });
+
+  it("refuses the whole request when the envelope is wrong", () => {
+    const issues = (b: unknown) => {
+      const r = parse(b);
+      assert.ok(!r.ok);
+      return r.issues.join("\n");
+    };
+    assert.match(issues({ ...body([ok("r")]), header: ["name"] }), /"_id" column is missing/);
+    assert.match(issues({ ...body([ok("r")]), header: ["_id", "a", "a"] }), /"a" appears twice/);
+    assert.match(issues(body()), /both empty/);
+    assert.match(issues({ ...body([ok("r")]), extra: 1 }), /extra/);
+    const many = Array.from({ length: MAX_ROWS_PER_BATCH + 1 }, (_, i) => ok(`r_${i}`));
+    assert.match(issues(body(many)), /more than 10000 rows/);
+  });
+});

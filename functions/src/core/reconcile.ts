@@ -1,0 +1,131 @@
+/**
+ * Anti-entropy: compare the sheet with Firestore row by row and repair each
+ * difference by the same rule as every other path (the three-way merge), so a
+ * lost webhook, a lost trigger event or a sheet that was unreachable longer
+ * than a tombstone lives ends with both sides equal.
+ *
+ * The reconcile reads the whole sheet's values once. Rows whose cells already
+ * show the document's values are settled from the document alone; only rows
+ * that differ need their typed cells (dates, formulas) read again.
+ */
+import { dateToSerial } from "./cells.js";
+import { mergeSheetDelete, mergeSheetRow, type RowDecision, type SheetRow } from "./merge.js";
+import {
+  emptyRowState,
+  observeDoc,
+  outboxOpFor,
+  type DocSnapshot,
+  type RowState,
+} from "./rowState.js";
+import { normalize, sameValue, type CellValue, type RowValues } from "./values.js";
+
+export type Finding =
+  /** Both sides and the state agree. */
+  | "in-sync"
+  /** Both sides agree; the sync's own record of the row was repaired. */
+  | "state-repaired"
+  /** The sheet had changes Firestore did not: applied. */
+  | "sheet-to-firestore"
+  /** Firestore had changes the sheet did not: queued for the flush. */
+  | "firestore-to-sheet"
+  /** Both changed the same thing: decided and recorded. */
+  | "conflict"
+  | "new-in-sheet"
+  | "new-in-firestore"
+  | "deleted-in-sheet"
+  | "deleted-in-firestore";
+
+export interface ReconcileInput {
+  rowId: string;
+  state: RowState | null;
+  doc: DocSnapshot | null;
+  columns: readonly string[];
+  /** The row as the sheet shows it (typed), or null when its id is not in the sheet. */
+  sheetRow: SheetRow | null;
+  now: number;
+}
+
+export interface ReconcileDecision extends RowDecision {
+  finding: Finding;
+}
+
+export function reconcileRow(input: ReconcileInput): ReconcileDecision {
+  const { state, doc, sheetRow } = input;
+  const decision = sheetRow
+    ? mergeSheetRow({ ...input, row: sheetRow, delivery: null })
+    : doc
+      ? observeOnly(input, doc)
+      : bothGone(input);
+  return { ...decision, finding: findingOf(input, decision, state, doc, sheetRow) };
+}
+
+function observeOnly(input: ReconcileInput, doc: DocSnapshot): RowDecision {
+  const s = observeDoc(input.state ?? emptyRowState(), doc, input.columns);
+  // It was in the sheet and is not: deleted there, at a time the reconcile cannot know.
+  if (s.inSheet) return mergeSheetDelete({ ...input, at: null, delivery: null });
+  return { state: s, doc: null, conflicts: [], outcome: "applied" };
+}
+
+function bothGone(input: ReconcileInput): RowDecision {
+  const prior = input.state ?? emptyRowState();
+  const s: RowState = {
+    ...prior,
+    deleted: prior.deleted ?? { at: input.now, by: "firestore" },
+    inSheet: false,
+    base: {},
+    baseRev: {},
+    docEdits: {},
+    provisional: null,
+    parked: false,
+    inFlight: null,
+  };
+  return { state: s, doc: null, conflicts: [], outcome: "applied" };
+}
+
+function findingOf(
+  input: ReconcileInput,
+  d: RowDecision,
+  before: RowState | null,
+  doc: DocSnapshot | null,
+  sheetRow: SheetRow | null,
+): Finding {
+  if (d.conflicts.length) return "conflict";
+  if (d.doc?.kind === "delete") return "deleted-in-sheet";
+  if (d.doc?.kind === "set") return before === null && !doc ? "new-in-sheet" : "sheet-to-firestore";
+  const docExists = doc !== null;
+  const op = outboxOpFor(d.state, docExists);
+  if (op === "delete") return "deleted-in-firestore";
+  if (op === "upsert") return sheetRow ? "firestore-to-sheet" : "new-in-firestore";
+  if (before && JSON.stringify(before) !== JSON.stringify(d.state)) {
+    // Nothing to move, but the record changed: a delete or edit the sync had not recorded.
+    if (!docExists && !before.deleted && d.state.deleted) return "deleted-in-firestore";
+    return "state-repaired";
+  }
+  return before || docExists || !input.sheetRow ? "in-sync" : "new-in-sheet";
+}
+
+/**
+ * Does the sheet already show the document's values? Read from the cheap
+ * values read, where a date cell is a serial number: compared against the
+ * document's date in the sheet's time zone.
+ */
+export function showsDocument(
+  cells: Record<string, CellValue>,
+  doc: DocSnapshot,
+  columns: readonly string[],
+  timeZone: string,
+): boolean {
+  return columns.every((c) => {
+    const cell = normalize(cells[c]);
+    const value = normalize(doc.values[c]);
+    if (value instanceof Date && typeof cell === "number") {
+      return Math.abs(cell - dateToSerial(value, timeZone)) * 86_400_000 < 0.5;
+    }
+    return sameValue(cell, value);
+  });
+}
+
+/** The document's own values for `columns`: what a sheet row showing the document holds. */
+export function documentRow(doc: DocSnapshot, columns: readonly string[]): RowValues {
+  return Object.fromEntries(columns.map((c) => [c, normalize(doc.values[c])]));
+}

@@ -1,0 +1,208 @@
+/**
+ * What the sync remembers of one row, apart from the document itself: the
+ * base (the last value of each column both sides agreed on), the Firestore
+ * edits the sheet has not got yet, the sheet's revision, and deletes. Every
+ * decision is made from this state, the document as it is now, and (where
+ * the decision has one) the sheet's row as read; so duplicate, late and
+ * reordered deliveries settle the same way.
+ */
+import {
+  baseKey,
+  matchesBase,
+  toBase,
+  valueKey,
+  type BaseValue,
+  type CellValue,
+  type RowValues,
+} from "./values.js";
+
+export type Side = "sheet" | "firestore";
+
+export interface RowState {
+  /** Last agreed value per synced column; a column absent here is empty (or was never synced). */
+  base: Record<string, BaseValue>;
+  /** The sheet `_rev` from which on the sheet holds `base[column]` (absent: 0). */
+  baseRev: Record<string, number>;
+  /** The highest `_rev` the sync wrote into the sheet row (0: never). */
+  rev: number;
+  /** Columns whose document value differs from the base: key of the value and when it was written. */
+  docEdits: Record<string, { key: string; at: number }>;
+  /** The newest sheet change taken from the webhook: (modifiedAt, readAt), to ignore older ones. */
+  sheetAt: number;
+  sheetReadAt: number;
+  /** The row is in the sheet, as far as the sync knows. */
+  inSheet: boolean;
+  /** The document's update time when it was last seen to exist (0: never seen). */
+  docSeenAt: number;
+  /** The row was deleted on `by`'s side at `at`; the other side follows. */
+  deleted: { at: number; by: Side } | null;
+  /** A flush's cell writes on their way to the sheet, recorded before the Sheets API call. */
+  inFlight: { rev: number; cells: Record<string, BaseValue>; since: number } | null;
+  /** The document was recreated from a sheet edit made at `at` while a Firestore delete of unknown time was pending. */
+  provisional: { at: number } | null;
+  /** The flush found sheet edits it must not overwrite; the row waits for them to arrive. */
+  parked: boolean;
+}
+
+export function emptyRowState(): RowState {
+  return {
+    base: {},
+    baseRev: {},
+    rev: 0,
+    docEdits: {},
+    sheetAt: 0,
+    sheetReadAt: 0,
+    inSheet: false,
+    docSeenAt: 0,
+    deleted: null,
+    inFlight: null,
+    provisional: null,
+    parked: false,
+  };
+}
+
+/** A document as the core sees it: every field as a cell value, and its times. */
+export interface DocSnapshot {
+  values: RowValues;
+  updateTime: number;
+}
+
+/** A pending write older than this is from a flush that died; anyone may drop it. */
+export const IN_FLIGHT_EXPIRY_MS = 10 * 60 * 1000;
+
+/** A copy to change: decisions never touch the state they were given. */
+export const cloneState = (s: RowState): RowState => ({
+  ...s,
+  base: { ...s.base },
+  baseRev: { ...s.baseRev },
+  docEdits: { ...s.docEdits },
+});
+const clone = cloneState;
+
+/**
+ * Brings the state up to date with the document: columns whose value differs
+ * from the base are Firestore edits (a changed value gets the document's
+ * update time; an unchanged one keeps its time, so the sync's own writes and
+ * redelivered events change nothing). A document that exists while the state
+ * says deleted was written after the delete: the row lives again.
+ */
+export function observeDoc(
+  state: RowState,
+  doc: DocSnapshot | null,
+  columns: readonly string[],
+): RowState {
+  if (!doc) return state;
+  const s = clone(state);
+  // When the document was last seen matters only for a delete of unknown time; refreshing it on
+  // every echo would cost a write per row, so it moves when something else does.
+  if (s.docSeenAt === 0) s.docSeenAt = doc.updateTime;
+  if (s.deleted) {
+    s.docSeenAt = Math.max(s.docSeenAt, doc.updateTime);
+    s.deleted = null;
+    s.provisional = null;
+    s.parked = false;
+    if (!s.inSheet) {
+      // Nothing of the old row is in the sheet: every value of the new document is news.
+      s.base = {};
+      s.baseRev = {};
+    }
+  }
+  const known = new Set(columns);
+  for (const field of Object.keys(s.docEdits)) if (!known.has(field)) delete s.docEdits[field];
+  for (const column of columns) {
+    const value = doc.values[column];
+    if (matchesBase(value, s.base[column])) {
+      delete s.docEdits[column];
+      continue;
+    }
+    const key = valueKey(value);
+    if (s.docEdits[column]?.key !== key) {
+      s.docEdits[column] = { key, at: doc.updateTime };
+      s.docSeenAt = Math.max(s.docSeenAt, doc.updateTime);
+      s.parked = false; // a new edit may be writable even where an older one waits
+    }
+  }
+  return s;
+}
+
+/**
+ * The sheet row was read at `rev`. A pending flush write at or below it has
+ * landed: its cells become the base. One above it has not (yet): the caller
+ * must not read those cells as sheet edits.
+ */
+export function settleInFlight(state: RowState, rev: number): RowState {
+  const f = state.inFlight;
+  if (!f || rev < f.rev) return state;
+  const s = clone(state);
+  for (const [column, value] of Object.entries(f.cells)) {
+    setBase(s, column, value, f.rev);
+  }
+  s.rev = Math.max(s.rev, f.rev);
+  s.inFlight = null;
+  return s;
+}
+
+/** Columns the sheet row read at `rev` says nothing about: sync writes it predates. */
+export function maskedColumns(state: RowState, rev: number): Set<string> {
+  const masked = new Set<string>();
+  for (const [column, from] of Object.entries(state.baseRev)) if (from > rev) masked.add(column);
+  if (state.inFlight && rev < state.inFlight.rev) {
+    for (const column of Object.keys(state.inFlight.cells)) masked.add(column);
+  }
+  return masked;
+}
+
+export function setBase(s: RowState, column: string, value: BaseValue, rev: number): void {
+  if (baseKey(value) === "") delete s.base[column];
+  else s.base[column] = value;
+  if (rev > 0) s.baseRev[column] = rev;
+  else delete s.baseRev[column];
+}
+
+/** Does the sheet still hold the base in every one of `columns`? */
+export function matchesBaseRow(
+  state: RowState,
+  columns: readonly string[],
+  valueOf: (column: string) => CellValue | undefined,
+): boolean {
+  return columns.every((c) => matchesBase(valueOf(c), state.base[c]));
+}
+
+/** Every column of `values` becomes the base, as the sheet holds it from `rev` on. */
+export function setBaseRow(s: RowState, values: RowValues, rev: number): void {
+  s.base = {};
+  s.baseRev = {};
+  for (const [column, value] of Object.entries(values)) setBase(s, column, toBase(value), rev);
+}
+
+/** The next revision to write into the sheet row: above every one it may hold. */
+export function nextRev(state: RowState, sheetRev = 0): number {
+  return Math.max(state.rev, state.inFlight?.rev ?? 0, sheetRev) + 1;
+}
+
+export type OutboxOp = "upsert" | "delete";
+
+/**
+ * What the sheet still needs for this row, derived from the state alone, so
+ * every writer (trigger, webhook, flush, reconcile) keeps the outbox right.
+ */
+export function outboxOpFor(state: RowState, docExists: boolean): OutboxOp | null {
+  if (state.parked) return null;
+  if (state.deleted) return state.deleted.by === "firestore" && state.inSheet ? "delete" : null;
+  if (!docExists) return null; // deleted in Firestore; its event (or the reconcile) records when
+  if (!state.inSheet) return "upsert";
+  return Object.keys(state.docEdits).length > 0 ? "upsert" : null;
+}
+
+/** When the change the outbox entry stands for happened (the newest Firestore edit or the delete). */
+export function outboxChangedAt(state: RowState): number {
+  if (state.deleted) return state.deleted.at;
+  let at = state.docSeenAt;
+  for (const e of Object.values(state.docEdits)) at = Math.max(at, e.at);
+  return at;
+}
+
+/** A deleted row both sides have forgotten: its state may expire (TTL). */
+export function isSettledDelete(state: RowState): boolean {
+  return state.deleted !== null && !state.inSheet;
+}

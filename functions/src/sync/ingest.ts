@@ -1,0 +1,125 @@
+/**
+ * Sheet → Firestore: a validated webhook batch, row by row through the
+ * three-way merge. Rows go in chunks, one transaction each, so a concurrent
+ * delivery, trigger or flush of the same rows cannot slip between a read and
+ * its write. A row that cannot be stored (too big for a document) is refused
+ * alone with its reason.
+ */
+import type { SheetBatch, SheetRowChange } from "../../../contract/src/schema.js";
+import type { RowResult } from "../../../contract/src/wire.js";
+import { MAX_DOCUMENT_BYTES } from "../../../contract/src/limits.js";
+import { documentBytes } from "../core/docSize.js";
+import { mergeSheetDelete, mergeSheetRow } from "../core/merge.js";
+import type { RowUpdate, ScheduleFlush, SyncStore } from "./ports.js";
+import { emptyRecord, rowUpdate } from "./rows.js";
+import { flushTaskId, windowOf } from "./schedule.js";
+import { BYTES_PER_COMMIT, COMMITS_IN_FLIGHT, ROWS_PER_COMMIT } from "./tuning.js";
+
+export interface IngestDeps {
+  store: SyncStore;
+  schedule: ScheduleFlush;
+  now: () => number;
+}
+
+export async function ingestBatch(deps: IngestDeps, batch: SheetBatch): Promise<RowResult[]> {
+  const { store } = deps;
+  const now = deps.now();
+  await recordColumns(store, batch.columns);
+  const chunks = chunk(batch.changes);
+  const results: RowResult[][] = new Array(chunks.length);
+  let queued = false;
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      const i = next++;
+      const part = chunks[i]!;
+      const out = await store.update(
+        part.map((c) => c.id),
+        (rows) => {
+          const updates = new Map<string, RowUpdate>();
+          const rowResults: RowResult[] = [];
+          let anyQueued = false;
+          for (const change of part) {
+            const record = rows.get(change.id) ?? emptyRecord(change.id);
+            const input = {
+              rowId: change.id,
+              state: record.state,
+              doc: record.doc,
+              columns: batch.columns,
+              now,
+            };
+            const decision =
+              change.op === "upsert"
+                ? mergeSheetRow({
+                    ...input,
+                    row: { values: change.values, rev: change.rev, modifiedAt: change.modifiedAt },
+                    delivery: { modifiedAt: change.modifiedAt, readAt: batch.readAt },
+                  })
+                : mergeSheetDelete({
+                    ...input,
+                    at: change.modifiedAt,
+                    delivery: { modifiedAt: change.modifiedAt, readAt: batch.readAt },
+                  });
+            if (decision.doc?.kind === "set") {
+              const after = { ...record.doc?.values, ...decision.doc.values };
+              const bytes = documentBytes(store.collection, change.id, after);
+              if (bytes > MAX_DOCUMENT_BYTES) {
+                rowResults.push({
+                  id: change.id,
+                  op: change.op,
+                  outcome: "rejected",
+                  reason: `the row would make a document of ${bytes} bytes; Firestore stores at most ${MAX_DOCUMENT_BYTES}`,
+                });
+                continue;
+              }
+            }
+            const { update, queued: q } = rowUpdate(record, decision, now);
+            updates.set(change.id, update);
+            anyQueued ||= q;
+            rowResults.push({
+              id: change.id,
+              op: change.op,
+              outcome: decision.outcome,
+              ...(decision.conflicts.length ? { conflicts: decision.conflicts.length } : {}),
+            });
+          }
+          return { updates, result: { rowResults, anyQueued } };
+        },
+      );
+      results[i] = out.rowResults;
+      queued ||= out.anyQueued;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(COMMITS_IN_FLIGHT, chunks.length) }, worker));
+  if (queued) {
+    const window = windowOf(deps.now());
+    await deps.schedule(flushTaskId(store.sheetKey, window.label), window.runAt);
+  }
+  return results.flat();
+}
+
+/** The sheet's columns, for the trigger's reading of documents; written only when they change. */
+export async function recordColumns(store: SyncStore, columns: readonly string[]): Promise<void> {
+  const known = (await store.sheet()).columns;
+  if (known && known.join("\u0000") === columns.join("\u0000")) return;
+  await store.saveSheet({ columns: [...columns] });
+}
+
+/** Chunks of at most ROWS_PER_COMMIT rows and about BYTES_PER_COMMIT of values. */
+function chunk(changes: readonly SheetRowChange[]): SheetRowChange[][] {
+  const chunks: SheetRowChange[][] = [];
+  let current: SheetRowChange[] = [];
+  let bytes = 0;
+  for (const change of changes) {
+    const size = change.op === "upsert" ? JSON.stringify(change.values).length * 2 : 64;
+    if (current.length && (current.length >= ROWS_PER_COMMIT || bytes + size > BYTES_PER_COMMIT)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(change);
+    bytes += size;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}

@@ -1,0 +1,159 @@
+/**
+ * The reconcile: read the whole tab once, read everything Firestore holds
+ * for it, and repair every difference by the three-way merge (see
+ * core/reconcile.ts). Repairs of Firestore are committed here, in row
+ * transactions; repairs of the sheet become outbox entries the flush
+ * writes. It reports what it found and fixed.
+ *
+ * Sheets API cost: one values read of the tab (every row, every column),
+ * plus, only when rows differ, one typed read per 100 blocks of differing
+ * rows, plus one read of row 1 and the `_id` column; the writes go through
+ * the flush's usual 1-3 requests.
+ */
+import { columnNameProblem } from "../../../contract/src/limits.js";
+import { readLayout, type SheetLayout } from "../core/flushPlan.js";
+import { documentRow, reconcileRow, showsDocument, type Finding } from "../core/reconcile.js";
+import type { SheetRow } from "../core/merge.js";
+import type { SheetsGateway } from "../sheets/gateway.js";
+import type {
+  ReconcileReport,
+  ReconcileTrigger,
+  RowRecord,
+  RowUpdate,
+  ScheduleFlush,
+  SyncStore,
+} from "./ports.js";
+import { emptyRecord, rowUpdate } from "./rows.js";
+import { flushTaskId, windowOf } from "./schedule.js";
+import { COMMITS_IN_FLIGHT, ROWS_PER_COMMIT } from "./tuning.js";
+
+export interface ReconcileDeps {
+  store: SyncStore;
+  sheet: SheetsGateway;
+  schedule: ScheduleFlush;
+  now: () => number;
+}
+
+const IDS_PER_FINDING = 100;
+
+export async function reconcileSheet(
+  deps: ReconcileDeps,
+  trigger: ReconcileTrigger,
+): Promise<ReconcileReport> {
+  const { store, sheet } = deps;
+  const started = deps.now();
+  const info = await store.sheet();
+  const tab =
+    typeof info.sheetId === "number" && info.timeZone
+      ? { sheetId: info.sheetId, timeZone: info.timeZone }
+      : await sheet.tab();
+  const index = await sheet.index(info.idColumn ?? null);
+  const layout: SheetLayout = readLayout(index.header, (n) => columnNameProblem(n) === null);
+  const [values, records] = await Promise.all([sheet.readValues(layout), store.allRows()]);
+
+  // The sheet's rows by id (the first of several rows sharing an id; the script re-keys the others).
+  const loose = new Map<string, (typeof values)[number]>();
+  const duplicateIds = new Set<string>();
+  for (const row of values) {
+    if (!row.id) continue;
+    if (loose.has(row.id)) duplicateIds.add(row.id);
+    else loose.set(row.id, row);
+  }
+
+  // Rows that already show their document need no typed read: their values are the document's.
+  const sheetRows = new Map<string, SheetRow>();
+  const needTyped: number[] = [];
+  for (const [rowId, row] of loose) {
+    const doc = records.get(rowId)?.doc;
+    if (doc && showsDocument(row.cells, doc, layout.columns, tab.timeZone)) {
+      sheetRows.set(rowId, {
+        values: documentRow(doc, layout.columns),
+        rev: row.rev,
+        modifiedAt: row.modifiedAt,
+      });
+    } else needTyped.push(row.rowNumber);
+  }
+  if (needTyped.length) {
+    const typed = await sheet.readRows(needTyped, layout, tab.timeZone);
+    for (const row of typed.values()) {
+      if (!row.id || loose.get(row.id)?.rowNumber !== row.rowNumber) continue; // moved meanwhile
+      sheetRows.set(row.id, {
+        values: Object.fromEntries(layout.columns.map((c) => [c, row.cells[c]?.value ?? null])),
+        rev: row.rev,
+        modifiedAt: row.modifiedAt,
+      });
+    }
+  }
+
+  const ids = [...new Set([...loose.keys(), ...records.keys()])].filter(
+    (id) => sheetRows.has(id) || !loose.has(id),
+  );
+  const counts: Partial<Record<Finding, number>> = {};
+  const found: Partial<Record<Finding, string[]>> = {};
+  let conflicts = 0;
+  let queued = false;
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += ROWS_PER_COMMIT)
+    chunks.push(ids.slice(i, i + ROWS_PER_COMMIT));
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      const part = chunks[next++]!;
+      const out = await store.update(part, (rows) => {
+        const updates = new Map<string, RowUpdate>();
+        const findings: Array<[string, Finding, number]> = [];
+        let anyQueued = false;
+        const now = deps.now();
+        for (const rowId of part) {
+          const record: RowRecord = rows.get(rowId) ?? emptyRecord(rowId);
+          const decision = reconcileRow({
+            rowId,
+            state: record.state,
+            doc: record.doc,
+            columns: layout.columns,
+            sheetRow: sheetRows.get(rowId) ?? null,
+            now,
+          });
+          const { update, queued: q } = rowUpdate(record, decision, now);
+          if (Object.keys(update).length) updates.set(rowId, update);
+          anyQueued ||= q;
+          // A change already queued for the sheet is on its way, not a repair.
+          const finding =
+            decision.finding === "firestore-to-sheet" && record.outbox && !q
+              ? "in-sync"
+              : decision.finding;
+          findings.push([rowId, finding, decision.conflicts.length]);
+        }
+        return { updates, result: { findings, anyQueued } };
+      });
+      queued ||= out.anyQueued;
+      for (const [rowId, finding, n] of out.findings) {
+        counts[finding] = (counts[finding] ?? 0) + 1;
+        conflicts += n;
+        if (finding !== "in-sync") {
+          const list = (found[finding] ??= []);
+          if (list.length < IDS_PER_FINDING) list.push(rowId);
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(COMMITS_IN_FLIGHT, chunks.length) }, worker));
+  if (queued) {
+    const window = windowOf(deps.now());
+    await deps.schedule(flushTaskId(store.sheetKey, window.label), window.runAt);
+  }
+
+  const report: ReconcileReport = {
+    at: started,
+    trigger,
+    rows: ids.length,
+    counts,
+    conflicts,
+    sheetsRequests: { ...sheet.requests },
+    durationMs: deps.now() - started,
+    ids: found,
+    duplicateIds: [...duplicateIds].slice(0, IDS_PER_FINDING),
+  };
+  await store.saveReport(report);
+  return report;
+}

@@ -1,0 +1,17 @@
+/** The sync's fixed numbers (deploy settings are in ../config.ts). */
+
+/** Rows per Firestore transaction (each row writes up to 4 documents; 500 writes a commit). */
+export const ROWS_PER_COMMIT = 100;
+/** Stay below Firestore's 10 MiB request: rows also go by size into a commit. */
+export const BYTES_PER_COMMIT = 6 * 1024 * 1024;
+/** Transactions in flight at once while ingesting one request or reconciling. */
+export const COMMITS_IN_FLIGHT = 4;
+
+/** Changes within one window share one flush task (the task id is per sheet and window). */
+export const FLUSH_WINDOW_MS = 2_000;
+/** A flush waits until no row changed for this long... */
+export const FLUSH_QUIET_MS = 1_000;
+/** ...but never delays a row more than this: a long burst flushes every 15 s. */
+export const FLUSH_MAX_WAIT_MS = 15_000;
+/** Rows one flush takes; more wait for the next (they stay in the outbox). */
+export const FLUSH_MAX_ROWS = 5_000;

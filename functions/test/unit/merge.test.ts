@@ -1,0 +1,573 @@
+import assert from "node:assert/strict";
+import {
+  mergeSheetDelete,
+  mergeSheetRow,
+  recordDocEvent,
+  type RowDecision,
+} from "../../src/core/merge.js";
+import {
+  emptyRowState,
+  outboxOpFor,
+  setBaseRow,
+  type DocSnapshot,
+  type RowState,
+} from "../../src/core/rowState.js";
+import type { RowValues } from "../../src/core/values.js";
+
+const columns = ["name", "qty"];
+const NOW = 1_000_000;
+
+/** A row both sides agree on: base = values, in the sheet, seen in Firestore at 50, last sheet send at 100. */
+function synced(values: RowValues, over: Partial<RowState> = {}): RowState {
+  const s: RowState = {
+    ...emptyRowState(),
+    inSheet: true,
+    docSeenAt: 50,
+    sheetAt: 100,
+    sheetReadAt: 100,
+  };
+  setBaseRow(s, values, 0);
+  // Frozen: a decision that changed the state it was given would throw here.
+  return deepFreeze({ ...s, ...over });
+}
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !(value instanceof Date)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+const doc = (values: RowValues, updateTime = 50): DocSnapshot => ({ values, updateTime });
+const row = (values: RowValues, modifiedAt: number, rev = 0) => ({ values, modifiedAt, rev });
+const delivery = (modifiedAt: number, readAt = modifiedAt + 1) => ({ modifiedAt, readAt });
+
+function fromSheet(
+  state: RowState | null,
+  d: DocSnapshot | null,
+  values: RowValues,
+  at: number,
+  rev = 0,
+): RowDecision {
+  return mergeSheetRow({
+    rowId: "r",
+    state,
+    doc: d,
+    columns,
+    now: NOW,
+    row: row(values, at, rev),
+    delivery: delivery(at),
+  });
+}
+const opOf = (d: RowDecision, docExists: boolean) => outboxOpFor(d.state, docExists);
+
+describe("three-way merge: a sheet row against the document and the base", () => {
+  const base = { name: "Widget", qty: 3 };
+
+  it("takes a column only the sheet changed", () => {
+    const d = fromSheet(synced(base), doc(base), { name: "Widget", qty: 4 }, 200);
+    assert.deepEqual(d.doc, { kind: "set", values: { qty: 4 } });
+    assert.equal(d.conflicts.length, 0);
+    assert.equal(d.state.base.qty, 4);
+    assert.equal(opOf(d, true), null);
+  });
+
+  it("keeps a column only Firestore changed, and queues it for the sheet", () => {
+    const d = fromSheet(synced(base), doc({ name: "Gizmo", qty: 3 }, 150), base, 200);
+    assert.equal(d.doc, null);
+    assert.deepEqual(Object.keys(d.state.docEdits), ["name"]);
+    assert.equal(opOf(d, true), "upsert");
+  });
+
+  it("lets edits of different columns on both sides both survive (sequence 6)", () => {
+    // The app renamed the item at 150; the person typed qty=50 at 152.
+    const d = fromSheet(
+      synced(base),
+      doc({ name: "Gizmo", qty: 3 }, 150),
+      { name: "Widget", qty: 50 },
+      152,
+    );
+    assert.deepEqual(d.doc, { kind: "set", values: { qty: 50 } });
+    assert.equal(d.conflicts.length, 0);
+    assert.deepEqual(
+      Object.keys(d.state.docEdits),
+      ["name"],
+      "the new name still goes to the sheet",
+    );
+  });
+
+  it("sees no conflict when both sides changed a column to the same value", () => {
+    const d = fromSheet(
+      synced(base),
+      doc({ name: "Widget", qty: 9 }, 150),
+      { name: "Widget", qty: 9 },
+      200,
+    );
+    assert.equal(d.doc, null);
+    assert.equal(d.conflicts.length, 0);
+    assert.deepEqual(d.state.docEdits, {});
+    assert.equal(d.state.base.qty, 9);
+  });
+
+  it("gives a column changed on both sides to the later edit and records the other (sheet later)", () => {
+    const d = fromSheet(
+      synced(base),
+      doc({ name: "Widget", qty: 7 }, 150),
+      { name: "Widget", qty: 50 },
+      152,
+    );
+    assert.deepEqual(d.doc, { kind: "set", values: { qty: 50 } });
+    assert.equal(d.conflicts.length, 1);
+    const [c] = d.conflicts;
+    assert.equal(c!.field, "qty");
+    assert.equal(c!.rule, "last-write-wins");
+    assert.deepEqual([c!.kept.side, c!.kept.values], ["sheet", { qty: 50 }]);
+    assert.deepEqual([c!.rejected.side, c!.rejected.values], ["firestore", { qty: 7 }]);
+    assert.equal(opOf(d, true), null);
+  });
+
+  it("gives a column changed on both sides to the later edit and records the other (Firestore later)", () => {
+    const d = fromSheet(
+      synced(base),
+      doc({ name: "Widget", qty: 7 }, 300),
+      { name: "Widget", qty: 50 },
+      152,
+    );
+    assert.equal(d.doc, null, "the document keeps its value");
+    assert.equal(
+      d.state.base.qty,
+      50,
+      "the base holds the sheet's value, so the flush writes 7 over it",
+    );
+    assert.deepEqual(Object.keys(d.state.docEdits), ["qty"]);
+    assert.equal(opOf(d, true), "upsert");
+    assert.deepEqual(
+      [d.conflicts[0]!.kept.values, d.conflicts[0]!.rejected.values],
+      [{ qty: 7 }, { qty: 50 }],
+    );
+  });
+
+  it("breaks a tie in the same millisecond the same way whichever side is looked at first", () => {
+    const d = fromSheet(
+      synced(base),
+      doc({ name: "Widget", qty: 7 }, 150),
+      { name: "Widget", qty: 50 },
+      150,
+    );
+    // valueKey("n:7") > valueKey("n:50"): the document's value wins the tie.
+    assert.equal(d.doc, null);
+    assert.equal(d.conflicts[0]!.kept.side, "firestore");
+  });
+
+  it("reads a new column's empty cells as 'no value yet', so app values reach the sheet (sequence 2)", () => {
+    const cols = ["name", "qty", "status"];
+    const d = mergeSheetRow({
+      rowId: "r",
+      state: synced(base),
+      doc: doc({ ...base, status: "active" }),
+      columns: cols,
+      now: NOW,
+      row: row({ ...base, status: null }, 100),
+      delivery: delivery(100, 500), // the header was edited: the row is resent with its own time
+    });
+    assert.equal(d.doc, null, "status stays 'active'");
+    assert.deepEqual(Object.keys(d.state.docEdits), ["status"]);
+    assert.equal(opOf(d, true), "upsert");
+  });
+
+  it("changes only the column a recalculated formula changed, whatever else is pending (sequence 8)", () => {
+    const cols = ["name", "qty", "today"];
+    const yesterday = new Date(Date.UTC(2026, 10, 29));
+    const today = new Date(Date.UTC(2026, 10, 30));
+    const state = synced({ ...base, today: yesterday });
+    const d = mergeSheetRow({
+      rowId: "r",
+      state,
+      doc: doc({ name: "Gizmo", qty: 3, today: yesterday }, 150),
+      columns: cols,
+      now: NOW,
+      row: row({ ...base, today }, 86_400_000),
+      delivery: delivery(86_400_000),
+    });
+    assert.deepEqual(d.doc, { kind: "set", values: { today } });
+    assert.equal(d.conflicts.length, 0, "the app's pending rename is not overruled");
+    assert.deepEqual(Object.keys(d.state.docEdits), ["name"]);
+  });
+
+  it("ignores columns a sync write changed after the webhook read the row (no revert)", () => {
+    // The flush wrote qty=7 at rev 2; the webhook's values were read at rev 1.
+    const state = synced({ name: "Widget", qty: 7 }, { baseRev: { qty: 2 }, rev: 2 });
+    const d = fromSheet(state, doc({ name: "Widget", qty: 7 }), { name: "Gadget", qty: 3 }, 200, 1);
+    assert.deepEqual(
+      d.doc,
+      { kind: "set", values: { name: "Gadget" } },
+      "qty=3 is stale, not an edit",
+    );
+  });
+
+  it("settles a write in flight: a read at its revision includes it, an earlier read predates it", () => {
+    const state = synced(base, { rev: 1, inFlight: { rev: 2, cells: { qty: 7 }, since: NOW } });
+    const app = doc({ name: "Widget", qty: 7 }, 150);
+    const before = fromSheet(state, app, { name: "Widget", qty: 3 }, 200, 1);
+    assert.equal(before.doc, null);
+    assert.ok(before.state.inFlight, "still in flight");
+    const after = fromSheet(state, app, { name: "Widget", qty: 7 }, 200, 2);
+    assert.equal(after.state.inFlight, null);
+    assert.equal(after.state.base.qty, 7);
+    assert.equal(after.conflicts.length, 0, "the sheet showing the app's own value is no conflict");
+  });
+
+  it("orders deliveries of one row: an older one is stale, the same one a duplicate", () => {
+    const state = synced(base, { sheetAt: 300, sheetReadAt: 310 });
+    const old = mergeSheetRow({
+      rowId: "r",
+      state,
+      doc: doc(base),
+      columns,
+      now: NOW,
+      row: row({ name: "Old", qty: 3 }, 200),
+      delivery: delivery(200, 400),
+    });
+    assert.equal(old.outcome, "stale");
+    const same = mergeSheetRow({
+      rowId: "r",
+      state,
+      doc: doc(base),
+      columns,
+      now: NOW,
+      row: row({ name: "Old", qty: 3 }, 300),
+      delivery: { modifiedAt: 300, readAt: 310 },
+    });
+    assert.equal(same.outcome, "duplicate");
+    const reread = mergeSheetRow({
+      rowId: "r",
+      state,
+      doc: doc(base),
+      columns,
+      now: NOW,
+      row: row({ name: "New", qty: 3 }, 300),
+      delivery: { modifiedAt: 300, readAt: 320 },
+    });
+    assert.equal(reread.outcome, "applied");
+  });
+
+  it("ends at the newest delivery's content in every delivery order", () => {
+    const deliveries = [
+      { values: { name: "a", qty: 1 }, at: 200 },
+      { values: { name: "b", qty: 1 }, at: 300 },
+      { values: { name: "b", qty: 2 }, at: 400 },
+    ];
+    const orders = [
+      [0, 1, 2],
+      [0, 2, 1],
+      [1, 0, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [2, 1, 0],
+    ];
+    for (const order of orders) {
+      let state: RowState | null = synced(base);
+      let values: RowValues = { ...base };
+      for (const i of order) {
+        const { values: v, at } = deliveries[i]!;
+        const d = fromSheet(state, doc(values), v, at);
+        state = d.state;
+        if (d.doc?.kind === "set") values = { ...values, ...d.doc.values };
+      }
+      assert.deepEqual(values, { name: "b", qty: 2 }, `order ${order.join(",")}`);
+    }
+  });
+});
+
+describe("three-way merge: whole rows (creates and deletes)", () => {
+  const base = { name: "Widget", qty: 3 };
+
+  it("creates a new row from the sheet", () => {
+    const d = fromSheet(null, null, base, 200);
+    assert.deepEqual(d.doc, { kind: "set", values: base });
+    assert.ok(d.state.inSheet);
+  });
+
+  it("keeps a Firestore delete when the sheet only resends the row unchanged (sequence 3)", () => {
+    const state = synced(base, { deleted: { at: 150, by: "firestore" } });
+    // A rename resent the row with its own (older) time and a new column's empty cell.
+    const d = mergeSheetRow({
+      rowId: "r",
+      state,
+      doc: null,
+      columns: [...columns, "note"],
+      now: NOW,
+      row: row({ ...base, note: null }, 100),
+      delivery: delivery(100, 500),
+    });
+    assert.equal(d.doc, null);
+    assert.equal(d.conflicts.length, 0);
+    assert.equal(opOf(d, false), "delete", "the flush still removes the row from the sheet");
+  });
+
+  it("decides a Firestore delete against a later sheet edit by time: the edit brings the row back", () => {
+    const state = synced(base, { deleted: { at: 150, by: "firestore" } });
+    const d = fromSheet(state, null, { name: "Widget", qty: 9 }, 160);
+    assert.deepEqual(d.doc, { kind: "set", values: { name: "Widget", qty: 9 } });
+    assert.equal(d.state.deleted, null);
+    assert.equal(d.conflicts.length, 1);
+    assert.equal(d.conflicts[0]!.rejected.op, "delete");
+  });
+
+  it("decides a Firestore delete against an earlier sheet edit by time: the delete stays (sequence 4)", () => {
+    const state = synced(base, { deleted: { at: 150, by: "firestore" } });
+    const d = fromSheet(state, null, { name: "Widget", qty: 9 }, 140);
+    assert.equal(d.doc, null);
+    assert.equal(d.conflicts[0]!.kept.op, "delete");
+    assert.equal(
+      d.state.base.qty,
+      9,
+      "the sheet's values join the base, so the flush may delete the row",
+    );
+    assert.equal(opOf(d, false), "delete");
+  });
+
+  it("deletes the document of a row deleted in the sheet, and remembers the delete", () => {
+    const d = mergeSheetDelete({
+      rowId: "r",
+      state: synced(base),
+      doc: doc(base),
+      columns,
+      now: NOW,
+      at: 200,
+      delivery: delivery(200),
+    });
+    assert.deepEqual(d.doc, { kind: "delete" });
+    assert.deepEqual(d.state.deleted, { at: 200, by: "sheet" });
+    assert.equal(d.state.inSheet, false);
+  });
+
+  it("a sheet delete older than a Firestore edit loses: the row goes back into the sheet (sequence 7)", () => {
+    const d = mergeSheetDelete({
+      rowId: "r",
+      state: synced(base),
+      doc: doc({ name: "Gizmo", qty: 3 }, 300),
+      columns,
+      now: NOW,
+      at: 200,
+      delivery: delivery(200),
+    });
+    assert.equal(d.doc, null);
+    assert.equal(d.state.inSheet, false);
+    assert.equal(opOf(d, true), "upsert", "appended again");
+    assert.equal(d.conflicts[0]!.rejected.op, "delete");
+  });
+
+  it("a sheet delete newer than a Firestore edit wins, and the edit is on record", () => {
+    const d = mergeSheetDelete({
+      rowId: "r",
+      state: synced(base),
+      doc: doc({ name: "Gizmo", qty: 3 }, 150),
+      columns,
+      now: NOW,
+      at: 200,
+      delivery: delivery(200),
+    });
+    assert.deepEqual(d.doc, { kind: "delete" });
+    assert.deepEqual(d.conflicts[0]!.rejected.values, { name: "Gizmo" });
+  });
+
+  it("brings a row back on both sides when its delete is undone (sequence 5)", () => {
+    const deleted = mergeSheetDelete({
+      rowId: "r",
+      state: synced(base),
+      doc: doc(base),
+      columns,
+      now: NOW,
+      at: 200,
+      delivery: delivery(200),
+    }).state;
+    // Ctrl-Z: the row is back with its id; the script stamps its appearance with the time it saw it.
+    const back = fromSheet(deleted, null, base, 205);
+    assert.deepEqual(back.doc, { kind: "set", values: base });
+    assert.equal(back.state.deleted, null);
+    // And a delivery of the delete arriving late changes nothing.
+    const late = mergeSheetDelete({
+      rowId: "r",
+      state: back.state,
+      doc: doc(base, 400),
+      columns,
+      now: NOW,
+      at: 200,
+      delivery: delivery(200),
+    });
+    assert.equal(late.outcome, "stale");
+  });
+
+  it("an update delivered after the row's delete, but made before it, stays out", () => {
+    const deleted = mergeSheetDelete({
+      rowId: "r",
+      state: synced(base),
+      doc: doc(base),
+      columns,
+      now: NOW,
+      at: 200,
+      delivery: delivery(200),
+    }).state;
+    assert.equal(fromSheet(deleted, null, { name: "x", qty: 1 }, 150).outcome, "stale");
+  });
+
+  it("a delete arriving before any update of a row keeps a later-delivered older update out", () => {
+    const d = mergeSheetDelete({
+      rowId: "r",
+      state: null,
+      doc: null,
+      columns,
+      now: NOW,
+      at: 200,
+      delivery: delivery(200),
+    });
+    assert.equal(fromSheet(d.state, null, base, 150).outcome, "stale");
+  });
+});
+
+describe("three-way merge: a Firestore delete the trigger has not recorded yet (sequence 4)", () => {
+  const base = { name: "Widget", qty: 3 };
+  const live = () => synced(base, { docSeenAt: 150 });
+
+  it("with the sheet unchanged, leaves it to the trigger", () => {
+    const d = fromSheet(live(), null, base, 200);
+    assert.equal(d.doc, null);
+    assert.equal(d.state.deleted, null);
+  });
+
+  it("with a sheet edit older than the document's last sight, the delete is certainly newer", () => {
+    const d = fromSheet(live(), null, { name: "Widget", qty: 4 }, 140);
+    assert.equal(d.doc, null);
+    assert.equal(d.state.deleted?.by, "firestore");
+    assert.equal(opOf(d, false), "delete");
+  });
+
+  it("otherwise keeps the data for now, and the delete's event settles it by time", () => {
+    const d = fromSheet(live(), null, { name: "Widget", qty: 4 }, 200);
+    assert.deepEqual(d.doc, { kind: "set", values: { name: "Widget", qty: 4 } });
+    assert.deepEqual(d.state.provisional, { at: 200 });
+    const recreated = doc({ name: "Widget", qty: 4 }, 900);
+    // The delete was made at 250, after the person's edit at 200: it wins after all.
+    const newer = recordDocEvent({
+      rowId: "r",
+      state: d.state,
+      doc: recreated,
+      columns,
+      now: NOW,
+      event: { at: 250, isDelete: true },
+    });
+    assert.deepEqual(newer.doc, { kind: "delete" });
+    assert.equal(opOf(newer, false), "delete");
+    assert.equal(newer.conflicts[0]!.kept.op, "delete");
+    // Had it been made at 180, before the edit, the row stays.
+    const older = recordDocEvent({
+      rowId: "r",
+      state: d.state,
+      doc: recreated,
+      columns,
+      now: NOW,
+      event: { at: 180, isDelete: true },
+    });
+    assert.equal(older.doc, null);
+    assert.equal(older.state.provisional, null);
+  });
+});
+
+describe("document events (the trigger)", () => {
+  const base = { name: "Widget", qty: 3 };
+
+  it("ignores the sync's own write: the document equals the base", () => {
+    const d = recordDocEvent({
+      rowId: "r",
+      state: synced(base),
+      doc: doc(base, 400),
+      columns,
+      now: NOW,
+      event: { at: 400, isDelete: false },
+    });
+    assert.equal(opOf(d, true), null);
+    assert.deepEqual(d.state.docEdits, {});
+  });
+
+  it("records an app edit once: a redelivered or late event changes nothing more", () => {
+    const first = recordDocEvent({
+      rowId: "r",
+      state: synced(base),
+      doc: doc({ name: "Gizmo", qty: 3 }, 400),
+      columns,
+      now: NOW,
+      event: { at: 400, isDelete: false },
+    });
+    assert.deepEqual(first.state.docEdits, { name: { key: "s:Gizmo", at: 400 } });
+    const again = recordDocEvent({
+      rowId: "r",
+      state: first.state,
+      doc: doc({ name: "Gizmo", qty: 3 }, 400),
+      columns,
+      now: NOW,
+      event: { at: 400, isDelete: false },
+    });
+    assert.equal(again.outcome, "duplicate");
+  });
+
+  it("makes a document copied to a new id a new row, whatever fields it carries (sequence 11)", () => {
+    const d = recordDocEvent({
+      rowId: "copy",
+      state: null,
+      doc: doc({ ...base, _sync: "{}" }, 400),
+      columns,
+      now: NOW,
+      event: { at: 400, isDelete: false },
+    });
+    assert.equal(opOf(d, true), "upsert");
+  });
+
+  it("makes a deleted row restored from a backup a row again", () => {
+    const gone = synced({}, { inSheet: false, deleted: { at: 300, by: "firestore" } });
+    const d = recordDocEvent({
+      rowId: "r",
+      state: gone,
+      doc: doc(base, 500),
+      columns,
+      now: NOW,
+      event: { at: 500, isDelete: false },
+    });
+    assert.equal(d.state.deleted, null);
+    assert.equal(opOf(d, true), "upsert");
+  });
+
+  it("records a delete with the event's time; a late event of an earlier write changes nothing", () => {
+    const d = recordDocEvent({
+      rowId: "r",
+      state: synced(base),
+      doc: null,
+      columns,
+      now: NOW,
+      event: { at: 400, isDelete: true },
+    });
+    assert.deepEqual(d.state.deleted, { at: 400, by: "firestore" });
+    assert.equal(opOf(d, false), "delete");
+    const late = recordDocEvent({
+      rowId: "r",
+      state: synced(base),
+      doc: null,
+      columns,
+      now: NOW,
+      event: { at: 300, isDelete: false },
+    });
+    assert.equal(late.outcome, "duplicate");
+  });
+
+  it("ignores a delete event for a document written again since", () => {
+    const d = recordDocEvent({
+      rowId: "r",
+      state: synced(base),
+      doc: doc(base, 500),
+      columns,
+      now: NOW,
+      event: { at: 400, isDelete: true },
+    });
+    assert.equal(d.doc, null);
+    assert.equal(d.state.deleted, null);
+  });
+});

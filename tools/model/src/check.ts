@@ -1,0 +1,143 @@
+/**
+ * What must hold once the system has settled (and one reconcile ran):
+ *  - the sheet and Firestore hold the same rows (by id) and values;
+ *  - no id appears twice in the sheet, no item (model key) twice anywhere;
+ *  - no identity swap: an id keeps the item it was first seen with;
+ *  - every last write (by real time) to an item's field is there, or on
+ *    record as the loser of a conflict; an item whose last change is a delete
+ *    is gone, and one whose last change is a write is there, unless a
+ *    conflict record says otherwise.
+ */
+import { sameValue, type CellValue } from "../../../functions/src/core/values.js";
+import { EDITABLE, type Truth, type World } from "./world.js";
+
+export interface CheckResult {
+  failures: string[];
+  /** Items that came back under a new id (a sort and an edit of the same row in one script run). */
+  rekeyed: string[];
+  rows: number;
+  conflicts: number;
+}
+
+const show = (v: CellValue | undefined) =>
+  v instanceof Date ? v.toISOString() : JSON.stringify(v ?? null);
+
+export function check(world: World): CheckResult {
+  const failures: string[] = [];
+  const rekeyed: string[] = [];
+  const { header, rows } = world.sheetTable();
+  const columns = header.filter((h) => h && h !== "_id" && h !== "_modified" && h !== "_rev");
+
+  // Sheet rows by id.
+  const sheetById = new Map<string, Record<string, CellValue>>();
+  rows.forEach((row, i) => {
+    const hasContent = columns.some((c) => row[c] !== null && row[c] !== undefined);
+    const id = typeof row._id === "string" ? row._id : "";
+    if (!id) {
+      if (hasContent) failures.push(`sheet row ${i + 2} has content but no id`);
+      return;
+    }
+    if (sheetById.has(id)) failures.push(`id ${id} is on two sheet rows`);
+    else sheetById.set(id, row);
+  });
+
+  // Both sides hold the same rows and values.
+  for (const [id, row] of sheetById) {
+    const doc = world.db.docs.get(id);
+    if (!doc) {
+      failures.push(`row ${id} (${show(row.key)}) is in the sheet, not in Firestore`);
+      continue;
+    }
+    for (const c of columns) {
+      if (!sameValue(row[c], doc.fields[c])) {
+        failures.push(
+          `row ${id} column ${c}: sheet ${show(row[c])}, Firestore ${show(doc.fields[c])}`,
+        );
+      }
+    }
+  }
+  for (const id of world.db.docs.keys()) {
+    if (!sheetById.has(id)) {
+      failures.push(
+        `document ${id} (${show(world.db.docs.get(id)!.fields.key)}) is not in the sheet`,
+      );
+    }
+  }
+
+  // Identity: an id keeps its item; an item is in one row.
+  const idOfKey = new Map<string, string>();
+  for (const [id, doc] of world.db.docs) {
+    const key = doc.fields.key;
+    if (typeof key !== "string") continue;
+    const first = world.identity.get(id);
+    if (first !== undefined && first !== key) {
+      failures.push(`identity swap: id ${id} was item ${first} and now holds item ${key}`);
+    }
+    if (idOfKey.has(key))
+      failures.push(`item ${key} is in two rows: ${idOfKey.get(key)} and ${id}`);
+    idOfKey.set(key, id);
+  }
+  // An item that lives on under another id than before (its first id is gone).
+  for (const [id, key] of world.identity) {
+    const now = idOfKey.get(key);
+    if (now && now !== id && !world.db.docs.has(id)) rekeyed.push(`${key}: ${id} → ${now}`);
+  }
+
+  // Durability, by item.
+  const conflicts = [...world.db.conflicts.values()];
+  const keyOfRow = (rowId: string) =>
+    world.identity.get(rowId) ?? world.db.docs.get(rowId)?.fields.key;
+  const rejectedField = (key: string, field: string, value: CellValue) =>
+    conflicts.some(
+      (c) =>
+        keyOfRow(c.rowId) === key &&
+        c.rejected.values !== null &&
+        field in c.rejected.values &&
+        sameValue(c.rejected.values[field], value),
+    );
+  const rejectedRow = (key: string, op: "update" | "delete") =>
+    conflicts.some((c) => keyOfRow(c.rowId) === key && c.field === null && c.rejected.op === op);
+
+  const byKey = new Map<string, Truth[]>();
+  for (const e of world.truth) {
+    const list = byKey.get(e.key) ?? [];
+    list.push(e);
+    byKey.set(e.key, list);
+  }
+  for (const [key, events] of byKey) {
+    const id = idOfKey.get(key);
+    const exists = id !== undefined;
+    const last = events.reduce((a, b) => (b.t >= a.t ? b : a));
+    if (
+      !exists &&
+      last.op !== "delete" &&
+      !rejectedRow(key, "update") &&
+      !events.some((e) => e.op === "delete" && e.t === last.t)
+    ) {
+      failures.push(
+        `item ${key} is gone, but its last change (${last.op} on the ${last.side} side) was not a delete, and no conflict says why`,
+      );
+    }
+    if (exists && last.op === "delete" && !rejectedRow(key, "delete")) {
+      failures.push(
+        `item ${key} was deleted last (on the ${last.side} side) but is still there as ${id}, with no conflict on record`,
+      );
+    }
+    if (!exists) continue;
+    const doc = world.db.docs.get(id)!;
+    for (const field of EDITABLE) {
+      const writes = events.filter(
+        (e): e is Extract<Truth, { op: "write" }> => e.op === "write" && e.field === field,
+      );
+      if (!writes.length) continue;
+      const lastWrite = writes.reduce((a, b) => (b.t >= a.t ? b : a));
+      // A delete after the write, lost to a concurrent write or undone, leaves the write's value.
+      if (sameValue(doc.fields[field], lastWrite.value)) continue;
+      if (rejectedField(key, field, lastWrite.value)) continue;
+      failures.push(
+        `item ${key} (${id}) ${field}: the last write (${lastWrite.side}, ${show(lastWrite.value)}) is neither there (${show(doc.fields[field])}) nor on record as a conflict's loser`,
+      );
+    }
+  }
+  return { failures, rekeyed, rows: sheetById.size, conflicts: conflicts.length };
+}

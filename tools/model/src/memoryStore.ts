@@ -1,0 +1,182 @@
+/**
+ * Firestore, in memory, with the semantics the sync relies on: a transaction
+ * reads and writes atomically (serializable); commit times increase; every
+ * write of a row document yields a trigger event, delivered later, maybe
+ * twice, maybe out of order, maybe never (the model decides). Every call
+ * stops at a scheduler gate, so other executions can run between them.
+ */
+import type { Conflict } from "../../../functions/src/core/conflicts.js";
+import type { OutboxEntry } from "../../../functions/src/core/outbox.js";
+import { isSettledDelete, type RowState } from "../../../functions/src/core/rowState.js";
+import type { CellValue, RowValues } from "../../../functions/src/core/values.js";
+import type {
+  Decide,
+  ReconcileReport,
+  RowRecord,
+  SheetInfo,
+  SyncStore,
+} from "../../../functions/src/sync/ports.js";
+import type { Scheduler } from "./scheduler.js";
+
+export interface StoredDoc {
+  fields: RowValues;
+  updateTime: number;
+}
+
+export interface DocEvent {
+  seq: number;
+  rowId: string;
+  /** Commit time of the write (the event's time). */
+  at: number;
+  isDelete: boolean;
+}
+
+export interface RecordedConflict extends Conflict {
+  detectedAt: number;
+}
+
+const copyValue = (v: CellValue): CellValue => (v instanceof Date ? new Date(v.getTime()) : v);
+const copyFields = (f: RowValues): RowValues =>
+  Object.fromEntries(Object.entries(f).map(([k, v]) => [k, copyValue(v)]));
+const copy = <T>(v: T): T => structuredClone(v);
+
+export class MemoryDb {
+  readonly docs = new Map<string, StoredDoc>();
+  readonly states = new Map<string, RowState>();
+  readonly outbox = new Map<string, OutboxEntry>();
+  readonly conflicts = new Map<string, RecordedConflict>();
+  sheet: SheetInfo = { columns: null };
+  readonly reports: ReconcileReport[] = [];
+  /** Trigger events not delivered yet. */
+  readonly events: DocEvent[] = [];
+  private lastCommit = 0;
+  private seq = 0;
+  /** Fault: the next transaction fails as if the instance died (or Firestore was unavailable). */
+  failNextUpdate: string | null = null;
+
+  constructor(readonly now: () => number) {}
+
+  /** A commit time: the server clock, never repeating. */
+  commitTime(): number {
+    this.lastCommit = Math.max(this.now(), this.lastCommit + 1);
+    return this.lastCommit;
+  }
+
+  /** An app (or the console) writing a document, outside the sync. */
+  writeDoc(rowId: string, fields: RowValues | null, merge: boolean): void {
+    const at = this.commitTime();
+    if (fields === null) {
+      if (!this.docs.has(rowId)) return;
+      this.docs.delete(rowId);
+    } else {
+      const before = merge ? (this.docs.get(rowId)?.fields ?? {}) : {};
+      this.docs.set(rowId, { fields: { ...before, ...copyFields(fields) }, updateTime: at });
+    }
+    this.pushEvent(rowId, at, fields === null);
+  }
+
+  pushEvent(rowId: string, at: number, isDelete: boolean): void {
+    this.events.push({ seq: ++this.seq, rowId, at, isDelete });
+  }
+
+  record(rowId: string): RowRecord {
+    const doc = this.docs.get(rowId);
+    return {
+      rowId,
+      doc: doc ? { values: copyFields(doc.fields), updateTime: doc.updateTime } : null,
+      state: this.states.has(rowId) ? copy(this.states.get(rowId)!) : null,
+      outbox: this.outbox.has(rowId) ? { ...this.outbox.get(rowId)! } : null,
+    };
+  }
+
+  /** TTL: forgotten deletes' states go (the fault "Sheets was down longer than a tombstone lives"). */
+  expireSettledDeletes(): void {
+    for (const [id, s] of this.states) if (isSettledDelete(s)) this.states.delete(id);
+  }
+}
+
+export class MemoryStore implements SyncStore {
+  readonly collection = "rows";
+  readonly sheetKey = "model:Sheet1";
+
+  constructor(
+    private readonly db: MemoryDb,
+    private readonly scheduler: Scheduler,
+  ) {}
+
+  async read(rowIds: readonly string[]): Promise<Map<string, RowRecord>> {
+    await this.scheduler.gate("firestore read");
+    return new Map(rowIds.map((id) => [id, this.db.record(id)]));
+  }
+
+  async update<T>(rowIds: readonly string[], decide: Decide<T>): Promise<T> {
+    await this.scheduler.gate("firestore transaction");
+    if (this.db.failNextUpdate) {
+      const message = this.db.failNextUpdate;
+      this.db.failNextUpdate = null;
+      throw Object.assign(new Error(message), { code: 14 });
+    }
+    const ids = [...new Set(rowIds)];
+    const { updates, result } = decide(new Map(ids.map((id) => [id, this.db.record(id)])));
+    // One commit: every write of the transaction at the same commit time.
+    const at = updates.size ? this.db.commitTime() : 0;
+    for (const [rowId, u] of updates) {
+      if (u.doc?.kind === "delete") {
+        if (this.db.docs.delete(rowId)) this.db.pushEvent(rowId, at, true);
+      } else if (u.doc?.kind === "set") {
+        const before = this.db.docs.get(rowId)?.fields ?? {};
+        this.db.docs.set(rowId, {
+          fields: { ...before, ...copyFields(u.doc.values) },
+          updateTime: at,
+        });
+        this.db.pushEvent(rowId, at, false);
+      }
+      if (u.state) this.db.states.set(rowId, copy(u.state));
+      if (u.outbox === null) this.db.outbox.delete(rowId);
+      else if (u.outbox) this.db.outbox.set(rowId, { ...u.outbox });
+      for (const c of u.conflicts ?? []) {
+        if (!this.db.conflicts.has(c.id))
+          this.db.conflicts.set(c.id, { ...copy(c), detectedAt: at });
+      }
+    }
+    return result;
+  }
+
+  async queued(limit: number): Promise<OutboxEntry[]> {
+    await this.scheduler.gate("firestore query");
+    return [...this.db.outbox.values()]
+      .sort((a, b) => a.firstQueuedAt - b.firstQueuedAt)
+      .slice(0, limit)
+      .map((e) => ({ ...e }));
+  }
+
+  async sheet(): Promise<SheetInfo> {
+    await this.scheduler.gate("firestore read");
+    return copy(this.db.sheet);
+  }
+
+  async saveSheet(patch: Partial<SheetInfo>): Promise<void> {
+    await this.scheduler.gate("firestore write");
+    const next: Record<string, unknown> = { ...this.db.sheet };
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === undefined || value === null) delete next[key];
+      else next[key] = copy(value);
+    }
+    this.db.sheet = { columns: null, ...next } as SheetInfo;
+  }
+
+  async allRows(): Promise<Map<string, RowRecord>> {
+    await this.scheduler.gate("firestore query");
+    const ids = new Set([
+      ...this.db.docs.keys(),
+      ...this.db.states.keys(),
+      ...this.db.outbox.keys(),
+    ]);
+    return new Map([...ids].map((id) => [id, this.db.record(id)]));
+  }
+
+  async saveReport(report: ReconcileReport): Promise<void> {
+    await this.scheduler.gate("firestore write");
+    this.db.reports.push(copy(report));
+  }
+}

@@ -1,0 +1,669 @@
+/**
+ * The whole sync in one process: a sheet (the local Sheets emulator's cell
+ * model, formulas included) that a person edits, sorts, pastes into and
+ * undoes; the bound script's real engine on it; the functions' real use
+ * cases (webhook, trigger, flush, reconcile) on an in-memory Firestore; apps
+ * writing documents; clocks that drift; and faults. Only the services that
+ * cannot run here are stand-ins (Apps Script's, Firestore's storage); the
+ * Sheets API calls go through the real client to the emulator.
+ */
+import { createHmac } from "node:crypto";
+import { sheets } from "@googleapis/sheets";
+import type { RawRow, RunningSheetsEmulator, SheetsEmulator } from "@sheet-sync/sheets-emulator";
+import { MAX_BODY_BYTES } from "../../../contract/src/limits.js";
+import { MAX_FLUSH_ROUNDS, SyncEngine } from "../../../apps-script/src/engine.js";
+import type { ScriptEnv, SheetPort } from "../../../apps-script/src/env.js";
+import { sendBatches, type PostResult } from "../../../apps-script/src/core/send.js";
+import type { ScanMode } from "../../../apps-script/src/core/scan.js";
+import { FakeProperties } from "../../../apps-script/test/fakes/properties.js";
+import { processWebhook, type WebhookDeps } from "../../../functions/src/ingest/webhook.js";
+import { SheetsGateway } from "../../../functions/src/sheets/gateway.js";
+import { handleDocEvent } from "../../../functions/src/sync/docEvents.js";
+import { flushSheet } from "../../../functions/src/sync/flush.js";
+import { ingestBatch } from "../../../functions/src/sync/ingest.js";
+import { reconcileSheet } from "../../../functions/src/sync/reconcile.js";
+import type { ReconcileReport } from "../../../functions/src/sync/ports.js";
+import type { CellValue, RowValues } from "../../../functions/src/core/values.js";
+import { MemoryDb, MemoryStore, type DocEvent } from "./memoryStore.js";
+import { Scheduler } from "./scheduler.js";
+
+export const SPREADSHEET = "model";
+export const TAB = "Sheet1";
+const SECRET = "model-secret";
+export const HEADER = ["_id", "key", "name", "qty", "price", "total", "due", "_modified", "_rev"];
+/** Columns a person or an app edits (key is the row's identity in the model; total a formula). */
+export const EDITABLE = ["name", "qty", "price", "due"];
+
+export type ScriptTrigger =
+  { kind: "edit"; row: number; rows: number; column: number; columns: number } | { kind: "change" };
+
+/** What happened, by real time, for the checker: the ground truth. */
+export type Truth =
+  | {
+      t: number;
+      op: "write";
+      side: "sheet" | "firestore";
+      key: string;
+      field: string;
+      value: CellValue;
+    }
+  | { t: number; op: "create" | "delete"; side: "sheet" | "firestore"; key: string };
+
+export interface WorldOptions {
+  /** Script clock minus real time (ms): Apps Script's clock may drift from Google Cloud's. */
+  scriptSkewMs?: number;
+  timeZone?: string;
+  /** Rows the sheet starts with (synced before the test begins). */
+  initialRows?: number;
+}
+
+/** The gateway with every Sheets API call at a gate, and the read-to-write window marked. */
+class GatedGateway extends SheetsGateway {
+  constructor(
+    api: ConstructorParameters<typeof SheetsGateway>[0],
+    private readonly world: World,
+  ) {
+    super(api, SPREADSHEET, TAB);
+  }
+  override async tab() {
+    await this.world.sched.gate("sheets get");
+    return super.tab();
+  }
+  override async index(hint: number | null) {
+    await this.world.sched.gate("sheets locate");
+    return super.index(hint);
+  }
+  override async readRows(...args: Parameters<SheetsGateway["readRows"]>) {
+    await this.world.sched.gate("sheets read rows");
+    // From this read to the writes the flush relies on the rows staying put: the Sheets API has
+    // no conditional writes. A person acting in those milliseconds is outside the model.
+    this.world.sheetWindow++;
+    return super.readRows(...args);
+  }
+  override async readValues(...args: Parameters<SheetsGateway["readValues"]>) {
+    await this.world.sched.gate("sheets read values");
+    return super.readValues(...args);
+  }
+  override async writeCells(...args: Parameters<SheetsGateway["writeCells"]>) {
+    await this.world.sched.gate("sheets write cells");
+    return super.writeCells(...args);
+  }
+  override async deleteRows(...args: Parameters<SheetsGateway["deleteRows"]>) {
+    await this.world.sched.gate("sheets delete rows");
+    return super.deleteRows(...args);
+  }
+  override async appendRows(...args: Parameters<SheetsGateway["appendRows"]>) {
+    await this.world.sched.gate("sheets append");
+    return super.appendRows(...args);
+  }
+}
+
+export class World {
+  now = Date.UTC(2026, 10, 30, 9, 0, 0);
+  readonly sched = new Scheduler();
+  readonly db: MemoryDb;
+  readonly store: MemoryStore;
+  readonly engine: SyncEngine;
+  readonly truth: Truth[] = [];
+  /** id → the model key first seen under it (identity must not change). */
+  readonly identity = new Map<string, string>();
+  readonly scriptTriggers: ScriptTrigger[] = [];
+  readonly tasks = new Map<string, number>();
+  webhookFaults: Array<"500" | "timeout"> = [];
+  /** A flush between its read of rows and its writes (person edits wait). */
+  sheetWindow = 0;
+  reconcileRequested = false;
+  /** The script lock is held elsewhere: the next trigger run gets nothing done. */
+  lockBusy = false;
+  private readonly deleted: Array<{ at: number; rows: RawRow[] }> = [];
+  private readonly appDeleted: Array<{ id: string; fields: RowValues }> = [];
+  private readonly notes = new Map<string, string>();
+  private nextKey = 1;
+  private nextUuid = 1;
+  private nextDoc = 1;
+  private flushing = false;
+  readonly gateway: GatedGateway;
+  readonly scriptSkewMs: number;
+  readonly errors: string[] = [];
+
+  private constructor(
+    readonly server: RunningSheetsEmulator,
+    readonly options: WorldOptions,
+  ) {
+    this.scriptSkewMs = options.scriptSkewMs ?? 0;
+    this.db = new MemoryDb(() => this.now);
+    this.store = new MemoryStore(this.db, this.sched);
+    const api = sheets({ version: "v4", rootUrl: this.server.url, retry: false });
+    this.gateway = new GatedGateway(api, this);
+    const scriptProperties = new FakeProperties({
+      SHEET_SYNC_WEBHOOK_URL: "https://model.test/sheetWebhook",
+      SHEET_SYNC_SECRET: SECRET,
+    });
+    const env: ScriptEnv = {
+      now: () => this.now + this.scriptSkewMs,
+      uuid: () => {
+        const n = (this.nextUuid++).toString(16).padStart(12, "0");
+        return `${n.slice(0, 8)}-${n.slice(8, 12)}-4000-8000-000000000000`;
+      },
+      withLock: (fn) => (this.lockBusy ? undefined : fn()),
+      scriptProperties,
+      documentProperties: new FakeProperties(),
+      sheet: (name) => (name === TAB ? this.sheetPort() : null),
+      spreadsheetId: () => SPREADSHEET,
+      hmac: (message, key) =>
+        [
+          ...createHmac("sha256", Buffer.from(key, "utf8"))
+            .update(Buffer.from(message, "utf8"))
+            .digest(),
+        ].map((b) => (b > 127 ? b - 256 : b)),
+    };
+    this.engine = new SyncEngine(env);
+  }
+
+  static async create(server: RunningSheetsEmulator, options: WorldOptions = {}): Promise<World> {
+    const world = new World(server, options);
+    const emulator = server.emulator;
+    emulator.reset();
+    emulator.setQuota({ readsPerMinute: 1_000_000, writesPerMinute: 1_000_000 });
+    const rows: unknown[][] = [HEADER];
+    for (let i = 0; i < (options.initialRows ?? 4); i++) {
+      const key = world.newKey();
+      const n = i + 2;
+      rows.push([
+        "",
+        key,
+        ["Widget", "Gadget", "Gizmo", "Sprocket"][i % 4],
+        i + 1,
+        2,
+        `=D${n}*E${n}`,
+        "",
+        "",
+        "",
+      ]);
+    }
+    emulator.seed(SPREADSHEET, {
+      timeZone: options.timeZone ?? "Europe/Berlin",
+      sheets: [{ title: TAB, rows }],
+    });
+    for (const row of rows.slice(1))
+      world.truth.push({ t: world.now, op: "create", side: "sheet", key: String(row[1]) });
+    // As after Set up: the script's first scan gives ids and sends every row.
+    await world.runScript({ kind: "timer" });
+    await world.quiesce();
+    return world;
+  }
+
+  get emulator(): SheetsEmulator {
+    return this.server.emulator;
+  }
+
+  newKey(): string {
+    return `k${this.nextKey++}`;
+  }
+
+  advance(ms: number): void {
+    this.now += ms;
+  }
+
+  // ---- the sheet as the script sees it ----------------------------------------------------------
+
+  private sheetPort(): SheetPort {
+    return {
+      getName: () => TAB,
+      readAll: () => {
+        const values = this.emulator.scriptValues(SPREADSHEET, TAB);
+        return { headerRow: values[0] ?? [], rows: values.slice(1) };
+      },
+      writeColumn: (column, cells) => {
+        if (column < 0) return;
+        for (const [row, value] of cells) {
+          this.emulator.userSetValues(
+            SPREADSHEET,
+            TAB,
+            row + 1,
+            column,
+            [[value === "" ? "" : typeof value === "string" ? `'${value}` : value]],
+            "script",
+          );
+        }
+      },
+      getNote: (row, column) => this.notes.get(`${row},${column}`) ?? "",
+      setNote: (row, column, note) => void this.notes.set(`${row},${column}`, note),
+    };
+  }
+
+  /** The sheet's rows now: header, and each data row as name → value (Date for dates, null for empty). */
+  sheetTable(): { header: string[]; rows: Array<Record<string, CellValue>> } {
+    const values = this.emulator.scriptValues(SPREADSHEET, TAB);
+    const header = (values[0] ?? []).map((h) => String(h ?? "").trim());
+    const rows = values.slice(1).map((line) => {
+      const row: Record<string, CellValue> = {};
+      header.forEach((h, i) => {
+        if (!h) return;
+        const v = line[i];
+        row[h] = v === "" || v === undefined ? null : (v as CellValue);
+      });
+      return row;
+    });
+    return { header, rows };
+  }
+
+  /** Records id → key for ids seen the first time (the identity the sync must keep). */
+  observeIdentity(): void {
+    for (const row of this.sheetTable().rows) {
+      const id = row._id;
+      const key = row.key;
+      if (typeof id === "string" && id && typeof key === "string" && !this.identity.has(id)) {
+        this.identity.set(id, key);
+      }
+    }
+    for (const [id, doc] of this.db.docs) {
+      const key = doc.fields.key;
+      if (typeof key === "string" && !this.identity.has(id)) this.identity.set(id, key);
+    }
+  }
+
+  // ---- executions -------------------------------------------------------------------------------
+
+  private webhookDeps(): WebhookDeps {
+    return {
+      secret: () => SECRET,
+      sheet: () => ({ spreadsheetId: SPREADSHEET, sheetName: TAB }),
+      ingest: (batch) => ingestBatch(this.serverDeps(), batch),
+      reconcile: () => this.reconcileNow("request"),
+      now: () => this.now,
+      maxBodyBytes: MAX_BODY_BYTES,
+    };
+  }
+
+  private serverDeps() {
+    return {
+      store: this.store,
+      schedule: async (id: string, runAt: number) => {
+        if (!this.tasks.has(id)) this.tasks.set(id, runAt);
+      },
+      now: () => this.now,
+    };
+  }
+
+  private async post(request: {
+    url: string;
+    headers: Record<string, string>;
+    body: string;
+  }): Promise<PostResult> {
+    const fault = this.webhookFaults.shift();
+    if (fault === "500") return { status: 500, body: '{"error":"internal"}' };
+    const headers = new Map(
+      Object.entries({ ...request.headers, "content-type": "application/json" }).map(([k, v]) => [
+        k.toLowerCase(),
+        v,
+      ]),
+    );
+    const reply = await this.sched.call("webhook", () =>
+      processWebhook(this.webhookDeps(), {
+        method: "POST",
+        path: "/",
+        header: (name) => headers.get(name.toLowerCase()),
+        rawBody: Buffer.from(request.body, "utf8"),
+      }),
+    );
+    // The server applied the batch, but the answer never reached the script.
+    if (fault === "timeout") return { networkError: "Timeout: the request took too long" };
+    return { status: reply.status, body: JSON.stringify(reply.body) };
+  }
+
+  /** One run of the bound script: a trigger's scan, then sending in rounds. */
+  async runScript(trigger: ScriptTrigger | { kind: "timer" }): Promise<void> {
+    const sheet = this.engine.syncedSheet();
+    if (!sheet) throw new Error("no synced tab");
+    const mode: ScanMode =
+      trigger.kind === "edit"
+        ? {
+            kind: "edit",
+            headerEdited: trigger.row === 0,
+            firstRow: trigger.row - 1,
+            lastRow: trigger.row + trigger.rows - 2,
+            firstColumn: trigger.column,
+            lastColumn: trigger.column + trigger.columns - 1,
+          }
+        : trigger.kind === "change"
+          ? { kind: "change" }
+          : { kind: "reconcile" };
+    this.engine.scanAndQueue(sheet, mode);
+    this.observeIdentity();
+    for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
+      const prepared = this.engine.prepareRound(sheet);
+      if (!prepared) return;
+      const steps = sendBatches(prepared.envelope, prepared.batches);
+      let step = steps.next();
+      while (!step.done) {
+        this.engine.renewLease();
+        const request = this.engine.signed(step.value);
+        await this.sched.gate("script http");
+        step = steps.next(await this.post(request));
+      }
+      if (!this.engine.finishRound(sheet, prepared, step.value)) return;
+    }
+  }
+
+  startScript(trigger: ScriptTrigger | { kind: "timer" }) {
+    return this.sched.spawn(`script ${trigger.kind}`, () => this.runScript(trigger));
+  }
+
+  startEvent(event: DocEvent) {
+    return this.sched.spawn(`event ${event.rowId}`, () =>
+      handleDocEvent(this.serverDeps(), event.rowId, { at: event.at, isDelete: event.isDelete }),
+    );
+  }
+
+  /** A flush task, as Cloud Tasks dispatches it: one at a time; a failure leaves it for a retry. */
+  async startFlush(): Promise<boolean> {
+    if (this.flushing || this.tasks.size === 0) return false;
+    const [id] = [...this.tasks.entries()].sort((a, b) => a[1] - b[1])[0]!;
+    this.flushing = true;
+    await this.sched.spawn(`flush ${id}`, async () => {
+      try {
+        await flushSheet(
+          {
+            ...this.serverDeps(),
+            sheet: this.gateway,
+            requestReconcile: async () => void (this.reconcileRequested = true),
+          },
+          id,
+        );
+        this.tasks.delete(id);
+      } catch {
+        // Transient: Cloud Tasks retries the same task later.
+      } finally {
+        this.flushing = false;
+        this.sheetWindow = 0;
+      }
+    });
+    return true;
+  }
+
+  async reconcileNow(trigger: "request" | "schedule" | "recovery"): Promise<ReconcileReport> {
+    return reconcileSheet({ ...this.serverDeps(), sheet: this.gateway }, trigger);
+  }
+
+  // ---- quiescence ---------------------------------------------------------------------------------
+
+  /** Everything in flight delivered, every queue empty, no fault: what the system settles to. */
+  async quiesce(maxRounds = 40): Promise<void> {
+    this.webhookFaults = [];
+    this.db.failNextUpdate = null;
+    this.lockBusy = false;
+    this.emulator.clearFaults();
+    let previous = "";
+    for (let round = 0; round < maxRounds; round++) {
+      await this.sched.drain();
+      this.sheetWindow = 0;
+      while (this.db.events.length) {
+        await this.startEvent(this.db.events.shift()!);
+        await this.sched.drain();
+      }
+      while (this.scriptTriggers.length) {
+        await this.startScript(this.scriptTriggers.shift()!);
+        await this.sched.drain();
+      }
+      await this.startScript({ kind: "timer" });
+      await this.sched.drain();
+      if (this.reconcileRequested) {
+        this.reconcileRequested = false;
+        await this.sched.spawn("reconcile", () => this.reconcileNow("recovery"));
+        await this.sched.drain();
+      }
+      this.advance(20_000);
+      for (let i = 0; i < 20 && (this.tasks.size || this.db.outbox.size); i++) {
+        if (this.db.outbox.size && !this.tasks.size) this.tasks.set(`sweep-${this.now}`, this.now);
+        await this.startFlush();
+        await this.sched.drain();
+        this.advance(2_000);
+      }
+      const fingerprint = this.fingerprint();
+      if (fingerprint === previous && !this.db.events.length && !this.tasks.size) return;
+      previous = fingerprint;
+      this.advance(60_000);
+    }
+    throw new Error(`the system did not settle in ${maxRounds} rounds`);
+  }
+
+  private fingerprint(): string {
+    const sheet = JSON.stringify(this.emulator.scriptValues(SPREADSHEET, TAB));
+    const docs = JSON.stringify([...this.db.docs.entries()].map(([id, d]) => [id, d.fields]));
+    const outbox = this.engine.state.loadOutbox().serialize();
+    return `${sheet}|${docs}|${outbox}|${this.db.outbox.size}`;
+  }
+
+  // ---- a person in the sheet ----------------------------------------------------------------------
+
+  /** Data rows that hold something (0-based sheet rows, 1 = row 2). */
+  contentRows(): number[] {
+    const values = this.emulator.scriptValues(SPREADSHEET, TAB);
+    const out: number[] = [];
+    values.forEach((line, i) => {
+      if (i > 0 && line.some((v) => v !== "")) out.push(i);
+    });
+    return out;
+  }
+
+  private column(name: string): number {
+    return this.sheetTable().header.indexOf(name);
+  }
+
+  private keyAt(row: number): string | null {
+    const key = this.emulator.scriptValues(SPREADSHEET, TAB)[row]?.[this.column("key")];
+    return typeof key === "string" && key ? key : null;
+  }
+
+  private queueTrigger(t: ScriptTrigger | null): void {
+    if (t) this.scriptTriggers.push(t);
+  }
+
+  /** A person types `value` into a cell (as typed: "2026-12-01" becomes a date). */
+  personEdit(row: number, field: string, value: string | number | boolean): void {
+    const column = this.column(field);
+    if (column < 0) return;
+    this.emulator.userSetValues(SPREADSHEET, TAB, row, column, [[value]]);
+    const key = this.keyAt(row);
+    const stored = this.sheetTable().rows[row - 1]?.[field] ?? null;
+    if (key)
+      this.truth.push({ t: this.now, op: "write", side: "sheet", key, field, value: stored });
+    this.queueTrigger({ kind: "edit", row, rows: 1, column, columns: 1 });
+  }
+
+  /** A person types a new row below the data. */
+  personNewRow(values: Record<string, string | number>): void {
+    const row = Math.max(0, ...this.contentRows()) + 1;
+    const key = this.newKey();
+    const header = this.sheetTable().header;
+    const line = header.map((h) =>
+      h === "key" ? key : h === "total" ? `=D${row + 1}*E${row + 1}` : (values[h] ?? ""),
+    );
+    const first = header.indexOf("key");
+    const last = header.indexOf("due");
+    this.emulator.userSetValues(SPREADSHEET, TAB, row, first, [line.slice(first, last + 1)]);
+    this.truth.push({ t: this.now, op: "create", side: "sheet", key });
+    const stored = this.sheetTable().rows[row - 1] ?? {};
+    for (const f of EDITABLE) {
+      this.truth.push({
+        t: this.now,
+        op: "write",
+        side: "sheet",
+        key,
+        field: f,
+        value: stored[f] ?? null,
+      });
+    }
+    this.queueTrigger({ kind: "edit", row, rows: 1, column: first, columns: last - first + 1 });
+  }
+
+  personInsertRow(row: number): void {
+    this.emulator.userInsertRows(SPREADSHEET, TAB, row, 1);
+    this.queueTrigger({ kind: "change" });
+  }
+
+  personDeleteRow(row: number): void {
+    const key = this.keyAt(row);
+    const rows = this.emulator.userDeleteRows(SPREADSHEET, TAB, row, 1);
+    this.deleted.push({ at: row, rows });
+    if (key) this.truth.push({ t: this.now, op: "delete", side: "sheet", key });
+    this.queueTrigger({ kind: "change" });
+  }
+
+  /** Ctrl-Z of the last delete: the row comes back where it was, hidden cells and all. */
+  personUndoDelete(): void {
+    const last = this.deleted.pop();
+    if (!last) return;
+    const at = Math.min(last.at, Math.max(1, ...this.contentRows()) + 1);
+    this.emulator.userRestoreRows(SPREADSHEET, TAB, at, last.rows);
+    const key = this.keyAt(at);
+    if (key && this.truth.some((e) => e.key === key)) {
+      this.truth.push({ t: this.now, op: "create", side: "sheet", key });
+      const stored = this.sheetTable().rows[at - 1] ?? {};
+      for (const f of EDITABLE) {
+        this.truth.push({
+          t: this.now,
+          op: "write",
+          side: "sheet",
+          key,
+          field: f,
+          value: stored[f] ?? null,
+        });
+      }
+    }
+    this.queueTrigger({ kind: "change" });
+  }
+
+  /** Data → Sort range over the visible columns only: hidden _id, _modified, _rev stay put. */
+  personSortVisible(field: string, ascending: boolean, trigger: "edit" | "change" | "none"): void {
+    const rows = this.contentRows();
+    if (rows.length < 2) return;
+    const header = this.sheetTable().header;
+    const first = header.indexOf("key");
+    const last = header.indexOf("due");
+    const end = Math.max(...rows) + 1;
+    this.emulator.userSortRange(
+      SPREADSHEET,
+      TAB,
+      { startRow: 1, endRow: end, startColumn: first, endColumn: last + 1 },
+      this.column(field),
+      ascending,
+    );
+    this.queueTrigger(
+      trigger === "edit"
+        ? { kind: "edit", row: 1, rows: end - 1, column: first, columns: last - first + 1 }
+        : trigger === "change"
+          ? { kind: "change" }
+          : null,
+    );
+  }
+
+  /** Sort of whole rows (hidden columns move with them). */
+  personSortRows(field: string, ascending: boolean): void {
+    this.emulator.userSortRows(SPREADSHEET, TAB, this.column(field), ascending, 1);
+    this.queueTrigger({ kind: "change" });
+  }
+
+  /** Copy a whole row (with its hidden _id) over another row, then give the copy a new key. */
+  personPasteRow(from: number, to: number): void {
+    if (from === to) return;
+    this.emulator.userPasteRows(SPREADSHEET, TAB, from, 1, to);
+    const key = this.newKey();
+    this.emulator.userSetValues(SPREADSHEET, TAB, to, this.column("key"), [[key]]);
+    const stored = this.sheetTable().rows[to - 1] ?? {};
+    this.truth.push({ t: this.now, op: "create", side: "sheet", key });
+    for (const f of EDITABLE) {
+      this.truth.push({
+        t: this.now,
+        op: "write",
+        side: "sheet",
+        key,
+        field: f,
+        value: stored[f] ?? null,
+      });
+    }
+    this.queueTrigger({ kind: "edit", row: to, rows: 1, column: 0, columns: HEADER.length });
+  }
+
+  /** Types a header for a new column after the last one (e.g. an app-only field becomes a column). */
+  personAddColumn(name: string): void {
+    const header = this.sheetTable().header;
+    if (header.includes(name)) return;
+    const column = header.length;
+    this.emulator.userSetValues(SPREADSHEET, TAB, 0, column, [[name]]);
+    this.queueTrigger({ kind: "edit", row: 0, rows: 1, column, columns: 1 });
+  }
+
+  // ---- apps writing Firestore ---------------------------------------------------------------------
+
+  docIds(): string[] {
+    return [...this.db.docs.keys()].sort();
+  }
+
+  appSet(id: string, field: string, value: CellValue): void {
+    const doc = this.db.docs.get(id);
+    if (!doc) return;
+    this.db.writeDoc(id, { [field]: value }, true);
+    const key = doc.fields.key;
+    if (typeof key === "string" && EDITABLE.includes(field)) {
+      this.truth.push({ t: this.now, op: "write", side: "firestore", key, field, value });
+    }
+  }
+
+  appCreate(values: RowValues): string {
+    const id = `app_${this.nextDoc++}`;
+    const key = this.newKey();
+    this.db.writeDoc(id, { ...values, key }, false);
+    this.identity.set(id, key);
+    this.truth.push({ t: this.now, op: "create", side: "firestore", key });
+    for (const f of EDITABLE) {
+      this.truth.push({
+        t: this.now,
+        op: "write",
+        side: "firestore",
+        key,
+        field: f,
+        value: values[f] ?? null,
+      });
+    }
+    return id;
+  }
+
+  appDelete(id: string): void {
+    const doc = this.db.docs.get(id);
+    if (!doc) return;
+    this.appDeleted.push({ id, fields: { ...doc.fields } });
+    this.db.writeDoc(id, null, false);
+    const key = doc.fields.key;
+    if (typeof key === "string")
+      this.truth.push({ t: this.now, op: "delete", side: "firestore", key });
+  }
+
+  /** Restores the last document an app deleted, from a backup: same id, same fields. */
+  appRestore(): void {
+    const last = this.appDeleted.pop();
+    if (!last || this.db.docs.has(last.id)) return;
+    this.db.writeDoc(last.id, last.fields, false);
+    const key = last.fields.key;
+    if (typeof key !== "string") return;
+    this.truth.push({ t: this.now, op: "create", side: "firestore", key });
+    for (const f of EDITABLE) {
+      this.truth.push({
+        t: this.now,
+        op: "write",
+        side: "firestore",
+        key,
+        field: f,
+        value: last.fields[f] ?? null,
+      });
+    }
+  }
+
+  /** Copies a document to a new id (with a new key: a new item), as an app might. */
+  appCopy(id: string): void {
+    const doc = this.db.docs.get(id);
+    if (!doc) return;
+    this.appCreate(Object.fromEntries(Object.entries(doc.fields).filter(([k]) => k !== "key")));
+  }
+}
