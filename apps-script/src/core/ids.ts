@@ -26,8 +26,10 @@ export interface IdAssignment {
 /**
  * Gives every tracked row a unique id. A row is tracked if it already has an
  * id or has content. Of several rows sharing an id (copy-paste), the one that
- * keeps it is, in this order: outside `preferNewIdFor` (the pasted range) and
- * still holding the content last seen under that id (`isOriginal`); outside
+ * keeps it is, in this order: the only one still holding the content last
+ * seen under that id (`isOriginal`; the pasted range may have moved since);
+ * when none does, the one most alike (`closeness`); outside `preferNewIdFor`
+ * (the pasted range) and original; outside
  * `preferNewIdFor`; the topmost. The others get new ids.
  */
 export function assignRowIds(
@@ -36,6 +38,7 @@ export function assignRowIds(
   newId: () => string,
   preferNewIdFor: (row: number) => boolean = () => false,
   isOriginal: (row: number, id: string) => boolean = () => false,
+  closeness: (row: number, id: string) => number = () => 0,
 ): IdAssignment {
   const ids = [...current];
   const generated = new Set<number>();
@@ -62,7 +65,13 @@ export function assignRowIds(
   for (const rows of rowsById.values()) {
     if (rows.length < 2) continue;
     const id = ids[rows[0] as number] as string;
+    const originals = rows.filter((row) => isOriginal(row, id));
+    const scores = rows.map((row) => closeness(row, id));
+    const top = Math.max(...scores);
+    const closest = scores.filter((x) => x === top).length === 1 && top > 0;
     const keeper =
+      (originals.length === 1 ? originals[0] : undefined) ??
+      (originals.length === 0 && closest ? rows[scores.indexOf(top)] : undefined) ??
       rows.find((row) => !preferNewIdFor(row) && isOriginal(row, id)) ??
       rows.find((row) => !preferNewIdFor(row)) ??
       rows[0];

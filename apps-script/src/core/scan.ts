@@ -69,10 +69,28 @@ export function rowFields(header: HeaderInfo, row: readonly unknown[]): [string,
   return header.dataColumns.map((c) => [c.name, encodeCell(row[c.index] ?? "")]);
 }
 
-/** Content hash of a row's fields, independent of column order. */
+/**
+ * Content hash of a row's fields, independent of column order. Empty cells
+ * are left out, so adding a column does not make every row look changed.
+ */
 export function rowHash(header: HeaderInfo, row: readonly unknown[]): string {
-  const pairs = rowFields(header, row).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const pairs = rowFields(header, row)
+    .filter(([, v]) => v !== null)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return fnv1a(JSON.stringify(pairs));
+}
+
+/** The data column names in the order digests use. */
+export function digestColumns(header: HeaderInfo): string[] {
+  return header.dataColumns.map((c) => c.name).sort();
+}
+
+/** One base-36 character per data column (sorted by name): a cheap fingerprint of each cell. */
+export function rowDigest(header: HeaderInfo, row: readonly unknown[]): string {
+  return rowFields(header, row)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([, v]) => (v === null ? "0" : fnv1a(JSON.stringify(v)).charAt(6)))
+    .join("");
 }
 
 /** The `_modified` cell as ms since epoch, 0 when empty or unreadable. */
@@ -91,6 +109,64 @@ export function rowHasContent(header: HeaderInfo, row: readonly unknown[]): bool
   });
 }
 
+/**
+ * How alike a row is to what an id held: the snapshot's per-column digest
+ * against the row's, column by column (lined up by name: columns may have
+ * come or gone). A column of distinct values (a name, a code) says more about
+ * which row is which than a column of repeated ones (a quantity, a status):
+ * each counts by its share of distinct values, the first column twice.
+ * `total` is the most a row scores.
+ */
+export function similarity(
+  header: HeaderInfo,
+  rows: readonly (readonly unknown[])[],
+  snapshot: Snapshot,
+): {
+  same: (oldDigest: string, row: number) => number;
+  total: number;
+  /** Does the row agree with the old digest on one of the most telling columns? */
+  agreesOnKey: (oldDigest: string, row: number) => boolean;
+} {
+  const now = digestColumns(header);
+  const at = snapshot.columns.map((name) => now.indexOf(name));
+  // People put what names an item (a code, a name) in the first column: it counts double.
+  const first = Math.min(...header.dataColumns.map((c) => c.index));
+  const weight = now.map((name) => {
+    const index = header.dataColumns.find((c) => c.name === name)!.index;
+    const values = rows.map((row) => encodeCell(row[index] ?? "")).filter((v) => v !== null);
+    const distinct = values.length
+      ? new Set(values.map((v) => JSON.stringify(v))).size / values.length
+      : 0;
+    return index === first ? 2 * distinct : distinct;
+  });
+  const digests = new Map<number, string>();
+  const digestOf = (row: number) => {
+    let d = digests.get(row);
+    if (d === undefined) digests.set(row, (d = rowDigest(header, rows[row] ?? [])));
+    return d;
+  };
+  const top = Math.max(0, ...at.map((i) => (i >= 0 ? weight[i]! : 0)));
+  const keys = at.map((i, k) => [i, k] as const).filter(([i]) => i >= 0 && weight[i] === top);
+  return {
+    total: at.reduce((sum, i) => sum + (i >= 0 ? weight[i]! : 0), 0),
+    agreesOnKey: (old, row) => {
+      const current = digestOf(row);
+      return top === 0 || keys.some(([i, k]) => old[k] !== undefined && old[k] === current[i]);
+    },
+    same: (old, row) => {
+      const current = digestOf(row);
+      let score = 0;
+      at.forEach((i, k) => {
+        if (i >= 0 && old[k] !== undefined && old[k] === current[i]) score += weight[i]!;
+      });
+      return score;
+    },
+  };
+}
+
+/** How long a deleted row stays in the snapshot (an undo within it is matched by content). */
+export const GONE_KEPT_MS = 60 * 60 * 1000;
+
 /** One row's bookkeeping cells: they travel together when content moves between rows. */
 interface Bookkeeping {
   id: string;
@@ -100,12 +176,13 @@ interface Bookkeeping {
 
 /**
  * Content that moved between rows while the hidden `_id` column stayed put,
- * as a sort of the visible columns only does: each row whose content is now
- * exactly what another changed row held before takes that row's id (with its
- * `_modified` and `_rev`), so identities follow the content and nothing needs
- * sending. Taken only when at least two rows moved and at most one id in
- * three is left without content (a row also edited in the same run): one row
- * typed to equal another's old content is an edit, not a move.
+ * as a sort of the visible columns only does: a row whose content is now
+ * exactly what an id held before (in another row, or in a row deleted since)
+ * takes that id (with its `_modified` and `_rev`), so identities follow the
+ * content and nothing needs sending. Rows also edited in the same run are
+ * matched by their cells (see below). Two rows whose whole contents a person
+ * swapped by typing look like a move too: both sides keep the same contents,
+ * only which id holds which may differ.
  */
 export function findMoves(
   header: HeaderInfo,
@@ -115,44 +192,142 @@ export function findMoves(
   const moves = new Map<number, Bookkeeping | null>();
   if (!snapshot || header.idColumn < 0) return moves;
   const hashes = rows.map((row) => (rowHasContent(header, row) ? rowHash(header, row) : ""));
-  const changed: number[] = []; // rows whose id's content is gone from them
-  const open = new Map<string, number[]>(); // content hash -> rows that could take an id
-  rows.forEach((row, i) => {
-    const id = cellToRowId(row[header.idColumn]);
-    const seen = id ? snapshot.rows.get(id) : undefined;
-    if (seen && seen.hash !== hashes[i]) changed.push(i);
-    if (hashes[i] !== "" && (!id || (seen && seen.hash !== hashes[i]))) {
-      const list = open.get(hashes[i]!);
-      if (list) list.push(i);
-      else open.set(hashes[i]!, [i]);
+  const ids = rows.map((row) => cellToRowId(row[header.idColumn]));
+  const cell = (i: number, column: number) => (column >= 0 ? (rows[i]?.[column] ?? "") : "");
+  // Ids whose content is not in their row: changed there, or their row is gone.
+  const sources: { id: string; hash: string; from: number | null }[] = [];
+  const present = new Set<string>();
+  // An id is at home if any row carrying it still holds its content.
+  const home = new Set(ids.filter((id, i) => id && snapshot.rows.get(id)?.hash === hashes[i]));
+  ids.forEach((id, i) => {
+    if (!id) return;
+    present.add(id);
+    const seen = snapshot.rows.get(id);
+    if (seen && !home.has(id) && !sources.some((src) => src.id === id)) {
+      sources.push({ id, hash: seen.hash, from: i });
     }
   });
-  if (changed.length < 2) return moves;
-  const cell = (i: number, column: number) => (column >= 0 ? (rows[i]?.[column] ?? "") : "");
+  for (const [id, seen] of snapshot.rows) {
+    if (!present.has(id) && !seen.goneAt) sources.push({ id, hash: seen.hash, from: null });
+  }
+  if (sources.length === 0) return moves;
+  // Rows with content that could take an id: none yet, or one whose content is not theirs.
+  const open = new Map<string, number[]>();
+  hashes.forEach((hash, i) => {
+    const id = ids[i]!;
+    const seen = id ? snapshot.rows.get(id) : undefined;
+    if (hash === "" || (id && (!seen || seen.hash === hash))) return;
+    const list = open.get(hash);
+    if (list) list.push(i);
+    else open.set(hash, [i]);
+  });
   const taken = new Map<number, Bookkeeping>();
-  for (const from of changed) {
-    const id = cellToRowId(rows[from]?.[header.idColumn]);
-    const old = snapshot.rows.get(id)!;
-    const to = open.get(old.hash)?.find((i) => i !== from && !taken.has(i));
+  for (const source of sources) {
+    const to = open.get(source.hash)?.find((i) => i !== source.from && !taken.has(i));
     if (to === undefined) continue;
+    const seen = snapshot.rows.get(source.id)!;
     taken.set(to, {
-      id,
-      modified: cell(from, header.modifiedColumn),
-      rev: cell(from, header.revColumn),
+      id: source.id,
+      modified:
+        source.from === null ? seen.modified || "" : cell(source.from, header.modifiedColumn),
+      rev: source.from === null ? seen.rev || "" : cell(source.from, header.revColumn),
     });
   }
-  const movedIds = new Set([...taken.values()].map((b) => b.id));
-  const stranded = changed.filter(
-    (i) => !movedIds.has(cellToRowId(rows[i]?.[header.idColumn])) && hashes[i] !== "",
-  ).length;
-  if (taken.size < 2 || stranded * 3 > taken.size) return moves;
-  for (const [to, bookkeeping] of taken) moves.set(to, bookkeeping);
-  // A row whose id moved away and got none keeps no id: a new one if it has content.
-  for (const from of changed) {
-    if (!moves.has(from) && movedIds.has(cellToRowId(rows[from]?.[header.idColumn]))) {
-      moves.set(from, null);
+  // Rows both moved and edited in the same run (a sort, then an edit before the script ran):
+  // once some content evidently moved, each id whose content is nowhere exactly goes where most
+  // of its cells went (more than half, more than stayed in its own row, and no other id as
+  // close), and that row is then an edit.
+  {
+    const evidence = taken.size > 0;
+    const { same, total, agreesOnKey } = similarity(header, rows, snapshot);
+    const claimed = new Set([...taken.values()].map((b) => b.id));
+    const free = [...open.values()].flat().filter((i) => !taken.has(i));
+    const best = new Map<
+      number,
+      { source: (typeof sources)[number]; score: number; tie: boolean }
+    >();
+    // How much a row's content is still its own id's (0 for a row without id).
+    const own = (i: number) => {
+      const seen = ids[i] ? snapshot.rows.get(ids[i]!) : undefined;
+      return seen ? same(seen.digest, i) : 0;
+    };
+    for (const source of sources) {
+      if (claimed.has(source.id)) continue;
+      const old = snapshot.rows.get(source.id)!.digest;
+      const stay = source.from === null ? 0 : same(old, source.from);
+      // An id whose row is gone (deleted, with whatever content the sort had put there) can
+      // only take a row that is more its content than its own id's; never a new row.
+      const targets =
+        source.from === null ? free.filter((i) => ids[i] !== "" && same(old, i) > own(i)) : free;
+      if (source.from === null && !evidence) continue;
+      // A match must agree on one of the most telling columns (a name, a code): content that
+      // differs there is another item, however alike the rest.
+      const scored = targets
+        .filter((i) => agreesOnKey(old, i))
+        .map((i) => ({ to: i, score: same(old, i) }))
+        .sort((a, b) => b.score - a.score);
+      const top = scored[0];
+      if (!top || top.to === source.from || top.score * 2 <= total || top.score <= stay) continue;
+      if (scored[1] && scored[1].score === top.score) continue;
+      const other = best.get(top.to);
+      if (!other || top.score > other.score) {
+        best.set(top.to, { source, score: top.score, tie: false });
+      } else if (top.score === other.score) other.tie = true;
+    }
+    // Without an exact move to go by, only moves that account for every row they touch count:
+    // each row whose id leaves gets another id or is now empty, and each row that gets an id
+    // had none or gave its own up (rows that swapped, or shifted into a blank row).
+    let proposed = [...best].filter(([, b]) => !b.tie && b.source.from !== null);
+    for (let changed = !evidence; changed;) {
+      changed = false;
+      const targets = new Set(proposed.map(([to]) => to));
+      const leaving = new Set(proposed.map(([, b]) => b.source.from!));
+      const kept = proposed.filter(
+        ([to, b]) =>
+          (targets.has(b.source.from!) || hashes[b.source.from!] === "") &&
+          (ids[to] === "" || leaving.has(to)),
+      );
+      changed = kept.length !== proposed.length;
+      proposed = kept;
+    }
+    const accepted = new Set(proposed.map(([to]) => to));
+    for (const [to, { source, tie }] of best) {
+      if (tie || (!evidence && !accepted.has(to))) continue;
+      const seen = snapshot.rows.get(source.id)!;
+      taken.set(to, {
+        id: source.id,
+        modified:
+          source.from === null ? seen.modified || "" : cell(source.from, header.modifiedColumn),
+        rev: source.from === null ? seen.rev || "" : cell(source.from, header.revColumn),
+      });
     }
   }
+  // What is left: one id whose row another's content took, and one row whose id went elsewhere.
+  // Everything else accounted for, that content is this id's, however much it was edited.
+  if (taken.size > 0) {
+    const claimed = new Set([...taken.values()].map((b) => b.id));
+    const displaced = sources.filter(
+      (src) => !claimed.has(src.id) && src.from !== null && taken.has(src.from),
+    );
+    const vacated = hashes
+      .map((_, i) => i)
+      .filter((i) => hashes[i] !== "" && !taken.has(i) && claimed.has(ids[i]!));
+    if (displaced.length === 1 && vacated.length === 1) {
+      const source = displaced[0]!;
+      taken.set(vacated[0]!, {
+        id: source.id,
+        modified: cell(source.from!, header.modifiedColumn),
+        rev: cell(source.from!, header.revColumn),
+      });
+    }
+  }
+  if (taken.size === 0) return moves;
+  const movedIds = new Set([...taken.values()].map((b) => b.id));
+  for (const [to, bookkeeping] of taken) moves.set(to, bookkeeping);
+  // A row whose id moved away and that got none keeps no id: a new one if it has content.
+  ids.forEach((id, i) => {
+    if (id && movedIds.has(id) && !moves.has(i)) moves.set(i, null);
+  });
   return moves;
 }
 
@@ -191,7 +366,22 @@ export function scanSheet(input: ScanInput): ScanResult {
           .map((c) => c.name)
       : [];
 
-  const current = rows.map((row) => cellToRowId(row[header.idColumn]));
+  // A paste over the hidden `_id` cell that put an id on content it never held makes a new row
+  // (a copy whose original was deleted meanwhile is not that original). A cut-and-paste keeps
+  // the content, and so the id.
+  const pastedIds =
+    mode.kind === "edit" &&
+    header.idColumn >= mode.firstColumn &&
+    header.idColumn <= mode.lastColumn;
+  const alike = snapshot ? similarity(header, rows, snapshot) : null;
+  const current = rows.map((row, i) => {
+    const id = cellToRowId(row[header.idColumn]);
+    const seen = id ? snapshot?.rows.get(id) : undefined;
+    if (pastedIds && inEdit(i) && !moves.has(i) && seen && seen.hash !== rowHash(header, row)) {
+      return "";
+    }
+    return id;
+  });
   const { ids, generated } = assignRowIds(
     current,
     (row) => rowHasContent(header, rows[row] ?? []),
@@ -199,6 +389,11 @@ export function scanSheet(input: ScanInput): ScanResult {
     (row) => inEdit(row) && !moves.has(row),
     // A copy pasted above its original, seen before its onEdit: the original keeps its id.
     (row, id) => snapshot?.rows.get(id)?.hash === rowHash(header, rows[row] ?? []),
+    // Neither holds it exactly (the original was edited too): the one most alike keeps it.
+    (row, id) => {
+      const seen = snapshot?.rows.get(id);
+      return seen && alike ? alike.same(seen.digest, row) : 0;
+    },
   );
 
   ids.forEach((id, index) => {
@@ -217,7 +412,9 @@ export function scanSheet(input: ScanInput): ScanResult {
       // A new or copied row: the copied `_rev` belongs to the row it was copied from.
       revWrites.set(index, "");
     }
-    const previous = generated.has(index) ? undefined : snapshot?.rows.get(id);
+    const known = generated.has(index) ? undefined : snapshot?.rows.get(id);
+    // A row found deleted before and back now (an undo) appears like a new one.
+    const previous = known?.goneAt ? undefined : known;
 
     if (snapshot === null) {
       // First scan: everything is sent through the resync below.
@@ -241,18 +438,25 @@ export function scanSheet(input: ScanInput): ScanResult {
         return;
       }
     }
-    seen.set(id, { hash, modified });
+    const rev = header.revColumn >= 0 ? modifiedCellToMs(row[header.revColumn]) : 0;
+    seen.set(id, { hash, modified, rev, digest: rowDigest(header, row), goneAt: 0 });
   });
 
   if (snapshot !== null) {
     for (const [id, previous] of snapshot.rows) {
       if (seen.has(id)) continue;
+      if (previous.goneAt) {
+        // Remembered a while after its delete, so that content an undo brings back is known.
+        if (now - previous.goneAt < GONE_KEPT_MS) seen.set(id, previous);
+        continue;
+      }
       // onChange reports a person deleting rows: that is now. A delete only the periodic
       // scan finds was made by a script or the API, most often Sheet Sync's own flush
       // carrying a Firestore delete: it keeps the row's last known time.
       const modifiedAt =
         mode.kind === "reconcile" && previous.modified > 0 ? previous.modified : now;
       deletes.push({ id, modifiedAt });
+      seen.set(id, { ...previous, goneAt: now });
     }
   }
 
@@ -269,6 +473,6 @@ export function scanSheet(input: ScanInput): ScanResult {
     upserts,
     deletes,
     resyncAt,
-    snapshot: { fieldsHash: header.fieldsHash, rows: seen },
+    snapshot: { fieldsHash: header.fieldsHash, columns: digestColumns(header), rows: seen },
   };
 }

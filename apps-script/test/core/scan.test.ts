@@ -112,7 +112,10 @@ describe("scanSheet", () => {
   it("detects deleted rows", () => {
     const result = scan([rows[0], rows[2]] as unknown[][], seen(rows), { kind: "change" });
     assert.deepEqual(result.deletes, [{ id: "r_b", modifiedAt: NOW }]);
-    assert.equal(result.snapshot.rows.has("r_b"), false);
+    // Kept a while as gone, and sent once.
+    assert.equal(result.snapshot.rows.get("r_b")?.goneAt, NOW);
+    const again = scan([rows[0], rows[2]] as unknown[][], result.snapshot, { kind: "change" });
+    assert.deepEqual(again.deletes, []);
   });
 
   it("stamps a delete only the periodic scan found with the row's last known time", () => {

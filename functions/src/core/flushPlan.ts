@@ -178,6 +178,15 @@ export function planFlushRow(input: {
     baseRev: { ...s.baseRev },
     docEdits: { ...s.docEdits },
   };
+  // A row most of whose cells are not what the sync last agreed on is, most likely, another
+  // item's content under this id: a sort of the visible columns moved it, and the script has
+  // not moved the ids after it yet. Writing into it would put this item's values on that one.
+  const compared = columns.filter((c) => s.base[c] !== undefined || cellOf(c).value !== null);
+  const differing = compared.filter((c) => !matchesBaseRow(s, [c], () => cellOf(c).value));
+  if (compared.length > 1 && differing.length * 2 > compared.length) {
+    s.parked = true;
+    return plan({ kind: "none" });
+  }
   const write: RowValues = {};
   for (const c of columns) {
     const edit = s.docEdits[c];

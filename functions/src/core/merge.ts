@@ -216,12 +216,37 @@ export function mergeSheetRow(
     absorb();
     return decided(prior, s, null, conflicts);
   }
-  if (s.deleted?.by === "sheet") return recreate(); // the row is back (undo, paste): newer than its delete
+  if (s.deleted?.by === "sheet") {
+    // The row is back in the sheet (an undo, a paste): newer than the sheet's own delete. An app
+    // that deleted the document meanwhile made a delete of its own: decided by time.
+    const appDelete = s.deleted.firestoreAt;
+    if (appDelete === undefined) return recreate();
+    const deletion: ConflictSide = { side: "firestore", op: "delete", at: appDelete, values: null };
+    if (row.modifiedAt > appDelete) {
+      conflicts.push(conflict(rowId, null, "last-write-wins", sheetSide(shown()), deletion));
+      return recreate();
+    }
+    conflicts.push(conflict(rowId, null, "last-write-wins", deletion, sheetSide(shown())));
+    s.deleted = { at: appDelete, by: "firestore" };
+    s.base = {};
+    s.baseRev = {};
+    edited.splice(0, edited.length, ...columns.filter((c) => !matchesBase(row.values[c], undefined)));
+    absorb();
+    return decided(prior, s, null, conflicts);
+  }
 
   const wasLive = prior !== null && (prior.inSheet || prior.docSeenAt > 0) && !prior.deleted;
   if (wasLive) {
     // Deleted in Firestore, and the trigger has not said when yet: some time after docSeenAt.
-    if (edited.length === 0) return decided(prior, s, null, conflicts);
+    if (edited.length === 0) {
+      // A webhook leaves it to the trigger, which knows when. The reconcile runs when events may
+      // have been lost: it records the delete itself, as of now.
+      if (delivery === null) {
+        s.deleted = { at: input.now, by: "firestore" };
+        s.inSheet = true;
+      }
+      return decided(prior, s, null, conflicts);
+    }
     const deletion: ConflictSide = { side: "firestore", op: "delete", at: null, values: null };
     if (row.modifiedAt <= s.docSeenAt) {
       s.deleted = { at: input.now, by: "firestore" };
@@ -268,14 +293,18 @@ export function mergeSheetDelete(
     s.inFlight = null;
   };
   if (!doc) {
-    if (!s.deleted) s.deleted = { at, by: "sheet" };
+    if (!s.deleted) {
+      // A document that existed and is gone was deleted in Firestore too, not yet recorded.
+      const live = prior !== null && (prior.inSheet || prior.docSeenAt > 0);
+      s.deleted = live ? { at, by: "sheet", firestoreAt: now } : { at, by: "sheet" };
+    }
     gone();
     return decided(prior, s, null, conflicts);
   }
   const edits = Object.entries(s.docEdits);
   const deletion: ConflictSide = { side: "sheet", op: "delete", at: input.at, values: null };
   if (edits.length === 0) {
-    s.deleted = { at, by: "sheet" };
+    s.deleted = { at, by: "sheet", ownDelete: null };
     gone();
     return decided(prior, s, { kind: "delete" }, conflicts);
   }
@@ -291,7 +320,7 @@ export function mergeSheetDelete(
   };
   if (input.at !== null && input.at > newest) {
     conflicts.push(conflict(rowId, null, "last-write-wins", deletion, docSide));
-    s.deleted = { at, by: "sheet" };
+    s.deleted = { at, by: "sheet", ownDelete: null };
     gone();
     return decided(prior, s, { kind: "delete" }, conflicts);
   }
@@ -334,6 +363,16 @@ export function recordDocEvent(
           conflict(rowId, null, "last-write-wins", kept, rejected),
         ]);
       }
+    }
+    return decided(prior, s, null, []);
+  }
+  if (s.deleted?.by === "sheet" && event.isDelete) {
+    const d = s.deleted;
+    // The event of the sync's own delete of the document (once, then its redeliveries).
+    if (d.ownDelete === null) s.deleted = { ...d, ownDelete: event.at };
+    // Another delete: an app's. Remember when, in case the sheet's delete is undone.
+    else if (d.ownDelete !== event.at && d.firestoreAt !== event.at) {
+      s.deleted = { ...d, firestoreAt: event.at };
     }
     return decided(prior, s, null, []);
   }

@@ -34,8 +34,18 @@ export interface RowState {
   inSheet: boolean;
   /** The document's update time when it was last seen to exist (0: never seen). */
   docSeenAt: number;
-  /** The row was deleted on `by`'s side at `at`; the other side follows. */
-  deleted: { at: number; by: Side } | null;
+  /**
+   * The row was deleted on `by`'s side at `at`; the other side follows. When
+   * Firestore deleted it too (apart from the sync), `firestoreAt` says when: a
+   * row the sheet brings back then conflicts with that delete.
+   */
+  deleted: {
+    at: number;
+    by: Side;
+    firestoreAt?: number;
+    /** The sync deleted the document itself: null until its event is seen, then that event's time. */
+    ownDelete?: number | null;
+  } | null;
   /** A flush's cell writes on their way to the sheet, recorded before the Sheets API call. */
   inFlight: { rev: number; cells: Record<string, BaseValue>; since: number } | null;
   /** The document was recreated from a sheet edit made at `at` while a Firestore delete of unknown time was pending. */
@@ -111,12 +121,13 @@ export function observeDoc(
   for (const field of Object.keys(s.docEdits)) if (!known.has(field)) delete s.docEdits[field];
   for (const column of columns) {
     const value = doc.values[column];
-    if (matchesBase(value, s.base[column])) {
-      delete s.docEdits[column];
-      continue;
-    }
     const key = valueKey(value);
-    if (s.docEdits[column]?.key !== key) {
+    const edit = s.docEdits[column];
+    // No edit on record and the base's value: nothing happened. An edit on record whose value
+    // went back to the base's is an edit too (A → B → A): a sheet edit meanwhile conflicts
+    // with it. Only the sync's own agreements end an edit.
+    if (!edit && matchesBase(value, s.base[column])) continue;
+    if (edit?.key !== key) {
       s.docEdits[column] = { key, at: doc.updateTime };
       s.docSeenAt = Math.max(s.docSeenAt, doc.updateTime);
       s.parked = false; // a new edit may be writable even where an older one waits
@@ -136,6 +147,8 @@ export function settleInFlight(state: RowState, rev: number): RowState {
   const s = clone(state);
   for (const [column, value] of Object.entries(f.cells)) {
     setBase(s, column, value, f.rev);
+    // The document's edit reached the sheet: nothing left to send for it.
+    if (s.docEdits[column]?.key === baseKey(value)) delete s.docEdits[column];
   }
   s.rev = Math.max(s.rev, f.rev);
   s.inFlight = null;

@@ -337,7 +337,7 @@ describe("three-way merge: whole rows (creates and deletes)", () => {
       delivery: delivery(200),
     });
     assert.deepEqual(d.doc, { kind: "delete" });
-    assert.deepEqual(d.state.deleted, { at: 200, by: "sheet" });
+    assert.deepEqual(d.state.deleted, { at: 200, by: "sheet", ownDelete: null });
     assert.equal(d.state.inSheet, false);
   });
 

@@ -126,8 +126,13 @@ export function check(world: World): CheckResult {
     if (!exists) continue;
     const doc = world.db.docs.get(id)!;
     for (const field of EDITABLE) {
+      // A write its own side deleted the row after is superseded by that delete (whose fate,
+      // kept or rejected, the row-level checks above decide).
       const writes = events.filter(
-        (e): e is Extract<Truth, { op: "write" }> => e.op === "write" && e.field === field,
+        (e, i): e is Extract<Truth, { op: "write" }> =>
+          e.op === "write" &&
+          e.field === field &&
+          !events.some((d, j) => d.op === "delete" && d.side === e.side && j > i),
       );
       if (!writes.length) continue;
       const lastWrite = writes.reduce((a, b) => (b.t >= a.t ? b : a));

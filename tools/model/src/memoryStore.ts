@@ -104,13 +104,18 @@ export class MemoryStore implements SyncStore {
     private readonly scheduler: Scheduler,
   ) {}
 
-  async read(rowIds: readonly string[]): Promise<Map<string, RowRecord>> {
-    await this.scheduler.gate("firestore read");
-    return new Map(rowIds.map((id) => [id, this.db.record(id)]));
+  read(rowIds: readonly string[]): Promise<Map<string, RowRecord>> {
+    return this.scheduler.run(
+      "firestore read",
+      () => new Map(rowIds.map((id) => [id, this.db.record(id)])),
+    );
   }
 
-  async update<T>(rowIds: readonly string[], decide: Decide<T>): Promise<T> {
-    await this.scheduler.gate("firestore transaction");
+  update<T>(rowIds: readonly string[], decide: Decide<T>): Promise<T> {
+    return this.scheduler.run("firestore transaction", () => this.transact(rowIds, decide));
+  }
+
+  private transact<T>(rowIds: readonly string[], decide: Decide<T>): T {
     if (this.db.failNextUpdate) {
       const message = this.db.failNextUpdate;
       this.db.failNextUpdate = null;
@@ -142,21 +147,24 @@ export class MemoryStore implements SyncStore {
     return result;
   }
 
-  async queued(limit: number): Promise<OutboxEntry[]> {
-    await this.scheduler.gate("firestore query");
-    return [...this.db.outbox.values()]
-      .sort((a, b) => a.firstQueuedAt - b.firstQueuedAt)
-      .slice(0, limit)
-      .map((e) => ({ ...e }));
+  queued(limit: number): Promise<OutboxEntry[]> {
+    return this.scheduler.run("firestore query", () =>
+      [...this.db.outbox.values()]
+        .sort((a, b) => a.firstQueuedAt - b.firstQueuedAt)
+        .slice(0, limit)
+        .map((e) => ({ ...e })),
+    );
   }
 
-  async sheet(): Promise<SheetInfo> {
-    await this.scheduler.gate("firestore read");
-    return copy(this.db.sheet);
+  sheet(): Promise<SheetInfo> {
+    return this.scheduler.run("firestore read", () => copy(this.db.sheet));
   }
 
-  async saveSheet(patch: Partial<SheetInfo>): Promise<void> {
-    await this.scheduler.gate("firestore write");
+  saveSheet(patch: Partial<SheetInfo>): Promise<void> {
+    return this.scheduler.run("firestore write", () => this.patchSheet(patch));
+  }
+
+  private patchSheet(patch: Partial<SheetInfo>): void {
     const next: Record<string, unknown> = { ...this.db.sheet };
     for (const [key, value] of Object.entries(patch)) {
       if (value === undefined || value === null) delete next[key];
@@ -165,18 +173,18 @@ export class MemoryStore implements SyncStore {
     this.db.sheet = { columns: null, ...next } as SheetInfo;
   }
 
-  async allRows(): Promise<Map<string, RowRecord>> {
-    await this.scheduler.gate("firestore query");
-    const ids = new Set([
-      ...this.db.docs.keys(),
-      ...this.db.states.keys(),
-      ...this.db.outbox.keys(),
-    ]);
-    return new Map([...ids].map((id) => [id, this.db.record(id)]));
+  allRows(): Promise<Map<string, RowRecord>> {
+    return this.scheduler.run("firestore query", () => {
+      const ids = new Set([
+        ...this.db.docs.keys(),
+        ...this.db.states.keys(),
+        ...this.db.outbox.keys(),
+      ]);
+      return new Map([...ids].map((id) => [id, this.db.record(id)]));
+    });
   }
 
-  async saveReport(report: ReconcileReport): Promise<void> {
-    await this.scheduler.gate("firestore write");
-    this.db.reports.push(copy(report));
+  saveReport(report: ReconcileReport): Promise<void> {
+    return this.scheduler.run("firestore write", () => void this.db.reports.push(copy(report)));
   }
 }

@@ -23,7 +23,7 @@ import { flushSheet } from "../../../functions/src/sync/flush.js";
 import { ingestBatch } from "../../../functions/src/sync/ingest.js";
 import { reconcileSheet } from "../../../functions/src/sync/reconcile.js";
 import type { ReconcileReport } from "../../../functions/src/sync/ports.js";
-import type { CellValue, RowValues } from "../../../functions/src/core/values.js";
+import { sameValue, type CellValue, type RowValues } from "../../../functions/src/core/values.js";
 import { MemoryDb, MemoryStore, type DocEvent } from "./memoryStore.js";
 import { Scheduler } from "./scheduler.js";
 
@@ -34,8 +34,9 @@ export const HEADER = ["_id", "key", "name", "qty", "price", "total", "due", "_m
 /** Columns a person or an app edits (key is the row's identity in the model; total a formula). */
 export const EDITABLE = ["name", "qty", "price", "due"];
 
-export type ScriptTrigger =
-  { kind: "edit"; row: number; rows: number; column: number; columns: number } | { kind: "change" };
+export type ScriptTrigger = (
+  { kind: "edit"; row: number; rows: number; column: number; columns: number } | { kind: "change" }
+) & { structural?: boolean };
 
 /** What happened, by real time, for the checker: the ground truth. */
 export type Truth =
@@ -65,36 +66,31 @@ class GatedGateway extends SheetsGateway {
   ) {
     super(api, SPREADSHEET, TAB);
   }
-  override async tab() {
-    await this.world.sched.gate("sheets get");
-    return super.tab();
+  override tab() {
+    return this.world.sched.run("sheets get", () => super.tab());
   }
-  override async index(hint: number | null) {
-    await this.world.sched.gate("sheets locate");
-    return super.index(hint);
+  override index(hint: number | null) {
+    return this.world.sched.run("sheets locate", () => super.index(hint));
   }
-  override async readRows(...args: Parameters<SheetsGateway["readRows"]>) {
-    await this.world.sched.gate("sheets read rows");
-    // From this read to the writes the flush relies on the rows staying put: the Sheets API has
-    // no conditional writes. A person acting in those milliseconds is outside the model.
-    this.world.sheetWindow++;
-    return super.readRows(...args);
+  override readRows(...args: Parameters<SheetsGateway["readRows"]>) {
+    return this.world.sched.run("sheets read rows", () => {
+      // From this read to the writes the flush relies on the rows staying put: the Sheets API has
+      // no conditional writes. A person acting in those milliseconds is outside the model.
+      this.world.sheetWindow++;
+      return super.readRows(...args);
+    });
   }
-  override async readValues(...args: Parameters<SheetsGateway["readValues"]>) {
-    await this.world.sched.gate("sheets read values");
-    return super.readValues(...args);
+  override readValues(...args: Parameters<SheetsGateway["readValues"]>) {
+    return this.world.sched.run("sheets read values", () => super.readValues(...args));
   }
-  override async writeCells(...args: Parameters<SheetsGateway["writeCells"]>) {
-    await this.world.sched.gate("sheets write cells");
-    return super.writeCells(...args);
+  override writeCells(...args: Parameters<SheetsGateway["writeCells"]>) {
+    return this.world.sched.run("sheets write cells", () => super.writeCells(...args));
   }
-  override async deleteRows(...args: Parameters<SheetsGateway["deleteRows"]>) {
-    await this.world.sched.gate("sheets delete rows");
-    return super.deleteRows(...args);
+  override deleteRows(...args: Parameters<SheetsGateway["deleteRows"]>) {
+    return this.world.sched.run("sheets delete rows", () => super.deleteRows(...args));
   }
-  override async appendRows(...args: Parameters<SheetsGateway["appendRows"]>) {
-    await this.world.sched.gate("sheets append");
-    return super.appendRows(...args);
+  override appendRows(...args: Parameters<SheetsGateway["appendRows"]>) {
+    return this.world.sched.run("sheets append", () => super.appendRows(...args));
   }
 }
 
@@ -188,7 +184,7 @@ export class World {
     for (const row of rows.slice(1))
       world.truth.push({ t: world.now, op: "create", side: "sheet", key: String(row[1]) });
     // As after Set up: the script's first scan gives ids and sends every row.
-    await world.runScript({ kind: "timer" });
+    await world.startScript({ kind: "timer" });
     await world.quiesce();
     return world;
   }
@@ -299,14 +295,12 @@ export class World {
         v,
       ]),
     );
-    const reply = await this.sched.call("webhook", () =>
-      processWebhook(this.webhookDeps(), {
-        method: "POST",
-        path: "/",
-        header: (name) => headers.get(name.toLowerCase()),
-        rawBody: Buffer.from(request.body, "utf8"),
-      }),
-    );
+    const reply = await processWebhook(this.webhookDeps(), {
+      method: "POST",
+      path: "/",
+      header: (name) => headers.get(name.toLowerCase()),
+      rawBody: Buffer.from(request.body, "utf8"),
+    });
     // The server applied the batch, but the answer never reached the script.
     if (fault === "timeout") return { networkError: "Timeout: the request took too long" };
     return { status: reply.status, body: JSON.stringify(reply.body) };
@@ -339,7 +333,7 @@ export class World {
       while (!step.done) {
         this.engine.renewLease();
         const request = this.engine.signed(step.value);
-        await this.sched.gate("script http");
+        await this.sched.run("script http", () => undefined);
         step = steps.next(await this.post(request));
       }
       if (!this.engine.finishRound(sheet, prepared, step.value)) return;
@@ -395,7 +389,13 @@ export class World {
     this.lockBusy = false;
     this.emulator.clearFaults();
     let previous = "";
+    const debug = process.env.DEBUG_MODEL
+      ? (m: string) => process.stderr.write(`[quiesce] ${m}\n`)
+      : () => {};
     for (let round = 0; round < maxRounds; round++) {
+      debug(
+        `round ${round}: events ${this.db.events.length} triggers ${this.scriptTriggers.length} tasks ${this.tasks.size} outbox ${this.db.outbox.size} blocked ${JSON.stringify(this.sched.blocked())}`,
+      );
       await this.sched.drain();
       this.sheetWindow = 0;
       while (this.db.events.length) {
@@ -406,8 +406,11 @@ export class World {
         await this.startScript(this.scriptTriggers.shift()!);
         await this.sched.drain();
       }
+      debug("timer");
       await this.startScript({ kind: "timer" });
+      debug(`timer started; blocked ${JSON.stringify(this.sched.blocked())}`);
       await this.sched.drain();
+      debug(`timer done; reconcile requested ${this.reconcileRequested}`);
       if (this.reconcileRequested) {
         this.reconcileRequested = false;
         await this.sched.spawn("reconcile", () => this.reconcileNow("recovery"));
@@ -416,11 +419,15 @@ export class World {
       this.advance(20_000);
       for (let i = 0; i < 20 && (this.tasks.size || this.db.outbox.size); i++) {
         if (this.db.outbox.size && !this.tasks.size) this.tasks.set(`sweep-${this.now}`, this.now);
+        debug(`flush ${i}`);
         await this.startFlush();
+        debug(`flush started; blocked ${JSON.stringify(this.sched.blocked())}`);
         await this.sched.drain();
         this.advance(2_000);
       }
+      debug("fingerprint");
       const fingerprint = this.fingerprint();
+      debug("fingerprinted");
       if (fingerprint === previous && !this.db.events.length && !this.tasks.size) return;
       previous = fingerprint;
       this.advance(60_000);
@@ -456,19 +463,41 @@ export class World {
     return typeof key === "string" && key ? key : null;
   }
 
-  private queueTrigger(t: ScriptTrigger | null): void {
-    if (t) this.scriptTriggers.push(t);
+  private queueTrigger(t: ScriptTrigger | null, structural = false): void {
+    if (t) this.scriptTriggers.push(structural ? { ...t, structural } : t);
+    if (structural) this.structuralPending = true;
+  }
+
+  /** A change that moves rows waits for the script's scan (see commands.ts). */
+  structuralPending = false;
+
+  /** Runs the script's pending triggers now, in order, each to its end. */
+  async runPendingTriggers(): Promise<void> {
+    const busy = this.lockBusy;
+    this.lockBusy = false;
+    while (this.scriptTriggers.length) {
+      await this.startScript(this.scriptTriggers.shift()!);
+      await this.sched.drain();
+    }
+    // No trigger fired (a sort may fire none): the next run of any kind scans.
+    await this.startScript({ kind: "timer" });
+    await this.sched.drain();
+    this.structuralPending = false;
+    this.lockBusy = busy;
   }
 
   /** A person types `value` into a cell (as typed: "2026-12-01" becomes a date). */
   personEdit(row: number, field: string, value: string | number | boolean): void {
     const column = this.column(field);
     if (column < 0) return;
+    const before = this.sheetTable().rows[row - 1]?.[field] ?? null;
     this.emulator.userSetValues(SPREADSHEET, TAB, row, column, [[value]]);
     const key = this.keyAt(row);
     const stored = this.sheetTable().rows[row - 1]?.[field] ?? null;
-    if (key)
+    // Typing what the cell already shows changes nothing, and wins nothing.
+    if (key && !sameValue(before, stored)) {
       this.truth.push({ t: this.now, op: "write", side: "sheet", key, field, value: stored });
+    }
     this.queueTrigger({ kind: "edit", row, rows: 1, column, columns: 1 });
   }
 
@@ -500,7 +529,7 @@ export class World {
 
   personInsertRow(row: number): void {
     this.emulator.userInsertRows(SPREADSHEET, TAB, row, 1);
-    this.queueTrigger({ kind: "change" });
+    this.queueTrigger({ kind: "change" }, true);
   }
 
   personDeleteRow(row: number): void {
@@ -508,31 +537,30 @@ export class World {
     const rows = this.emulator.userDeleteRows(SPREADSHEET, TAB, row, 1);
     this.deleted.push({ at: row, rows });
     if (key) this.truth.push({ t: this.now, op: "delete", side: "sheet", key });
-    this.queueTrigger({ kind: "change" });
+    this.queueTrigger({ kind: "change" }, true);
   }
 
   /** Ctrl-Z of the last delete: the row comes back where it was, hidden cells and all. */
   personUndoDelete(): void {
     const last = this.deleted.pop();
     if (!last) return;
+    // The sync already brought the row back (an app's later edit beat the delete): undoing the
+    // delete too would leave two rows for one item (README, Known limits).
+    const id = (last.rows[0] as Array<{ value?: unknown } | null> | undefined)?.[this.column("_id")]
+      ?.value;
+    if (typeof id === "string" && this.sheetTable().rows.some((r) => r._id === id)) return;
     const at = Math.min(last.at, Math.max(1, ...this.contentRows()) + 1);
     this.emulator.userRestoreRows(SPREADSHEET, TAB, at, last.rows);
+    // Undo cancels the delete: as if it had not happened (the script may never have seen it).
     const key = this.keyAt(at);
-    if (key && this.truth.some((e) => e.key === key)) {
-      this.truth.push({ t: this.now, op: "create", side: "sheet", key });
-      const stored = this.sheetTable().rows[at - 1] ?? {};
-      for (const f of EDITABLE) {
-        this.truth.push({
-          t: this.now,
-          op: "write",
-          side: "sheet",
-          key,
-          field: f,
-          value: stored[f] ?? null,
-        });
+    for (let i = this.truth.length - 1; i >= 0; i--) {
+      const e = this.truth[i]!;
+      if (e.key === key && e.op === "delete" && e.side === "sheet") {
+        this.truth.splice(i, 1);
+        break;
       }
     }
-    this.queueTrigger({ kind: "change" });
+    this.queueTrigger({ kind: "change" }, true);
   }
 
   /** Data → Sort range over the visible columns only: hidden _id, _modified, _rev stay put. */
@@ -556,18 +584,23 @@ export class World {
         : trigger === "change"
           ? { kind: "change" }
           : null,
+      true,
     );
   }
 
   /** Sort of whole rows (hidden columns move with them). */
   personSortRows(field: string, ascending: boolean): void {
     this.emulator.userSortRows(SPREADSHEET, TAB, this.column(field), ascending, 1);
-    this.queueTrigger({ kind: "change" });
+    this.queueTrigger({ kind: "change" }, true);
   }
 
   /** Copy a whole row (with its hidden _id) over another row, then give the copy a new key. */
   personPasteRow(from: number, to: number): void {
     if (from === to) return;
+    // The row pasted over is gone: its cells, its hidden _id included, are the copy's now.
+    const overwritten = this.keyAt(to);
+    if (overwritten)
+      this.truth.push({ t: this.now, op: "delete", side: "sheet", key: overwritten });
     this.emulator.userPasteRows(SPREADSHEET, TAB, from, 1, to);
     const key = this.newKey();
     this.emulator.userSetValues(SPREADSHEET, TAB, to, this.column("key"), [[key]]);
@@ -583,7 +616,7 @@ export class World {
         value: stored[f] ?? null,
       });
     }
-    this.queueTrigger({ kind: "edit", row: to, rows: 1, column: 0, columns: HEADER.length });
+    this.queueTrigger({ kind: "edit", row: to, rows: 1, column: 0, columns: HEADER.length }, true);
   }
 
   /** Types a header for a new column after the last one (e.g. an app-only field becomes a column). */
@@ -604,9 +637,10 @@ export class World {
   appSet(id: string, field: string, value: CellValue): void {
     const doc = this.db.docs.get(id);
     if (!doc) return;
+    const before = doc.fields[field];
     this.db.writeDoc(id, { [field]: value }, true);
     const key = doc.fields.key;
-    if (typeof key === "string" && EDITABLE.includes(field)) {
+    if (typeof key === "string" && EDITABLE.includes(field) && !sameValue(before, value)) {
       this.truth.push({ t: this.now, op: "write", side: "firestore", key, field, value });
     }
   }
@@ -645,19 +679,10 @@ export class World {
     const last = this.appDeleted.pop();
     if (!last || this.db.docs.has(last.id)) return;
     this.db.writeDoc(last.id, last.fields, false);
+    // Undoing a delete: the row is back, and no field changes from what it was.
     const key = last.fields.key;
-    if (typeof key !== "string") return;
-    this.truth.push({ t: this.now, op: "create", side: "firestore", key });
-    for (const f of EDITABLE) {
-      this.truth.push({
-        t: this.now,
-        op: "write",
-        side: "firestore",
-        key,
-        field: f,
-        value: last.fields[f] ?? null,
-      });
-    }
+    if (typeof key === "string")
+      this.truth.push({ t: this.now, op: "create", side: "firestore", key });
   }
 
   /** Copies a document to a new id (with a new key: a new item), as an app might. */

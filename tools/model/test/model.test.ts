@@ -8,6 +8,7 @@
  * Soak (npm run test:soak): 100 runs × 1,000 operations, or as set in the environment.
  */
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import fc from "fast-check";
 import { startSheetsEmulator, type RunningSheetsEmulator } from "@sheet-sync/sheets-emulator";
 import { check } from "../src/check.js";
@@ -43,14 +44,23 @@ describe(`model: ${RUNS} runs × up to ${OPS} operations, faults and interleavin
     const saved = quiet.map((m) => console[m]);
     const property = fc.asyncProperty(
       fc.integer({ min: -3000, max: 3000 }),
-      fc.array(commandArb, { minLength: 1, maxLength: OPS }),
+      fc.noBias(fc.array(commandArb, { minLength: 1, maxLength: OPS, size: "max" })),
       async (skew: number, commands: Command[]) => {
+        // A run that does not end is a bug of its own: say which sequence, and stop.
+        const watchdog = setTimeout(() => {
+          process.stderr.write(`model run did not end: ${skew} ${JSON.stringify(commands)}\n`);
+          process.exit(3);
+        }, 60_000);
+        if (process.env.SHEET_SYNC_MODEL_TRACE) {
+          writeFileSync(process.env.SHEET_SYNC_MODEL_TRACE, `${skew} ${JSON.stringify(commands)}\n`);
+        }
         const world = await World.create(server, { scriptSkewMs: skew });
         for (const c of commands) await apply(world, c);
         await world.quiesce();
         await world.sched.spawn("reconcile", () => world.reconcileNow("schedule"));
         await world.sched.drain();
         await world.quiesce();
+        clearTimeout(watchdog);
         const result = check(world);
         totals.runs++;
         totals.ops += commands.length;
@@ -62,7 +72,7 @@ describe(`model: ${RUNS} runs × up to ${OPS} operations, faults and interleavin
     );
     for (const m of quiet) console[m] = () => undefined;
     try {
-      await fc.assert(property, { numRuns: RUNS, seed: SEED, endOnFailure: false, verbose: 1 });
+      await fc.assert(property, { numRuns: RUNS, seed: SEED, endOnFailure: false, verbose: 0 });
     } finally {
       quiet.forEach((m, i) => (console[m] = saved[i]!));
     }

@@ -1,0 +1,33 @@
+/**
+ * Replays one command sequence with the system's logs on, to see why it fails:
+ *   node --import tsx tools/model/src/replay.ts '<skew>' '<commands as JSON>'
+ * (the two parts of a counterexample fast-check printed).
+ */
+import { startSheetsEmulator } from "@sheet-sync/sheets-emulator";
+import { check } from "./check.js";
+import { apply, type Command } from "./commands.js";
+import { World } from "./world.js";
+
+const [skew, json] = process.argv.slice(2);
+const commands = JSON.parse(json ?? "[]") as Command[];
+const server = await startSheetsEmulator({ port: 0 });
+try {
+  const world = await World.create(server, { scriptSkewMs: Number(skew ?? 0) });
+  for (const c of commands) {
+    await apply(world, c);
+    console.log(`> ${JSON.stringify(c)}  blocked: ${JSON.stringify(world.sched.blocked())}`);
+  }
+  await world.quiesce();
+  await world.sched.spawn("reconcile", () => world.reconcileNow("schedule"));
+  await world.sched.drain();
+  await world.quiesce();
+  const result = check(world);
+  console.log(JSON.stringify(result, null, 1));
+  console.log("sheet:", JSON.stringify(world.sheetTable().rows, null, 0));
+  console.log("docs:", JSON.stringify([...world.db.docs.entries()], null, 0));
+  console.log("states:", JSON.stringify([...world.db.states.entries()], null, 0));
+  console.log("conflicts:", JSON.stringify([...world.db.conflicts.values()], null, 0));
+  process.exitCode = result.failures.length ? 1 : 0;
+} finally {
+  await server.close();
+}
