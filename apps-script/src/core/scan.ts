@@ -275,8 +275,12 @@ export function findMoves(
       } else if (top.score === other.score) other.tie = true;
     }
     // Without an exact move to go by, only moves that account for every row they touch count:
-    // each row whose id leaves gets another id or is now empty, and each row that gets an id
-    // had none or gave its own up (rows that swapped, or shifted into a blank row).
+    // each row whose id leaves gets another id or no longer holds that id's item (empty, or
+    // typed over: it disagrees on the telling columns), and each row that gets an id had none
+    // or gave its own up (rows that swapped, or shifted into a blank row).
+    const vacated = (source: (typeof sources)[number]) =>
+      hashes[source.from!] === "" ||
+      !agreesOnKey(snapshot.rows.get(source.id)!.digest, source.from!);
     let proposed = [...best].filter(([, b]) => !b.tie && b.source.from !== null);
     for (let changed = !evidence; changed;) {
       changed = false;
@@ -284,7 +288,7 @@ export function findMoves(
       const leaving = new Set(proposed.map(([, b]) => b.source.from!));
       const kept = proposed.filter(
         ([to, b]) =>
-          (targets.has(b.source.from!) || hashes[b.source.from!] === "") &&
+          (targets.has(b.source.from!) || vacated(b.source)) &&
           (ids[to] === "" || leaving.has(to)),
       );
       changed = kept.length !== proposed.length;

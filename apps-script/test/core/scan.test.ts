@@ -161,3 +161,92 @@ describe("scanSheet", () => {
     assert.equal(parseSnapshot("garbage"), null);
   });
 });
+
+describe("scanSheet: content that moved while the hidden columns stayed (a sort of the visible ones)", () => {
+  // The hidden bookkeeping columns are _id (0) and _modified (3); a person sorted only name/qty.
+  const before = [
+    ["r_a", "Widget", 3, 1000],
+    ["r_b", "Gadget", 5, 2000],
+    ["r_c", "Doohickey", 7, 3000],
+    ["r_d", "Sprocket", 9, 4000],
+  ];
+  /** Rows with `contents` (name, qty) in order, and the hidden cells where they were. */
+  const sortedVisible = (contents: unknown[][]) =>
+    before.map((row, i) => [row[0], ...(contents[i] ?? ["", ""]), row[3]]);
+  const idsOf = (result: ReturnType<typeof scanSheet>, rows: unknown[][]) =>
+    rows.map((row, i) => result.idWrites.get(i) ?? row[0]);
+
+  it("moves every id with its content and sends nothing", () => {
+    const rows = sortedVisible([
+      ["Doohickey", 7],
+      ["Gadget", 5],
+      ["Sprocket", 9],
+      ["Widget", 3],
+    ]);
+    const result = scan(rows, seen(before), { kind: "change" });
+    assert.deepEqual(idsOf(result, rows), ["r_c", "r_b", "r_d", "r_a"]);
+    // The _modified cells travel with the ids.
+    assert.deepEqual([...result.modifiedWrites], [
+      [0, 3000],
+      [2, 4000],
+      [3, 1000],
+    ]);
+    assert.deepEqual(result.upserts, []);
+    assert.deepEqual(result.deletes, []);
+  });
+
+  it("follows content edited after the sort, before the script ran: an edit, not a swap", () => {
+    const rows = sortedVisible([
+      ["Doohickey", 8], // r_c's content, qty edited
+      ["Gadget", 5],
+      ["Sprocket", 9],
+      ["Widget", 4], // r_a's content, qty edited
+    ]);
+    const result = scan(rows, seen(before), { kind: "change" });
+    assert.deepEqual(idsOf(result, rows), ["r_c", "r_b", "r_d", "r_a"]);
+    // The change scan leaves content changes to the minute scan: no id moved is sent as new.
+    assert.ok(result.upserts.every((u) => u.id === "r_c" || u.id === "r_a"));
+  });
+
+  it("gives a new id to content typed into a row whose content the sort took away", () => {
+    // A blank row was sorted in: r_d's content moved up, its row got "Bolt" typed in.
+    const rows = [
+      ["r_a", "Widget", 3, 1000],
+      ["r_b", "Sprocket", 10, 2000], // r_d's content, qty edited
+      ["r_c", "Doohickey", 7, 3000],
+      ["", "Gadget", 6, ""], // r_b's content, edited too, in the blank row
+      ["r_d", "Bolt", "", 4000], // typed where r_d's content was
+    ];
+    const result = scan(rows, seen(before), { kind: "reconcile" });
+    const ids = idsOf(result, rows);
+    assert.deepEqual(ids.slice(0, 4), ["r_a", "r_d", "r_c", "r_b"]);
+    assert.equal(ids[4], "r_new1", "the typed row is a new one");
+    assert.deepEqual(result.deletes, []);
+  });
+
+  it("does not take an id for content that only looks alike: a different name is another item", () => {
+    const rows = [
+      ["r_a", "Widget", 3, 1000],
+      ["r_b", "Gadget", 5, 2000],
+      ["r_c", "Doohickey", 7, 3000],
+      ["r_d", "Sprocket", 10, 4000],
+      ["", "Sprockets", 10, ""], // a new row much like r_d
+    ];
+    const result = scan(rows, seen(before), { kind: "reconcile" });
+    assert.deepEqual(idsOf(result, rows), ["r_a", "r_b", "r_c", "r_d", "r_new1"]);
+  });
+
+  it("finds a deleted row put back by an undo under its old id, with its old time", () => {
+    const deleted = [before[0]!, before[1]!, before[3]!];
+    const afterDelete = scan(deleted, seen(before), { kind: "change" });
+    assert.deepEqual(afterDelete.deletes, [{ id: "r_c", modifiedAt: NOW }]);
+    // Ctrl-Z brings the row back with its hidden cells: it appears, so it is sent again.
+    const undone = scan(before, afterDelete.snapshot, { kind: "change" });
+    assert.deepEqual(undone.idWrites.size, 0);
+    assert.deepEqual(
+      undone.upserts.map((u) => u.id),
+      ["r_c"],
+    );
+  });
+});
+

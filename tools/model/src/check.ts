@@ -99,7 +99,7 @@ export function check(world: World): CheckResult {
     conflicts.some((c) => keyOfRow(c.rowId) === key && c.field === null && c.rejected.op === op);
 
   const byKey = new Map<string, Truth[]>();
-  for (const e of world.truth) {
+  for (const e of withoutUndoneWrites(world.truth)) {
     const list = byKey.get(e.key) ?? [];
     list.push(e);
     byKey.set(e.key, list);
@@ -145,4 +145,36 @@ export function check(world: World): CheckResult {
     }
   }
   return { failures, rekeyed, rows: sheetById.size, conflicts: conflicts.length };
+}
+
+/**
+ * Drops runs of writes that undo themselves: one side writing a field and,
+ * with nothing else happening to the item meanwhile, writing the old value
+ * back (2 → 1 → 2). The data never changed; no sync could tell, and none
+ * needs to (a delete on the other side in between rightly wins).
+ */
+function withoutUndoneWrites(truth: readonly Truth[]): Truth[] {
+  const dropped = new Set<number>();
+  // Per item, the open run of writes per (side, field): where it started and its first `before`.
+  const runs = new Map<string, Map<string, number[]>>();
+  truth.forEach((e, i) => {
+    const open = runs.get(e.key) ?? new Map<string, number[]>();
+    runs.set(e.key, open);
+    if (e.op !== "write" || e.before === undefined) {
+      open.clear(); // a create, a delete, or a write of unknown effect ends every run
+      return;
+    }
+    const runKey = `${e.side}:${e.field}`;
+    // Anything from the other side, or another field, ends the runs it does not belong to.
+    for (const k of [...open.keys()]) if (k !== runKey) open.delete(k);
+    const run = open.get(runKey) ?? [];
+    run.push(i);
+    open.set(runKey, run);
+    const first = truth[run[0]!] as Extract<Truth, { op: "write" }>;
+    if (sameValue(first.before ?? null, e.value)) {
+      for (const j of run) dropped.add(j);
+      open.delete(runKey);
+    }
+  });
+  return truth.filter((_, i) => !dropped.has(i));
 }

@@ -119,7 +119,7 @@ export class MemoryStore implements SyncStore {
     if (this.db.failNextUpdate) {
       const message = this.db.failNextUpdate;
       this.db.failNextUpdate = null;
-      throw Object.assign(new Error(message), { code: 14 });
+      throw Object.assign(new Error(message), { code: Number(message.split(" ")[0]) || 14 });
     }
     const ids = [...new Set(rowIds)];
     const { updates, result } = decide(new Map(ids.map((id) => [id, this.db.record(id)])));

@@ -47,6 +47,8 @@ export type Truth =
       key: string;
       field: string;
       value: CellValue;
+      /** The field's value before the write (when an undo-like write matters). */
+      before?: CellValue;
     }
   | { t: number; op: "create" | "delete"; side: "sheet" | "firestore"; key: string };
 
@@ -113,7 +115,8 @@ export class World {
   lockBusy = false;
   private readonly deleted: Array<{ at: number; rows: RawRow[] }> = [];
   private readonly appDeleted: Array<{ id: string; fields: RowValues }> = [];
-  private readonly notes = new Map<string, string>();
+  /** Notes on cells ("row,column" → text), as the script leaves them. */
+  readonly notes = new Map<string, string>();
   private nextKey = 1;
   private nextUuid = 1;
   private nextDoc = 1;
@@ -224,7 +227,8 @@ export class World {
         }
       },
       getNote: (row, column) => this.notes.get(`${row},${column}`) ?? "",
-      setNote: (row, column, note) => void this.notes.set(`${row},${column}`, note),
+      setNote: (row, column, note) =>
+        void (note ? this.notes.set(`${row},${column}`, note) : this.notes.delete(`${row},${column}`)),
     };
   }
 
@@ -496,7 +500,7 @@ export class World {
     const stored = this.sheetTable().rows[row - 1]?.[field] ?? null;
     // Typing what the cell already shows changes nothing, and wins nothing.
     if (key && !sameValue(before, stored)) {
-      this.truth.push({ t: this.now, op: "write", side: "sheet", key, field, value: stored });
+      this.truth.push({ t: this.now, op: "write", side: "sheet", key, field, value: stored, before });
     }
     this.queueTrigger({ kind: "edit", row, rows: 1, column, columns: 1 });
   }
@@ -628,6 +632,14 @@ export class World {
     this.queueTrigger({ kind: "edit", row: 0, rows: 1, column, columns: 1 });
   }
 
+  /** Renames a column by typing over its header cell. */
+  personRenameColumn(from: string, to: string): void {
+    const column = this.column(from);
+    if (column < 0) return;
+    this.emulator.userSetValues(SPREADSHEET, TAB, 0, column, [[to]]);
+    this.queueTrigger({ kind: "edit", row: 0, rows: 1, column, columns: 1 });
+  }
+
   // ---- apps writing Firestore ---------------------------------------------------------------------
 
   docIds(): string[] {
@@ -641,7 +653,15 @@ export class World {
     this.db.writeDoc(id, { [field]: value }, true);
     const key = doc.fields.key;
     if (typeof key === "string" && EDITABLE.includes(field) && !sameValue(before, value)) {
-      this.truth.push({ t: this.now, op: "write", side: "firestore", key, field, value });
+      this.truth.push({
+        t: this.now,
+        op: "write",
+        side: "firestore",
+        key,
+        field,
+        value,
+        before: before ?? null,
+      });
     }
   }
 

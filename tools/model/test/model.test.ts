@@ -12,6 +12,7 @@ import { writeFileSync } from "node:fs";
 import fc from "fast-check";
 import { startSheetsEmulator, type RunningSheetsEmulator } from "@sheet-sync/sheets-emulator";
 import { check } from "../src/check.js";
+import { quietLogs } from "../src/quiet.js";
 import { apply, commandArb, type Command } from "../src/commands.js";
 import { World } from "../src/world.js";
 
@@ -39,9 +40,6 @@ describe(`model: ${RUNS} runs × up to ${OPS} operations, faults and interleavin
   });
 
   it("ends with the sheet and Firestore equal, nothing lost, resurrected, duplicated or swapped", async () => {
-    // Logs of the functions (structured, one per webhook) would drown the report.
-    const quiet = ["log", "info", "warn", "error", "debug"] as const;
-    const saved = quiet.map((m) => console[m]);
     const property = fc.asyncProperty(
       fc.integer({ min: -3000, max: 3000 }),
       fc.noBias(fc.array(commandArb, { minLength: 1, maxLength: OPS, size: "max" })),
@@ -70,11 +68,12 @@ describe(`model: ${RUNS} runs × up to ${OPS} operations, faults and interleavin
         assert.deepEqual(result.failures, []);
       },
     );
-    for (const m of quiet) console[m] = () => undefined;
+    // The functions' structured logs (one per webhook) would drown the report.
+    const loud = quietLogs();
     try {
       await fc.assert(property, { numRuns: RUNS, seed: SEED, endOnFailure: false, verbose: 0 });
     } finally {
-      quiet.forEach((m, i) => (console[m] = saved[i]!));
+      loud();
     }
   });
 });
