@@ -288,8 +288,7 @@ export function findMoves(
       const leaving = new Set(proposed.map(([, b]) => b.source.from!));
       const kept = proposed.filter(
         ([to, b]) =>
-          (targets.has(b.source.from!) || vacated(b.source)) &&
-          (ids[to] === "" || leaving.has(to)),
+          (targets.has(b.source.from!) || vacated(b.source)) && (ids[to] === "" || leaving.has(to)),
       );
       changed = kept.length !== proposed.length;
       proposed = kept;

@@ -186,11 +186,14 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     const result = scan(rows, seen(before), { kind: "change" });
     assert.deepEqual(idsOf(result, rows), ["r_c", "r_b", "r_d", "r_a"]);
     // The _modified cells travel with the ids.
-    assert.deepEqual([...result.modifiedWrites], [
-      [0, 3000],
-      [2, 4000],
-      [3, 1000],
-    ]);
+    assert.deepEqual(
+      [...result.modifiedWrites],
+      [
+        [0, 3000],
+        [2, 4000],
+        [3, 1000],
+      ],
+    );
     assert.deepEqual(result.upserts, []);
     assert.deepEqual(result.deletes, []);
   });
@@ -249,4 +252,3 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     );
   });
 });
-

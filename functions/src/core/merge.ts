@@ -230,7 +230,11 @@ export function mergeSheetRow(
     s.deleted = { at: appDelete, by: "firestore" };
     s.base = {};
     s.baseRev = {};
-    edited.splice(0, edited.length, ...columns.filter((c) => !matchesBase(row.values[c], undefined)));
+    edited.splice(
+      0,
+      edited.length,
+      ...columns.filter((c) => !matchesBase(row.values[c], undefined)),
+    );
     absorb();
     return decided(prior, s, null, conflicts);
   }
@@ -326,8 +330,12 @@ export function mergeSheetDelete(
   }
   // The Firestore edit is newer (or the delete's time unknown): the row goes back into the sheet.
   conflicts.push(conflict(rowId, null, "last-write-wins", docSide, deletion));
-  gone();
-  s = observeDoc(s, doc, columns);
+  // The base and the edits stay: the flush appends the whole document, and a row an undo brings
+  // back merges field by field against what both sides last agreed on.
+  s.inSheet = false;
+  s.provisional = null;
+  s.parked = false;
+  s.inFlight = null;
   return decided(prior, s, null, conflicts);
 }
 

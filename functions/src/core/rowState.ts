@@ -111,11 +111,9 @@ export function observeDoc(
     s.deleted = null;
     s.provisional = null;
     s.parked = false;
-    if (!s.inSheet) {
-      // Nothing of the old row is in the sheet: every value of the new document is news.
-      s.base = {};
-      s.baseRev = {};
-    }
+    // The base stays: the last values both sides agreed on. A row not in the sheet is appended
+    // whole anyway, and a row an undo brought back is merged field by field against it (an
+    // empty base would make every cleared cell look unchanged and every old value an edit).
   }
   const known = new Set(columns);
   for (const field of Object.keys(s.docEdits)) if (!known.has(field)) delete s.docEdits[field];

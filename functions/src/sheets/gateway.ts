@@ -59,6 +59,24 @@ export function cellNumber(cell: unknown): number {
   return Number.isFinite(n) && n > 0 ? Math.trunc(n) : 0;
 }
 
+/** Data rows as `readValues` returns them, by column name (row 2 is index 0). */
+export function looseRows(rows: readonly unknown[][], layout: SheetLayout): LooseRow[] {
+  return rows.map((row, i) => {
+    const cells: Record<string, CellValue> = {};
+    for (const [name, c] of layout.position) {
+      const v = row[c];
+      cells[name] = v === undefined || v === "" ? null : (v as CellValue);
+    }
+    return {
+      rowNumber: i + 2,
+      id: String(row[layout.idColumn] ?? "").trim(),
+      rev: cellNumber(row[layout.revColumn]),
+      modifiedAt: cellNumber(row[layout.modifiedColumn]),
+      cells,
+    };
+  });
+}
+
 export class SheetsGateway {
   readonly requests = { reads: 0, writes: 0 };
   private readonly sheet: string;
@@ -190,24 +208,14 @@ export class SheetsGateway {
     };
   }
 
-  /** Every data row's values, untyped (dates as serial numbers), in one request. */
-  async readValues(layout: SheetLayout): Promise<LooseRow[]> {
-    const last = columnLetter(layout.header.length - 1);
-    const [grid] = await this.batchGet([`${this.sheet}!A2:${last}`], "ROWS", "UNFORMATTED_VALUE");
-    return (grid ?? []).map((row, i) => {
-      const cells: Record<string, CellValue> = {};
-      for (const [name, c] of layout.position) {
-        const v = row[c];
-        cells[name] = v === undefined || v === "" ? null : (v as CellValue);
-      }
-      return {
-        rowNumber: i + 2,
-        id: String(row[layout.idColumn] ?? "").trim(),
-        rev: cellNumber(row[layout.revColumn]),
-        modifiedAt: cellNumber(row[layout.modifiedColumn]),
-        cells,
-      };
-    });
+  /**
+   * The whole tab's values, untyped (dates as serial numbers), header
+   * included, in one request: what the reconcile compares.
+   */
+  async readValues(): Promise<{ header: string[]; rows: unknown[][] }> {
+    const [grid] = await this.batchGet([this.sheet], "ROWS", "UNFORMATTED_VALUE");
+    const header = (grid?.[0] ?? []).map((c) => String(c ?? "").trim());
+    return { header, rows: (grid ?? []).slice(1) };
   }
 
   async writeCells(data: readonly CellWrite[]): Promise<void> {

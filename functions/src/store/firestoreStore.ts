@@ -197,7 +197,9 @@ export class FirestoreStore implements SyncStore {
       } else if (key === "lastFlushAt") data.lastFlushAt = Timestamp.fromMillis(value as number);
       else data[key] = value;
     }
-    await this.sheetRef.set(data, { merge: true });
+    // mergeFields replaces each written top-level field whole: a new lastReconcile
+    // must not keep the counts of an older one.
+    await this.sheetRef.set(data, { mergeFields: Object.keys(data) });
   }
 
   async allRows(): Promise<Map<string, RowRecord>> {

@@ -334,7 +334,13 @@ export async function flushSheet(deps: FlushDeps, taskId: string): Promise<Flush
   }
 }
 
-async function rememberLayout(store: SyncStore, info: SheetInfo, tab: Tab, layout: SheetLayout) {
+/** Caches what locating rows needs (tab id, time zone, `_id` column) and the synced columns. */
+export async function rememberLayout(
+  store: SyncStore,
+  info: SheetInfo,
+  tab: Tab,
+  layout: SheetLayout,
+) {
   const patch: Partial<SheetInfo> = {};
   if (info.sheetId !== tab.sheetId || info.timeZone !== tab.timeZone) {
     patch.sheetId = tab.sheetId;

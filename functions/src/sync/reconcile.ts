@@ -5,16 +5,17 @@
  * transactions; repairs of the sheet become outbox entries the flush
  * writes. It reports what it found and fixed.
  *
- * Sheets API cost: one values read of the tab (every row, every column),
- * plus, only when rows differ, one typed read per 100 blocks of differing
- * rows, plus one read of row 1 and the `_id` column; the writes go through
- * the flush's usual 1-3 requests.
+ * Sheets API cost: one values read of the whole tab (header, every row,
+ * every column), plus, only when rows differ, one typed read per 100 blocks
+ * of differing rows (plus one spreadsheets.get the first time, cached); the
+ * repairs of the sheet go through the flush's usual 1-3 write requests.
  */
 import { columnNameProblem } from "../../../contract/src/limits.js";
 import { readLayout, type SheetLayout } from "../core/flushPlan.js";
 import { documentRow, reconcileRow, showsDocument, type Finding } from "../core/reconcile.js";
 import type { SheetRow } from "../core/merge.js";
-import type { SheetsGateway } from "../sheets/gateway.js";
+import { looseRows, type SheetsGateway } from "../sheets/gateway.js";
+import { rememberLayout } from "./flush.js";
 import type {
   ReconcileReport,
   ReconcileTrigger,
@@ -47,9 +48,10 @@ export async function reconcileSheet(
     typeof info.sheetId === "number" && info.timeZone
       ? { sheetId: info.sheetId, timeZone: info.timeZone }
       : await sheet.tab();
-  const index = await sheet.index(info.idColumn ?? null);
-  const layout: SheetLayout = readLayout(index.header, (n) => columnNameProblem(n) === null);
-  const [values, records] = await Promise.all([sheet.readValues(layout), store.allRows()]);
+  const [all, records] = await Promise.all([sheet.readValues(), store.allRows()]);
+  const layout: SheetLayout = readLayout(all.header, (n) => columnNameProblem(n) === null);
+  await rememberLayout(store, info, tab, layout);
+  const values = looseRows(all.rows, layout);
 
   // The sheet's rows by id (the first of several rows sharing an id; the script re-keys the others).
   const loose = new Map<string, (typeof values)[number]>();
@@ -128,6 +130,8 @@ export async function reconcileSheet(
       });
       queued ||= out.anyQueued;
       for (const [rowId, finding, n] of out.findings) {
+        // A row gone from both sides long ago (its delete remembered) is not a row any more.
+        if (finding === "in-sync" && !loose.has(rowId) && !records.get(rowId)?.doc) continue;
         counts[finding] = (counts[finding] ?? 0) + 1;
         conflicts += n;
         if (finding !== "in-sync") {
@@ -146,7 +150,7 @@ export async function reconcileSheet(
   const report: ReconcileReport = {
     at: started,
     trigger,
-    rows: ids.length,
+    rows: Object.values(counts).reduce((a, b) => a + (b ?? 0), 0),
     counts,
     conflicts,
     sheetsRequests: { ...sheet.requests },

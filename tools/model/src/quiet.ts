@@ -7,7 +7,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
 const require = createRequire(import.meta.url);
-const common = require(join(dirname(require.resolve("firebase-functions/logger")), "common.js")) as {
+const common = require(
+  join(dirname(require.resolve("firebase-functions/logger")), "common.js"),
+) as {
   UNPATCHED_CONSOLE: Record<string, (...args: unknown[]) => void>;
 };
 const methods = ["debug", "info", "log", "warn", "error"] as const;

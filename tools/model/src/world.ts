@@ -82,8 +82,8 @@ class GatedGateway extends SheetsGateway {
       return super.readRows(...args);
     });
   }
-  override readValues(...args: Parameters<SheetsGateway["readValues"]>) {
-    return this.world.sched.run("sheets read values", () => super.readValues(...args));
+  override readValues() {
+    return this.world.sched.run("sheets read values", () => super.readValues());
   }
   override writeCells(...args: Parameters<SheetsGateway["writeCells"]>) {
     return this.world.sched.run("sheets write cells", () => super.writeCells(...args));
@@ -228,7 +228,9 @@ export class World {
       },
       getNote: (row, column) => this.notes.get(`${row},${column}`) ?? "",
       setNote: (row, column, note) =>
-        void (note ? this.notes.set(`${row},${column}`, note) : this.notes.delete(`${row},${column}`)),
+        void (note
+          ? this.notes.set(`${row},${column}`, note)
+          : this.notes.delete(`${row},${column}`)),
     };
   }
 
@@ -500,7 +502,15 @@ export class World {
     const stored = this.sheetTable().rows[row - 1]?.[field] ?? null;
     // Typing what the cell already shows changes nothing, and wins nothing.
     if (key && !sameValue(before, stored)) {
-      this.truth.push({ t: this.now, op: "write", side: "sheet", key, field, value: stored, before });
+      this.truth.push({
+        t: this.now,
+        op: "write",
+        side: "sheet",
+        key,
+        field,
+        value: stored,
+        before,
+      });
     }
     this.queueTrigger({ kind: "edit", row, rows: 1, column, columns: 1 });
   }

@@ -40,6 +40,7 @@ describe(`model: ${RUNS} runs × up to ${OPS} operations, faults and interleavin
   });
 
   it("ends with the sheet and Firestore equal, nothing lost, resurrected, duplicated or swapped", async () => {
+    let firstFailure = false;
     const property = fc.asyncProperty(
       fc.integer({ min: -3000, max: 3000 }),
       fc.noBias(fc.array(commandArb, { minLength: 1, maxLength: OPS, size: "max" })),
@@ -50,7 +51,10 @@ describe(`model: ${RUNS} runs × up to ${OPS} operations, faults and interleavin
           process.exit(3);
         }, 60_000);
         if (process.env.SHEET_SYNC_MODEL_TRACE) {
-          writeFileSync(process.env.SHEET_SYNC_MODEL_TRACE, `${skew} ${JSON.stringify(commands)}\n`);
+          writeFileSync(
+            process.env.SHEET_SYNC_MODEL_TRACE,
+            `${skew} ${JSON.stringify(commands)}\n`,
+          );
         }
         const world = await World.create(server, { scriptSkewMs: skew });
         for (const c of commands) await apply(world, c);
@@ -65,13 +69,26 @@ describe(`model: ${RUNS} runs × up to ${OPS} operations, faults and interleavin
         totals.conflicts += result.conflicts;
         totals.rekeyed += result.rekeyed.length;
         totals.rows += result.rows;
+        if (result.failures.length && !firstFailure) {
+          // Shrinking can take minutes: say at once what failed, unshrunk.
+          firstFailure = true;
+          process.stderr.write(
+            `first failure, before shrinking: ${JSON.stringify([skew, commands])}\n  ${result.failures.join("\n  ")}\n`,
+          );
+        }
         assert.deepEqual(result.failures, []);
       },
     );
     // The functions' structured logs (one per webhook) would drown the report.
     const loud = quietLogs();
     try {
-      await fc.assert(property, { numRuns: RUNS, seed: SEED, endOnFailure: false, verbose: 0 });
+      await fc.assert(property, {
+        numRuns: RUNS,
+        seed: SEED,
+        // SHEET_SYNC_MODEL_SHRINK=0: report the first failure as it is, without shrinking it.
+        endOnFailure: process.env.SHEET_SYNC_MODEL_SHRINK === "0",
+        verbose: 0,
+      });
     } finally {
       loud();
     }

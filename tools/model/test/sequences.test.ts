@@ -320,7 +320,14 @@ describe("the sequences of issue 7, end to end", function () {
     world.advance(24 * 3600_000);
     // The formula's new value is the sheet's write of the day (the model's record of truth).
     const recalculated = world.sheetTable().rows[rowOf("k4") - 1]!.due;
-    world.truth.push({ t: world.now, op: "write", side: "sheet", key: "k4", field: "due", value: recalculated });
+    world.truth.push({
+      t: world.now,
+      op: "write",
+      side: "sheet",
+      key: "k4",
+      field: "due",
+      value: recalculated ?? null,
+    });
     world.appSet(x, "name", "From the app");
     await deliverEvents();
     // The next minute's scan sees the new day before the flush runs.
@@ -466,7 +473,9 @@ describe("the sequences of issue 7, end to end", function () {
       // The flush fails at its last transaction: after writing the sheet, before recording it.
       await world.startFlush();
       await runUntil("flush", "sheets write cells");
-      await world.sched.step(world.sched.blocked().findIndex((b) => b.execution.startsWith("flush")));
+      await world.sched.step(
+        world.sched.blocked().findIndex((b) => b.execution.startsWith("flush")),
+      );
       world.db.failNextUpdate = error;
       await runOnly("flush");
       assert.equal(world.tasks.size, 1, "the task stays for Cloud Tasks to retry");
