@@ -389,7 +389,9 @@ export function scanSheet(input: ScanInput): ScanResult {
     current,
     (row) => rowHasContent(header, rows[row] ?? []),
     input.newId,
-    (row) => inEdit(row) && !moves.has(row),
+    // Only an edit that wrote the hidden id cell can have brought an id in: an edit of visible
+    // cells of the original says nothing about which row is the copy.
+    (row) => pastedIds && inEdit(row) && !moves.has(row),
     // A copy pasted above its original, seen before its onEdit: the original keeps its id.
     (row, id) => snapshot?.rows.get(id)?.hash === rowHash(header, rows[row] ?? []),
     // Neither holds it exactly (the original was edited too): the one most alike keeps it.

@@ -181,7 +181,10 @@ export function planFlushRow(input: {
   // A row most of whose cells are not what the sync last agreed on is, most likely, another
   // item's content under this id: a sort of the visible columns moved it, and the script has
   // not moved the ids after it yet. Writing into it would put this item's values on that one.
-  const compared = columns.filter((c) => s.base[c] !== undefined || cellOf(c).value !== null);
+  // Formula cells follow the others (a total changes with its qty): they say nothing of which item it is.
+  const compared = columns.filter(
+    (c) => !cellOf(c).formula && (s.base[c] !== undefined || cellOf(c).value !== null),
+  );
   const differing = compared.filter((c) => !matchesBaseRow(s, [c], () => cellOf(c).value));
   if (compared.length > 1 && differing.length * 2 > compared.length) {
     s.parked = true;

@@ -63,7 +63,9 @@ function observeOnly(input: ReconcileInput, doc: DocSnapshot): RowDecision {
   const s = observeDoc(input.state ?? emptyRowState(), doc, input.columns);
   // It was in the sheet and is not: deleted there, at a time the reconcile cannot know.
   if (s.inSheet) return mergeSheetDelete({ ...input, at: null, delivery: null });
-  return { state: s, doc: null, conflicts: [], outcome: "applied" };
+  // A row set aside (refused by the Sheets API, or waiting for a webhook that never came) gets
+  // another try: the flush sets it aside again if the cause is still there.
+  return { state: { ...s, parked: false }, doc: null, conflicts: [], outcome: "applied" };
 }
 
 function bothGone(input: ReconcileInput): RowDecision {

@@ -148,7 +148,8 @@ export function check(world: World): CheckResult {
 }
 
 /**
- * Drops runs of writes that undo themselves: one side writing a field and,
+ * Drops runs of writes that undo themselves: a delete and a restore of the same
+ * content, or one side writing a field and,
  * with nothing else happening to the item meanwhile, writing the old value
  * back (2 → 1 → 2). The data never changed; no sync could tell, and none
  * needs to (a delete on the other side in between rightly wins).
@@ -157,9 +158,21 @@ function withoutUndoneWrites(truth: readonly Truth[]): Truth[] {
   const dropped = new Set<number>();
   // Per item, the open run of writes per (side, field): where it started and its first `before`.
   const runs = new Map<string, Map<string, number[]>>();
+  // Per item, the index of a delete that nothing has followed yet.
+  const lastDelete = new Map<string, number>();
   truth.forEach((e, i) => {
     const open = runs.get(e.key) ?? new Map<string, number[]>();
     runs.set(e.key, open);
+    // A delete and a restore of the same content by the same side, nothing in between: the
+    // item never changed (an app restoring a document from a backup before the delete's event
+    // was seen is invisible to any sync).
+    const d = lastDelete.get(e.key);
+    lastDelete.delete(e.key);
+    if (e.op === "delete") lastDelete.set(e.key, i);
+    if (e.op === "create" && e.restore && d !== undefined && truth[d]!.side === e.side) {
+      dropped.add(d);
+      dropped.add(i);
+    }
     if (e.op !== "write" || e.before === undefined) {
       open.clear(); // a create, a delete, or a write of unknown effect ends every run
       return;

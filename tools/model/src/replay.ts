@@ -16,8 +16,17 @@ try {
   for (const c of commands) {
     await apply(world, c);
     console.log(`> ${JSON.stringify(c)}  blocked: ${JSON.stringify(world.sched.blocked())}`);
-    if (process.env.SHEET_SYNC_MODEL_ROW) console.log("  state:", JSON.stringify(world.db.states.get(process.env.SHEET_SYNC_MODEL_ROW)), JSON.stringify(world.db.docs.get(process.env.SHEET_SYNC_MODEL_ROW)?.fields));
-    if (process.env.SHEET_SYNC_MODEL_TRUTH) console.log("  sheet:", JSON.stringify(world.sheetTable().rows.map((r) => [r._id, r.key, r.name, r.price])));
+    if (process.env.SHEET_SYNC_MODEL_ROW)
+      console.log(
+        "  state:",
+        JSON.stringify(world.db.states.get(process.env.SHEET_SYNC_MODEL_ROW)),
+        JSON.stringify(world.db.docs.get(process.env.SHEET_SYNC_MODEL_ROW)?.fields),
+      );
+    if (process.env.SHEET_SYNC_MODEL_TRUTH)
+      console.log(
+        "  sheet:",
+        JSON.stringify(world.sheetTable().rows.map((r) => [r._id, r.key, r.name, r.price])),
+      );
   }
   await world.quiesce();
   await world.sched.spawn("reconcile", () => world.reconcileNow("schedule"));
@@ -28,7 +37,11 @@ try {
   console.log("sheet:", JSON.stringify(world.sheetTable().rows, null, 0));
   console.log("docs:", JSON.stringify([...world.db.docs.entries()], null, 0));
   console.log("states:", JSON.stringify([...world.db.states.entries()], null, 0));
-  if (process.env.SHEET_SYNC_MODEL_TRUTH) console.log("truth:", JSON.stringify(world.truth.filter((e) => e.key === process.env.SHEET_SYNC_MODEL_TRUTH)));
+  if (process.env.SHEET_SYNC_MODEL_TRUTH)
+    console.log(
+      "truth:",
+      JSON.stringify(world.truth.filter((e) => e.key === process.env.SHEET_SYNC_MODEL_TRUTH)),
+    );
   console.log("conflicts:", JSON.stringify([...world.db.conflicts.values()], null, 0));
   process.exitCode = result.failures.length ? 1 : 0;
 } finally {

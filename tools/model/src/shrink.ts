@@ -31,7 +31,7 @@ if (!found.length) {
   process.exit(0);
 }
 for (let chunk = Math.ceil(best.length / 2); chunk >= 1; chunk = Math.floor(chunk / 2)) {
-  for (let i = 0; i < best.length; ) {
+  for (let i = 0; i < best.length;) {
     const candidate = [...best.slice(0, i), ...best.slice(i + chunk)];
     const f = await failures(candidate);
     if (f.length) {

@@ -50,7 +50,14 @@ export type Truth =
       /** The field's value before the write (when an undo-like write matters). */
       before?: CellValue;
     }
-  | { t: number; op: "create" | "delete"; side: "sheet" | "firestore"; key: string };
+  | {
+      t: number;
+      op: "create" | "delete";
+      side: "sheet" | "firestore";
+      key: string;
+      /** A create that restores, field for field, what the same side's last delete removed. */
+      restore?: boolean;
+    };
 
 export interface WorldOptions {
   /** Script clock minus real time (ms): Apps Script's clock may drift from Google Cloud's. */
@@ -712,7 +719,7 @@ export class World {
     // Undoing a delete: the row is back, and no field changes from what it was.
     const key = last.fields.key;
     if (typeof key === "string")
-      this.truth.push({ t: this.now, op: "create", side: "firestore", key });
+      this.truth.push({ t: this.now, op: "create", side: "firestore", key, restore: true });
   }
 
   /** Copies a document to a new id (with a new key: a new item), as an app might. */
