@@ -2,13 +2,25 @@
  * The page of `npm start`: renders the stack's state and keeps it live from
  * Server-Sent Events. Bundled by esbuild when the stack starts.
  */
-import type { ActivityEntry, Doc, PageInfo, SheetView, Stats } from "../src/page/types.js";
+import type {
+  ActivityEntry,
+  ConflictView,
+  Doc,
+  GoneRow,
+  PageInfo,
+  ReconcileView,
+  ScheduleView,
+  SheetView,
+  Stats,
+} from "../src/page/types.js";
 
 const BOOKKEEPING = new Set(["_id", "_modified", "_rev"]);
 const BLANK_ROWS = 3;
 
 let sheet: SheetView | null = null;
 let docs: Doc[] = [];
+let gone: GoneRow[] = [];
+let schedule: ScheduleView | null = null;
 let selectedRow: number | null = null;
 let editing = false;
 /** Last rendered text per cell / doc field, to flash what changed. */
@@ -146,6 +158,11 @@ function renderSheet(): void {
   });
   if (current) select.value = current;
   $("sheet-title").textContent = `${sheet.title} · ${sheet.sheetName} · ${sheet.timeZone}`;
+  const undo = $<HTMLButtonElement>("undo-delete");
+  undo.disabled = sheet.undo === null;
+  undo.title = sheet.undo
+    ? `Edit → Undo: put row ${sheet.undo.row} back (${sheet.undo.ids.join(", ") || "no id"})`
+    : "Edit → Undo of the last row delete (nothing deleted yet)";
 }
 
 type Json = unknown;
@@ -193,8 +210,7 @@ function docColumns(): string[] {
   const header = (sheet?.formatted[0] ?? []).filter((h) => h && !BOOKKEEPING.has(h));
   const seen = new Set(header);
   const extra = new Set<string>();
-  for (const d of docs)
-    for (const k of Object.keys(d.data)) if (!seen.has(k) && k !== "_sync") extra.add(k);
+  for (const d of docs) for (const k of Object.keys(d.data)) if (!seen.has(k)) extra.add(k);
   return [...header, ...[...extra].sort()];
 }
 
@@ -204,10 +220,10 @@ function renderDocs(): void {
   const columns = docColumns();
   table.textContent = "";
   const head = table.createTHead().insertRow();
-  for (const name of ["id", ...columns, "_sync", ""]) {
+  for (const name of ["id", "sync", ...columns, ""]) {
     const th = document.createElement("th");
     th.textContent = name;
-    if (name === "_sync") th.className = "bookkeeping";
+    if (name === "sync") th.title = "The row's state in syncRows and syncOutbox";
     head.appendChild(th);
   }
   const body = table.createTBody();
@@ -223,6 +239,7 @@ function renderDocs(): void {
     const idCell = tr.insertCell();
     idCell.className = "id";
     idCell.textContent = doc.id;
+    syncCell(tr, doc.id, doc.sync);
     for (const field of columns) {
       const td = tr.insertCell();
       const { text, type } = showValue(doc.data[field]);
@@ -241,13 +258,6 @@ function renderDocs(): void {
         ),
       );
     }
-    const sync = tr.insertCell();
-    sync.className = "sync bookkeeping";
-    const meta = doc.data._sync as { origin?: string; modifiedAt?: number } | undefined;
-    sync.textContent = meta
-      ? `${meta.origin ?? "?"} · ${meta.modifiedAt ? new Date(meta.modifiedAt).toLocaleTimeString() : ""}`
-      : "";
-    sync.title = JSON.stringify(meta ?? null, null, 1);
     const actions = tr.insertCell();
     actions.className = "actions";
     const del = document.createElement("button");
@@ -258,7 +268,127 @@ function renderDocs(): void {
     del.addEventListener("click", () => void post("/api/docs/delete", { id: doc.id }));
     actions.appendChild(del);
   }
+  // Rows the sync remembers as deleted: their documents are gone, their state is not (yet).
+  for (const row of gone) {
+    const tr = body.insertRow();
+    tr.className = "gone";
+    tr.dataset.testid = `gone-${row.id}`;
+    const idCell = tr.insertCell();
+    idCell.className = "id";
+    idCell.textContent = row.id;
+    syncCell(tr, row.id, row.sync);
+    const rest = tr.insertCell();
+    rest.colSpan = Math.max(columns.length, 1) + 1;
+    rest.textContent = "no document";
+  }
   $("doc-count").textContent = `${docs.length} documents`;
+}
+
+function syncCell(tr: HTMLTableRowElement, id: string, sync: Doc["sync"]): void {
+  const td = tr.insertCell();
+  td.className = `sync sync-${sync.kind}`;
+  td.textContent = sync.label;
+  td.title = sync.raw;
+  td.dataset.testid = `sync-${id}`;
+  td.dataset.kind = sync.kind;
+}
+
+function renderReconcile(r: ReconcileView | null): void {
+  const box = $("reconcile-report");
+  if (!r) return;
+  box.textContent = "";
+  box.dataset.at = String(r.at);
+  box.dataset.trigger = r.trigger;
+  const when = document.createElement("p");
+  when.dataset.testid = "reconcile-when";
+  const trigger = document.createElement("b");
+  trigger.textContent = r.trigger;
+  const rows = document.createElement("span");
+  rows.textContent = `${r.rows} rows compared`;
+  rows.dataset.testid = "reconcile-rows";
+  rows.dataset.rows = String(r.rows);
+  when.append(`${new Date(r.at).toLocaleTimeString()} · `, trigger, " · ", rows);
+  box.appendChild(when);
+  const table = document.createElement("table");
+  table.className = "findings";
+  for (const [finding, n] of Object.entries(r.counts).sort(([a], [b]) => a.localeCompare(b))) {
+    const tr = table.insertRow();
+    tr.dataset.testid = `finding-${finding}`;
+    tr.dataset.count = String(n);
+    tr.className = finding === "in-sync" ? "ok" : "fixed";
+    tr.insertCell().textContent = finding;
+    const count = tr.insertCell();
+    count.className = "num";
+    count.textContent = String(n);
+    const ids = tr.insertCell();
+    ids.className = "ids";
+    const list = r.ids[finding] ?? [];
+    ids.textContent = list.join(", ") + (list.length < n && finding !== "in-sync" ? " …" : "");
+    ids.title = list.join("\n");
+  }
+  if (r.duplicateIds.length) {
+    const tr = table.insertRow();
+    tr.className = "fixed";
+    tr.insertCell().textContent = "duplicate ids";
+    tr.insertCell().textContent = String(r.duplicateIds.length);
+    tr.insertCell().textContent = r.duplicateIds.join(", ");
+  }
+  box.appendChild(table);
+  const cost = document.createElement("p");
+  cost.className = "dim";
+  cost.dataset.testid = "reconcile-cost";
+  const { reads, writes } = r.sheetsRequests;
+  cost.textContent = `Sheets API: ${reads} reads, ${writes} writes · ${r.durationMs} ms${r.conflicts ? ` · ${r.conflicts} conflicts` : ""}`;
+  box.appendChild(cost);
+}
+
+function renderSchedule(): void {
+  const el = $("schedule");
+  if (!schedule) {
+    el.textContent = "schedule: starts once Set up has run";
+    return;
+  }
+  const every = schedule.everyMs;
+  const period = every % 60_000 === 0 ? `${every / 60_000} min` : `${Math.round(every / 1000)} s`;
+  const deployed = schedule.deployed ? `deployed: ${schedule.deployed}` : "deployed: onSchedule";
+  let next: string;
+  if (every === 0) next = "scheduled reconcile off locally (SHEET_SYNC_LOCAL_RECONCILE_MS=0)";
+  else if (schedule.nextAt === null) next = "scheduled reconcile running…";
+  else {
+    const s = Math.max(0, Math.round((schedule.nextAt - Date.now()) / 1000));
+    next = `next scheduled reconcile in ${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")} (${new Date(schedule.nextAt).toLocaleTimeString()})`;
+  }
+  el.textContent = `${next} · every ${period} locally, ${deployed}`;
+  el.title = `scheduledReconcile, invoked by tools/local through the Functions emulator (${schedule.via}); the emulators run no Cloud Scheduler.${schedule.last ? `\nlast: ${schedule.last.text}` : ""}`;
+}
+
+function renderConflicts(list: ConflictView[]): void {
+  const table = $<HTMLTableElement>("conflicts");
+  table.textContent = "";
+  $("conflict-count").textContent = list.length ? String(list.length) : "none";
+  if (!list.length) return;
+  const head = table.createTHead().insertRow();
+  for (const name of ["when", "row", "field", "rule", "kept", "rejected"]) {
+    const th = document.createElement("th");
+    th.textContent = name;
+    head.appendChild(th);
+  }
+  const body = table.createTBody();
+  const side = (s: ConflictView["kept"]) => `${s.side} ${s.op}`;
+  for (const c of list) {
+    const tr = body.insertRow();
+    tr.dataset.testid = `conflict-${c.rowId}`;
+    tr.insertCell().textContent = new Date(c.detectedAt).toLocaleTimeString();
+    tr.insertCell().textContent = c.rowId;
+    tr.insertCell().textContent = c.field ?? "(whole row)";
+    tr.insertCell().textContent = c.rule;
+    const kept = tr.insertCell();
+    kept.textContent = side(c.kept);
+    kept.title = c.kept.values ?? "(deleted)";
+    const rejected = tr.insertCell();
+    rejected.textContent = side(c.rejected);
+    rejected.title = c.rejected.values ?? "(deleted)";
+  }
 }
 
 function renderStats(stats: Stats): void {
@@ -324,9 +454,22 @@ function connect(): void {
     renderDocs();
   });
   events.addEventListener("docs", (e) => {
-    docs = JSON.parse((e as MessageEvent<string>).data) as Doc[];
+    ({ docs, gone } = JSON.parse((e as MessageEvent<string>).data) as {
+      docs: Doc[];
+      gone: GoneRow[];
+    });
     renderDocs();
   });
+  events.addEventListener("reconcile", (e) =>
+    renderReconcile(JSON.parse((e as MessageEvent<string>).data) as ReconcileView),
+  );
+  events.addEventListener("schedule", (e) => {
+    schedule = JSON.parse((e as MessageEvent<string>).data) as ScheduleView;
+    renderSchedule();
+  });
+  events.addEventListener("conflicts", (e) =>
+    renderConflicts(JSON.parse((e as MessageEvent<string>).data) as ConflictView[]),
+  );
   events.addEventListener("stats", (e) =>
     renderStats(JSON.parse((e as MessageEvent<string>).data) as Stats),
   );
@@ -340,11 +483,20 @@ async function load(): Promise<void> {
     info: PageInfo;
     sheet: SheetView;
     docs: Doc[];
+    gone: GoneRow[];
     stats: Stats;
     activity: ActivityEntry[];
+    conflicts: ConflictView[];
+    reconcile: ReconcileView | null;
+    schedule: ScheduleView | null;
   };
   sheet = state.sheet;
   docs = state.docs;
+  gone = state.gone;
+  schedule = state.schedule;
+  renderReconcile(state.reconcile);
+  renderSchedule();
+  renderConflicts(state.conflicts);
   renderInfo(state.info);
   renderSheet();
   renderDocs();
@@ -370,13 +522,27 @@ function wire(): void {
     $<HTMLButtonElement>("delete-row").disabled = true;
     void post("/api/sheet/delete", { row });
   });
+  $("undo-delete").addEventListener("click", () => void post("/api/sheet/undo-delete", {}));
   const sort = (ascending: boolean) => {
     const column = Number($<HTMLSelectElement>("sort-column").value);
-    if (column) void post("/api/sheet/sort", { column, ascending });
+    const scope = $<HTMLSelectElement>("sort-scope").value;
+    if (column) void post("/api/sheet/sort", { column, ascending, scope });
   };
   $("sort-asc").addEventListener("click", () => sort(true));
   $("sort-desc").addEventListener("click", () => sort(false));
-  $("sync-now").addEventListener("click", () => void post("/api/sheet/flush", {}));
+  $("run-timer").addEventListener("click", () => void post("/api/sheet/flush", {}));
+  $("sync-now").addEventListener("click", () => void post("/api/sheet/sync-now", {}));
+  const reconcile = $<HTMLButtonElement>("reconcile");
+  reconcile.addEventListener("click", () => {
+    reconcile.disabled = true;
+    reconcile.textContent = "Reconciling…";
+    void post("/api/reconcile", {}).finally(() => {
+      reconcile.disabled = false;
+      reconcile.textContent = "Reconcile";
+    });
+  });
+  // The countdown to the next scheduled reconcile.
+  setInterval(renderSchedule, 1000);
   $("add-doc").addEventListener("click", () => {
     const fields: Record<string, Json> = {};
     for (const c of docColumns()) fields[c] = null;

@@ -3,7 +3,7 @@
  * seeded with the demo spreadsheet, the bound Apps Script (in a worker) that
  * imports it into Firestore through the real signed webhook, and the page.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ServerResponse } from "node:http";
 import { deleteApp, initializeApp, type App } from "firebase-admin/app";
@@ -11,16 +11,33 @@ import { getFirestore } from "firebase-admin/firestore";
 import { AppsScriptRuntime } from "./appsScript/runtime.js";
 import { DEMO, demoSpreadsheet } from "./demo.js";
 import { DEV_SECRET } from "./devSecret.js";
-import { createPage, type Page } from "./page/server.js";
+import { createPage, readLatestReconcile, reconcileSummary, type Page } from "./page/server.js";
+import {
+  localReconcileMs,
+  requestReconcile,
+  startReconcileSchedule,
+  type ReconcileSchedule,
+} from "./reconcile.js";
 import { exitCodeOf, log, prepareStack, PROJECT, repoRoot, urls, type Route } from "./stack.js";
 
 export const COLLECTION = "rows";
 const BUNDLE = join(repoRoot, "apps-script", "dist", "Code.js");
-const FUNCTIONS_MAIN = join(repoRoot, "functions", "lib", "index.js");
+// Where the build puts the entry point moves with what functions/ imports: package.json says.
+const FUNCTIONS_MAIN = join(
+  repoRoot,
+  "functions",
+  (
+    JSON.parse(readFileSync(join(repoRoot, "functions", "package.json"), "utf8")) as {
+      main: string;
+    }
+  ).main,
+);
 
 export interface LocalStack {
   /** Resolves when everything is up and the demo rows are in Firestore. */
   ready: Promise<void>;
+  /** The local stand-in for Cloud Scheduler (null before ready, or when off). */
+  schedule(): ReconcileSchedule | null;
   /** Resolves with the exit code once the emulators have exited. */
   exited: Promise<number>;
   /**
@@ -61,7 +78,10 @@ export async function startLocalStack(): Promise<LocalStack> {
     }
   }
 
+  // Read before anything starts, so a bad value stops the start with its message.
+  const reconcileEveryMs = localReconcileMs();
   let page: Page | null = null;
+  let schedule: ReconcileSchedule | null = null;
   const route: Route = (req, res) => {
     if (page) return page.route(req, res);
     const path = new URL(req.url ?? "/", "http://x").pathname;
@@ -96,6 +116,14 @@ export async function startLocalStack(): Promise<LocalStack> {
   const child = stack.firebase(["emulators:start", "--only", stack.only.join(",")]);
   const exited = exitCodeOf(child);
   let stopping = false;
+  const target = {
+    webhookUrl: urls.webhook,
+    secret: DEV_SECRET,
+    spreadsheetId: DEMO.spreadsheetId,
+    sheetName: DEMO.sheetName,
+  };
+  // The tab's key in syncSheets/syncReconciles (functions/src/store/layout.ts).
+  const sheetKey = `${DEMO.spreadsheetId}:${encodeURIComponent(DEMO.sheetName)}`;
 
   const ready = (async () => {
     if (!(await waitForWebhook(180_000, () => stopping))) {
@@ -122,6 +150,8 @@ export async function startLocalStack(): Promise<LocalStack> {
         collection: COLLECTION,
         spreadsheetId: DEMO.spreadsheetId,
       },
+      reconcile: () => requestReconcile(target),
+      schedule: () => schedule?.view() ?? null,
     });
     await created.start();
     runtime.on("report", (r) => created.report(r));
@@ -137,14 +167,36 @@ export async function startLocalStack(): Promise<LocalStack> {
     // Set up imports every row through the signed webhook, as the menu item does in a real sheet.
     const setUp = await runtime.setUp();
     const failed = setUp.webhooks.filter((w) => w.status !== 200);
-    if (failed.length || setUp.error) {
-      log(`Set up did not import the demo rows: ${setUp.error ?? `HTTP ${failed[0]?.status}`}`);
+    if (failed.length) {
+      log(`Set up did not import the demo rows: HTTP ${failed[0]?.status ?? "(network error)"}`);
+    } else if (setUp.error) {
+      log(`Set up recorded an error in the script's status: ${setUp.error}`);
+    }
+    if (stopping) return;
+    // Cloud Scheduler runs scheduledReconcile in production; the emulators run no schedule.
+    if (reconcileEveryMs > 0) {
+      schedule = await startReconcileSchedule({
+        functionsOrigin: urls.functions,
+        project: PROJECT,
+        region: "us-central1",
+        name: "scheduledReconcile",
+        everyMs: reconcileEveryMs,
+        log,
+        onRun: (view) => page?.scheduled(view),
+        summary: async () => {
+          const view = await readLatestReconcile(db, sheetKey);
+          return view && `${view.trigger}, ${reconcileSummary(view)}`;
+        },
+      });
+      if (stopping) schedule.stop();
+      else created.scheduled(schedule.view());
     }
   })();
 
   async function stop(options: { interrupted?: boolean } = {}): Promise<void> {
     if (stopping) return void (await exited);
     stopping = true;
+    schedule?.stop();
     page?.stop();
     await runtime.stop();
     // A second SIGINT makes firebase-tools quit at once and leave its function workers
@@ -162,5 +214,5 @@ export async function startLocalStack(): Promise<LocalStack> {
     await deleteApp(app).catch(() => {});
   }
 
-  return { ready, exited, stop };
+  return { ready, exited, stop, schedule: () => schedule };
 }

@@ -4,9 +4,9 @@
  *   npm run webhook:send -- batch.json     a batch from a file
  * SHEET_SYNC_WEBHOOK_URL and SHEET_SYNC_SECRET override the local defaults.
  */
-import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { DEV_SECRET } from "./devSecret.js";
+import { signedHeaders } from "./reconcile.js";
 import { urls } from "./stack.js";
 
 function sampleBatch() {
@@ -42,17 +42,7 @@ async function main() {
   const body = file ? readFileSync(file, "utf8") : JSON.stringify(sampleBatch());
   const url = process.env.SHEET_SYNC_WEBHOOK_URL ?? urls.webhook;
   const secret = process.env.SHEET_SYNC_SECRET ?? DEV_SECRET;
-  const timestamp = String(Date.now());
-  const signature = createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
-  const res = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "x-sheet-sync-timestamp": timestamp,
-      "x-sheet-sync-signature": `v1=${signature}`,
-    },
-    body,
-  });
+  const res = await fetch(url, { method: "POST", headers: signedHeaders(secret, body), body });
   console.log(`${res.status} ${res.statusText}`);
   console.log(await res.text());
   if (!res.ok) process.exitCode = 1;

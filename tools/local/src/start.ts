@@ -6,6 +6,9 @@ import { DEV_SECRET } from "./devSecret.js";
 import { startLocalStack } from "./localStack.js";
 import { log, urls } from "./stack.js";
 
+const formatPeriod = (ms: number) =>
+  ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`;
+
 async function main(): Promise<number> {
   const local = await startLocalStack();
   let stopping = false;
@@ -26,6 +29,14 @@ async function main(): Promise<number> {
       log(`  secret    ${DEV_SECRET} (functions/.secret.local)`);
       log(`  Firestore ${urls.firestore} (FIRESTORE_EMULATOR_HOST)`);
       log(`  Sheets    ${urls.local}/v4/spreadsheets/demo-spreadsheet (SHEETS_API_ROOT_URL)`);
+      log(`  reconcile POST ${urls.webhook}/reconcile (signed; the page's Reconcile button)`);
+      const schedule = local.schedule()?.view();
+      log(
+        schedule
+          ? `  schedule  scheduledReconcile every ${formatPeriod(schedule.everyMs)} through the Functions emulator` +
+              ` (deployed: ${schedule.deployed ?? "its onSchedule"}; SHEET_SYNC_LOCAL_RECONCILE_MS), next at ${new Date(schedule.nextAt ?? 0).toLocaleTimeString()}`
+          : "  schedule  off (SHEET_SYNC_LOCAL_RECONCILE_MS=0): the emulators run no Cloud Scheduler",
+      );
       log("  Ctrl-C stops everything");
     },
     (err: Error) => {

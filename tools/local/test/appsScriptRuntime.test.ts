@@ -2,7 +2,8 @@
  * The Apps Script runtime of `npm start`, against a scripted webhook on a
  * free port: the built bundle runs in the worker on the Sheets emulator's
  * cells, its writes land in the sheet without API requests, and an edit made
- * while the webhook fails is sent by the time-driven trigger later.
+ * while the webhook fails is sent by the time-driven trigger later; a sort of
+ * the visible columns, Undo of a delete, and rows the webhook refuses.
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -10,7 +11,11 @@ import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { createSheetsEmulator, type SheetsEmulator } from "@sheet-sync/sheets-emulator";
+import {
+  createSheetsEmulator,
+  type SheetChangeEvent,
+  type SheetsEmulator,
+} from "@sheet-sync/sheets-emulator";
 import { AppsScriptRuntime } from "../src/appsScript/runtime.js";
 import { repoRoot } from "../src/stack.js";
 
@@ -34,6 +39,7 @@ describe("AppsScriptRuntime (bundle in a worker)", function () {
   let sheets: SheetsEmulator;
   let runtime: AppsScriptRuntime;
   const received: Received[] = [];
+  const reconciles: { body: string; signatureOk: boolean }[] = [];
   /** Statuses to answer with before answering 200. */
   const failures: number[] = [];
 
@@ -45,15 +51,28 @@ describe("AppsScriptRuntime (bundle in a worker)", function () {
       req.on("end", () => {
         const ts = String(req.headers["x-sheet-sync-timestamp"]);
         const expected = `v1=${createHmac("sha256", SECRET).update(`${ts}.${raw}`).digest("hex")}`;
+        const signatureOk = req.headers["x-sheet-sync-signature"] === expected;
+        if (req.url?.endsWith("/reconcile")) {
+          reconciles.push({ body: raw, signatureOk });
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify({ at: 1, trigger: "request", rows: 1, counts: { "in-sync": 1 } }));
+          return;
+        }
         const body = JSON.parse(raw) as Received["body"];
-        received.push({ body, signatureOk: req.headers["x-sheet-sync-signature"] === expected });
+        received.push({ body, signatureOk });
         const status = failures.shift() ?? 200;
+        // A row named "REFUSE" is refused alone, as the functions refuse a row they cannot store.
         const results = [
-          ...body.changes.map((c) => ({ id: c.id, op: "upsert", outcome: "applied" })),
+          ...body.changes.map((c) =>
+            c.values.name === "REFUSE"
+              ? { id: c.id, op: "upsert", outcome: "rejected", reason: "name: refused" }
+              : { id: c.id, op: "upsert", outcome: "applied" },
+          ),
           ...body.deletes.map((d) => ({ id: d.id, op: "delete", outcome: "applied" })),
         ];
+        const warnings = body.header.includes("a.b") ? ['"a.b" cannot be a field name'] : [];
         res.writeHead(status, { "content-type": "application/json" });
-        res.end(JSON.stringify(status === 200 ? { results } : { error: "unavailable" }));
+        res.end(JSON.stringify(status === 200 ? { results, warnings } : { error: "unavailable" }));
       });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -62,6 +81,7 @@ describe("AppsScriptRuntime (bundle in a worker)", function () {
 
   beforeEach(async () => {
     received.length = 0;
+    reconciles.length = 0;
     failures.length = 0;
     sheets = createSheetsEmulator();
     sheets.seed(SS, {
@@ -162,5 +182,96 @@ describe("AppsScriptRuntime (bundle in a worker)", function () {
       ["r_000000000001"],
     );
     assert.equal(report.webhooks[0]?.status, 200);
+  });
+
+  /** [name, _id] of each data row, top to bottom. */
+  const namesAndIds = () =>
+    sheets
+      .scriptValues(SS, "Sheet1")
+      .slice(1)
+      .map((r): [unknown, unknown] => [r[1], r[0]]);
+
+  it("a sort of the visible columns moves each _id after its content and sends nothing", async () => {
+    await runtime.edit(3, 2, [["Gadget"]]);
+    await runtime.setUp();
+    const idOf = new Map(namesAndIds());
+    received.length = 0;
+    const changes: SheetChangeEvent[] = [];
+    sheets.on("sheetChange", (e: SheetChangeEvent) => changes.push(e));
+    const report = await runtime.sortVisibleColumns(2, true);
+    assert.equal(report.trigger, "onChange");
+    // Sort range B2:F3 left the hidden A (_id) and G (_modified) where they were; the script
+    // then moved them after their content.
+    const [sort, ...writes] = changes;
+    assert.deepEqual(
+      [sort?.source, sort?.kind, sort?.column, sort?.columns],
+      ["user", "sort", 1, 5],
+    );
+    assert.ok(writes.length > 0 && writes.every((e) => e.source === "script"));
+    assert.deepEqual([...new Set(writes.map((e) => e.column))].sort(), [0, 6]);
+    assert.equal(received.length, 0, "a sort was sent as a change");
+    assert.deepEqual(namesAndIds(), [
+      ["Gadget", idOf.get("Gadget")],
+      ["Widget", idOf.get("Widget")],
+    ]);
+  });
+
+  it("Undo delete puts the deleted row back where it was, and the script sends it again", async () => {
+    await runtime.edit(3, 2, [["Gadget"]]);
+    await runtime.setUp();
+    const before = namesAndIds();
+    received.length = 0;
+    await runtime.deleteRows(2);
+    assert.deepEqual(runtime.lastDeleted()?.ids, ["r_000000000001"]);
+    assert.deepEqual(
+      received[0]?.body.deletes.map((d) => d.id),
+      ["r_000000000001"],
+    );
+    const report = await runtime.undoDelete();
+    assert.equal(runtime.lastDeleted(), null);
+    assert.deepEqual(namesAndIds(), before);
+    assert.deepEqual(
+      report.webhooks.map((w) => [w.kind, w.status, w.outcomes]),
+      [["batch", 200, { applied: 1 }]],
+    );
+    assert.equal(received[1]?.body.changes[0]?.id, "r_000000000001");
+    await assert.rejects(() => runtime.undoDelete(), /no deleted rows/);
+  });
+
+  it("records the rows the webhook refused, with their reasons, and its warnings", async () => {
+    await runtime.setUp();
+    await runtime.edit(1, 8, [["a.b"]]);
+    const report = await runtime.edit(2, 2, [["REFUSE"]]);
+    const call = report.webhooks[0]!;
+    assert.deepEqual(call.outcomes, { rejected: 1 });
+    assert.deepEqual(call.rejected, [
+      { id: "r_000000000001", op: "upsert", outcome: "rejected", reason: "name: refused" },
+    ]);
+    assert.deepEqual(call.warnings, ['"a.b" cannot be a field name']);
+  });
+
+  it("Sync now sends what is pending, then the signed reconcile request", async () => {
+    await runtime.setUp();
+    received.length = 0;
+    sheets.userSetValues(SS, "Sheet1", 1, 2, [["7"]], "script");
+    const report = await runtime.syncNow();
+    assert.equal(report.trigger, "Sync now");
+    assert.deepEqual(
+      report.webhooks.map((w) => [w.kind, w.status]),
+      [
+        ["batch", 200],
+        ["reconcile", 200],
+      ],
+    );
+    assert.equal(received[0]?.body.changes[0]?.values.qty, 7);
+    assert.deepEqual(reconciles, [
+      { body: '{"spreadsheetId":"runtime-test","sheetName":"Sheet1"}', signatureOk: true },
+    ]);
+    assert.deepEqual(report.webhooks[1]?.report, {
+      at: 1,
+      trigger: "request",
+      rows: 1,
+      counts: { "in-sync": 1 },
+    });
   });
 });

@@ -27,7 +27,9 @@ export type Entry =
     }
   | { fn: "handleChange"; changeType: "INSERT_ROW" | "REMOVE_ROW" | "OTHER" | "EDIT" }
   | { fn: "flushOutbox" }
-  | { fn: "setUp" };
+  | { fn: "setUp" }
+  /** The menu's "Sync now": send what is pending, then ask for a reconcile. */
+  | { fn: "syncNow" };
 
 export type ToWorker =
   | { id: number; type: "init"; config: ScriptConfig }
@@ -36,6 +38,8 @@ export type ToWorker =
 /** One webhook POST the script made during a run. */
 export interface WebhookCall {
   at: number;
+  /** batch: rows to store (POST /); reconcile: the menu's Sync now (POST /reconcile). */
+  kind: "batch" | "reconcile";
   /** HTTP status, or null when the request failed (network error). */
   status: number | null;
   error?: string;
@@ -44,8 +48,24 @@ export interface WebhookCall {
   /** Outcome counts from a 200 reply ({applied: 3, duplicate: 1…}). */
   outcomes?: Record<string, number>;
   /** Row ids and their outcome, first few only. */
-  rows?: { id: string; op: string; outcome: string }[];
+  rows?: RowOutcome[];
+  /** Every row the functions refused, with the reason (the script sets them aside). */
+  rejected?: RowOutcome[];
+  /** Fields that lost a conflict, over all rows of the batch. */
+  conflicts?: number;
+  /** What the functions want a person to see (e.g. a header text that cannot be a field). */
+  warnings?: string[];
+  /** A reconcile's report (kind "reconcile", 200). */
+  report?: unknown;
   durationMs: number;
+}
+
+export interface RowOutcome {
+  id: string;
+  op: string;
+  outcome: string;
+  conflicts?: number;
+  reason?: string;
 }
 
 /** A cell the script wrote (1-based), found by comparing its sheet before and after the run. */

@@ -9,7 +9,7 @@
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
-import type { SheetsEmulator } from "@sheet-sync/sheets-emulator";
+import type { RawRow, SheetsEmulator } from "@sheet-sync/sheets-emulator";
 import type {
   CellValue,
   CellWrite,
@@ -20,7 +20,7 @@ import type {
   ToWorker,
 } from "./protocol.js";
 
-export type TriggerName = "onEdit" | "onChange" | "time-driven" | "Set up";
+export type TriggerName = "onEdit" | "onChange" | "time-driven" | "Set up" | "Sync now";
 
 export interface RunReport extends RunResult {
   trigger: TriggerName;
@@ -41,7 +41,20 @@ const TRIGGER: Record<Entry["fn"], TriggerName> = {
   handleChange: "onChange",
   flushOutbox: "time-driven",
   setUp: "Set up",
+  syncNow: "Sync now",
 };
+
+/** The script's hidden columns: a person sorting "the data" selects around them. */
+const BOOKKEEPING = new Set(["_id", "_modified", "_rev"]);
+
+/** Rows a person deleted, kept for Edit → Undo. */
+export interface DeletedRows {
+  /** 1-based row they were deleted at. */
+  row: number;
+  rows: RawRow[];
+  /** Their `_id` cells, to say which rows Undo brings back. */
+  ids: string[];
+}
 
 const RUN_DEADLINE_MS = 5 * 60_000;
 
@@ -54,6 +67,7 @@ export class AppsScriptRuntime extends EventEmitter {
   private queued = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private deleted: DeletedRows | null = null;
 
   constructor(private readonly options: AppsScriptRuntimeOptions) {
     super();
@@ -125,8 +139,30 @@ import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.strin
 
   deleteRows(row: number, count = 1): Promise<RunReport> {
     const { sheets, spreadsheetId, sheetName } = this.options;
-    sheets.userDeleteRows(spreadsheetId, sheetName, row - 1, count);
+    const before = sheets.scriptValues(spreadsheetId, sheetName);
+    const idColumn = (before[0] ?? []).indexOf("_id");
+    const rows = sheets.userDeleteRows(spreadsheetId, sheetName, row - 1, count);
+    const ids = before.slice(row - 1, row - 1 + count).map((r) => String(r[idColumn] ?? ""));
+    this.deleted = { row, rows, ids };
     return this.enqueue({ fn: "handleChange", changeType: "REMOVE_ROW" });
+  }
+
+  /** What Undo would bring back; null when nothing was deleted since the last undo. */
+  lastDeleted(): DeletedRows | null {
+    return this.deleted;
+  }
+
+  /**
+   * Edit → Undo of the last delete: the rows come back where they were, hidden `_id` included,
+   * so the script sees a deleted row reappear. Google reports that as an inserted row.
+   */
+  async undoDelete(): Promise<RunReport> {
+    const deleted = this.deleted;
+    if (!deleted) throw Object.assign(new Error("no deleted rows to bring back"), { status: 409 });
+    const { sheets, spreadsheetId, sheetName } = this.options;
+    sheets.userRestoreRows(spreadsheetId, sheetName, deleted.row - 1, deleted.rows);
+    this.deleted = null;
+    return this.enqueue({ fn: "handleChange", changeType: "INSERT_ROW" });
   }
 
   /** Sorts the data rows by a 1-based column. */
@@ -134,6 +170,37 @@ import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.strin
     const { sheets, spreadsheetId, sheetName } = this.options;
     sheets.userSortRows(spreadsheetId, sheetName, column - 1, ascending);
     return this.enqueue({ fn: "handleChange", changeType: "OTHER" });
+  }
+
+  /**
+   * Data → Sort range on the visible columns only (B2:I31 in the demo): the hidden `_id`,
+   * `_modified` and `_rev` cells stay in their rows while the content moves, and the script
+   * must move the ids after their content. Google does not document which trigger a sort
+   * fires; this runs onChange (OTHER), as for a whole-row sort: a sort types no cell, and
+   * onChange's scan moves ids without taking moved rows for edits of the sorted columns.
+   */
+  async sortVisibleColumns(column: number, ascending: boolean): Promise<RunReport> {
+    const { sheets, spreadsheetId, sheetName } = this.options;
+    const grid = sheets.scriptValues(spreadsheetId, sheetName);
+    const header = (grid[0] ?? []).map(String);
+    const visible = header.flatMap((h, c) => (BOOKKEEPING.has(h) ? [] : [c]));
+    if (visible.length === 0 || grid.length < 2) {
+      throw Object.assign(new Error("no data rows to sort"), { status: 409 });
+    }
+    // The selection a person drags: first to last visible column (hidden ones between move too).
+    const box = {
+      startRow: 1,
+      endRow: grid.length,
+      startColumn: Math.min(...visible),
+      endColumn: Math.max(...visible) + 1,
+    };
+    sheets.userSortRange(spreadsheetId, sheetName, box, column - 1, ascending);
+    return this.enqueue({ fn: "handleChange", changeType: "OTHER" });
+  }
+
+  /** The menu's Sync now: send what is pending, then the signed reconcile request. */
+  syncNow(): Promise<RunReport> {
+    return this.enqueue({ fn: "syncNow" });
   }
 
   /** The time-driven trigger, now. */

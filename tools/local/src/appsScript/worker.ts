@@ -14,7 +14,15 @@ import type {
   FakeSheet,
   Transport,
 } from "../../../../apps-script/test/fakes/index.js";
-import type { CellValue, CellWrite, Entry, FromWorker, ToWorker, WebhookCall } from "./protocol.js";
+import type {
+  CellValue,
+  CellWrite,
+  Entry,
+  FromWorker,
+  RowOutcome,
+  ToWorker,
+  WebhookCall,
+} from "./protocol.js";
 
 // The fakes are CommonJS with `export *` re-exports, which ESM named imports cannot see.
 const { changeEvent, createFakeAppsScript, editEvent, loadBundle, realHttpTransport } =
@@ -28,6 +36,9 @@ let bundle: BundleGlobals | null = null;
 let sheetName = "Sheet1";
 let calls: WebhookCall[] = [];
 
+const MAX_ROWS_SHOWN = 5;
+const MAX_REJECTED_SHOWN = 50;
+
 /** Real HTTP, recording what each webhook call carried and what came back. */
 function recordingTransport(real: Transport): Transport {
   return (request) => {
@@ -35,6 +46,7 @@ function recordingTransport(real: Transport): Transport {
     const body = JSON.parse(request.body || "{}") as { changes?: unknown[]; deletes?: unknown[] };
     const call: WebhookCall = {
       at: started,
+      kind: /\/reconcile\/?$/.test(new URL(request.url).pathname) ? "reconcile" : "batch",
       status: null,
       changes: body.changes?.length ?? 0,
       deletes: body.deletes?.length ?? 0,
@@ -44,17 +56,9 @@ function recordingTransport(real: Transport): Transport {
     try {
       const response = real(request);
       call.status = response.status;
-      if (response.status === 200) {
-        const reply = JSON.parse(response.body) as {
-          results?: { id: string; op: string; outcome: string }[];
-        };
-        const outcomes: Record<string, number> = {};
-        for (const r of reply.results ?? []) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-        call.outcomes = outcomes;
-        call.rows = (reply.results ?? []).slice(0, 5);
-      } else {
-        call.error = response.body.slice(0, 300);
-      }
+      if (response.status !== 200) call.error = response.body.slice(0, 300);
+      else if (call.kind === "reconcile") call.report = JSON.parse(response.body) as unknown;
+      else recordOutcomes(call, response.body);
       return response;
     } catch (error) {
       call.error = (error as Error).message;
@@ -63,6 +67,24 @@ function recordingTransport(real: Transport): Transport {
       call.durationMs = Date.now() - started;
     }
   };
+}
+
+/** The webhook's per-row answer: {results: [{id, op, outcome, conflicts?, reason?}], counts, warnings}. */
+function recordOutcomes(call: WebhookCall, text: string): void {
+  const reply = JSON.parse(text) as { results?: RowOutcome[]; warnings?: string[] };
+  const results = reply.results ?? [];
+  const outcomes: Record<string, number> = {};
+  let conflicts = 0;
+  for (const r of results) {
+    outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+    conflicts += r.conflicts ?? 0;
+  }
+  call.outcomes = outcomes;
+  call.rows = results.slice(0, MAX_ROWS_SHOWN);
+  const rejected = results.filter((r) => r.outcome === "rejected");
+  if (rejected.length) call.rejected = rejected.slice(0, MAX_REJECTED_SHOWN);
+  if (conflicts) call.conflicts = conflicts;
+  if (reply.warnings?.length) call.warnings = reply.warnings;
 }
 
 /** Puts the stack's cells into the fake sheet (a fresh tab: nothing stale survives). */
@@ -136,6 +158,9 @@ function call(gs: BundleGlobals, sheet: FakeSheet, entry: Entry): void {
       break;
     case "setUp":
       gs.setUp();
+      break;
+    case "syncNow":
+      gs.syncNow();
       break;
   }
 }

@@ -63,7 +63,8 @@ describe("npm start: the page in a browser", function () {
     // Its own process group, so the stop below reaches firebase-tools and its emulators.
     stack = spawn(process.execPath, ["--import", "tsx", "tools/local/src/start.ts"], {
       cwd: ROOT,
-      env: { ...process.env, FORCE_COLOR: "0" },
+      // A short local schedule, so the run of scheduledReconcile shows within the test.
+      env: { ...process.env, FORCE_COLOR: "0", SHEET_SYNC_LOCAL_RECONCILE_MS: "30000" },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -164,19 +165,46 @@ describe("npm start: the page in a browser", function () {
     return (await page.getByTestId(`cell-${row}-${col("_id")}`).textContent()) ?? "";
   }
 
+  /** The sync's record of a row (functions/src/store/layout.ts). */
+  const stateOf = async (id: string) =>
+    (await db.collection("syncRows").doc(`rows:${id}`).get()).data();
+
+  /** Every document shown "in sync" on the page (syncRows and syncOutbox agree). */
+  const allInSync = () =>
+    waitFor("every document in sync on the page", async () => {
+      const kinds = await page.$$eval('[data-testid^="sync-r_"]', (tds) =>
+        tds.map((td) => (td as HTMLElement).dataset.kind),
+      );
+      return kinds.length > 0 && kinds.every((k) => k === "in-sync") ? kinds.length : undefined;
+    });
+
+  /** Every document's fields, by id. */
+  const contents = async () =>
+    new Map((await db.collection("rows").get()).docs.map((d) => [d.id, d.data()]));
+
   it("shows the seeded sheet and the matching documents, already in sync", async () => {
     assert.equal(
       await page.locator('[data-testid^="doc-r_"][data-testid$="-sku"]').count(),
       DEMO_ROWS,
     );
+    assert.equal(await allInSync(), DEMO_ROWS);
     const { row, col } = await locate("TEA-002");
     const id = await idOf(row, col);
     const doc = await db.collection("rows").doc(id).get();
     assert.equal(doc.get("item"), "Darjeeling first flush, 100 g");
-    assert.equal(doc.get("_sync.origin"), "sheet");
     // The formula's value reached Firestore as a number.
     assert.equal(doc.get("total"), 100);
+    // Documents hold the row's columns only; the sync's memory of the row is in syncRows.
+    const header = (await gridTexts())[0] ?? [];
+    for (const field of Object.keys(doc.data()!)) assert.ok(header.includes(field), field);
+    const state = await stateOf(id);
+    assert.equal(state?.inSheet, true);
+    assert.equal(state?.base?.item, "Darjeeling first flush, 100 g");
     assert.match((await page.getByTestId("firestore-kind").textContent()) ?? "", /Firestore/);
+    assert.match(
+      (await page.getByTestId("schedule").textContent()) ?? "",
+      /next scheduled reconcile in \d+:\d\d .*every 30 s locally, deployed: every 60 minutes/,
+    );
   });
 
   it("a cell edited in the grid changes the document in Firestore, with no Sheets API request", async () => {
@@ -190,9 +218,11 @@ describe("npm start: the page in a browser", function () {
       const d = await db.collection("rows").doc(id).get();
       return d.get("qty") === 44 ? d : undefined;
     });
-    assert.equal(doc.get("_sync.origin"), "sheet");
-    assert.deepEqual(doc.get("_sync.fields"), ["qty"]);
     assert.equal(doc.get("total"), 44 * 11.4);
+    // Both sides agree on the new value: it is the row's base now, with nothing left to send.
+    const state = await stateOf(id);
+    assert.equal(state?.base?.qty, 44);
+    assert.deepEqual(state?.docEdits, {});
     await page
       .getByTestId("activity-entry")
       .filter({ hasText: "onEdit → webhook: 1 change → 1 applied" })
@@ -236,7 +266,16 @@ describe("npm start: the page in a browser", function () {
         ? true
         : undefined,
     );
-    assert.equal((await db.collection("rows").doc(id).get()).get("_sync.origin"), "firestore");
+    // The flush wrote the row with the sync's write counter; then the row is in sync again.
+    await waitFor("the row's _rev in the sheet", async () =>
+      Number(await page.getByTestId(`cell-${row}-${col("_rev")}`).textContent()) > 0
+        ? true
+        : undefined,
+    );
+    await page
+      .getByTestId(`sync-${id}`)
+      .and(page.locator('[data-kind="in-sync"]'))
+      .waitFor({ timeout: 20_000 });
     assert.ok(
       Number(await page.getByTestId("stat-writes").textContent()) > 0,
       "no Sheets API write counted",
@@ -249,10 +288,11 @@ describe("npm start: the page in a browser", function () {
     await page.screenshot({ path: join(ARTIFACTS, "03-doc-edit.png") });
   });
 
-  it("a row deleted in the grid deletes the document", async () => {
+  it("a row deleted in the grid deletes the document, and Undo delete brings both back", async () => {
     const { row, col } = await locate("SNK-005");
     const id = await idOf(row, col);
-    assert.ok((await db.collection("rows").doc(id).get()).exists);
+    const before = (await db.collection("rows").doc(id).get()).data();
+    assert.ok(before);
     await page.getByTestId(`row-num-${row}`).click();
     await page.getByTestId("delete-row").click();
     await waitFor("the document to be deleted", async () =>
@@ -261,6 +301,91 @@ describe("npm start: the page in a browser", function () {
     await page.getByTestId(`doc-${id}`).waitFor({ state: "detached", timeout: 10_000 });
     const grid = await gridTexts();
     assert.ok(!grid.some((r) => r.includes("SNK-005")), "the row is still in the grid");
+    // The sync remembers the delete, so a late edit of the row cannot bring it back.
+    await page
+      .getByTestId(`sync-${id}`)
+      .filter({ hasText: "deleted in the sheet" })
+      .waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(ARTIFACTS, "04-row-deleted.png") });
+
+    await page.getByTestId("undo-delete").click();
+    const back = await waitFor("the document to come back", async () =>
+      (await db.collection("rows").doc(id).get()).data(),
+    );
+    assert.deepEqual(back, before);
+    assert.equal((await locate("SNK-005")).row, row);
+    await page.getByTestId(`doc-${id}`).waitFor({ timeout: 10_000 });
+  });
+
+  it("Reconcile compares the whole tab with Firestore and finds every row in sync", async () => {
+    const docs = await allInSync();
+    const clicked = Date.now();
+    await page.getByTestId("reconcile").click();
+    const report = page.getByTestId("reconcile-report");
+    await waitFor("the reconcile report on the page", async () =>
+      (await report.getAttribute("data-trigger")) === "request" &&
+      Number(await report.getAttribute("data-at")) >= clicked - 1_000
+        ? true
+        : undefined,
+    );
+    const rows = Number(await page.getByTestId("reconcile-rows").getAttribute("data-rows"));
+    assert.ok(rows >= docs, `compared ${rows} rows, the page shows ${docs} documents`);
+    const findings = await report
+      .locator('[data-testid^="finding-"]')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [
+          (tr as HTMLElement).dataset.testid,
+          Number((tr as HTMLElement).dataset.count),
+        ]),
+      );
+    assert.deepEqual(findings, [["finding-in-sync", rows]]);
+    assert.match(
+      (await page.getByTestId("reconcile-cost").textContent()) ?? "",
+      /Sheets API: \d+ reads, 0 writes · \d+ ms/,
+    );
+    await page.screenshot({ path: join(ARTIFACTS, "05-reconcile.png") });
+  });
+
+  it("sorting only the visible columns moves the ids after their content: no document changes", async () => {
+    await allInSync();
+    const before = await contents();
+    const grid = await gridTexts();
+    const header = grid[0] ?? [];
+    const [skuAt, idAt] = [header.indexOf("sku"), header.indexOf("_id")];
+    const idBySku = new Map(
+      grid
+        .slice(1)
+        .filter((r) => r[skuAt])
+        .map((r) => [r[skuAt], r[idAt]]),
+    );
+    const order = grid.map((r) => r[skuAt]).join();
+
+    await page.getByTestId("sort-scope").selectOption("visible");
+    await page.getByTestId("sort-column").selectOption({ label: "item" });
+    // The page's request answers once the script's onChange run is over.
+    const sorted = page.waitForResponse((r) => r.url().endsWith("/api/sheet/sort"));
+    await page.getByTestId("sort-desc").click();
+    assert.equal((await sorted).status(), 200);
+    const after = await waitFor("every id to sit beside its own content again", async () => {
+      const g = await gridTexts();
+      const rows = g.slice(1).filter((r) => r[skuAt]);
+      return g.map((r) => r[skuAt]).join() !== order &&
+        rows.every((r) => r[idAt] === idBySku.get(r[skuAt]))
+        ? g
+        : undefined;
+    });
+    assert.equal(after.slice(1).filter((r) => r[skuAt]).length, idBySku.size);
+    await fetch(`${PAGE}__stack/triggers/idle?timeoutMs=30000`).catch(() => {});
+    await allInSync();
+    assert.deepEqual(await contents(), before, "a document's content changed");
+    await page.screenshot({ path: join(ARTIFACTS, "06-sorted-visible-columns.png") });
+  });
+
+  it("runs scheduledReconcile on the local schedule", async () => {
+    await page
+      .getByTestId("activity-entry")
+      .filter({ hasText: /scheduled reconcile: ran scheduledReconcile in \d+ ms: schedule, / })
+      .first()
+      .waitFor({ timeout: 45_000 });
   });
 });
