@@ -33,7 +33,9 @@ export type Finding =
   | "new-in-sheet"
   | "new-in-firestore"
   | "deleted-in-sheet"
-  | "deleted-in-firestore";
+  | "deleted-in-firestore"
+  /** Changed by a webhook, a flush or an event after the reads: left to them. */
+  | "changed-meanwhile";
 
 export interface ReconcileInput {
   rowId: string;

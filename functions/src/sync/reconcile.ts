@@ -48,7 +48,11 @@ export async function reconcileSheet(
     typeof info.sheetId === "number" && info.timeZone
       ? { sheetId: info.sheetId, timeZone: info.timeZone }
       : await sheet.tab();
-  const [all, records] = await Promise.all([sheet.readValues(), store.allRows()]);
+  // Firestore first, then the sheet: a row whose record is unchanged when its transaction runs
+  // had nothing land in between (a webhook, a flush, an event), so the sheet read is not older
+  // than what the row's state knows.
+  const records = await store.allRows();
+  const all = await sheet.readValues();
   const layout: SheetLayout = readLayout(all.header, (n) => columnNameProblem(n) === null);
   await rememberLayout(store, info, tab, layout);
   const values = looseRows(all.rows, layout);
@@ -108,6 +112,11 @@ export async function reconcileSheet(
         const now = deps.now();
         for (const rowId of part) {
           const record: RowRecord = rows.get(rowId) ?? emptyRecord(rowId);
+          if (!sameSnapshot(records.get(rowId), record)) {
+            // Something changed the row after the reads: what it did is newer than them.
+            findings.push([rowId, "changed-meanwhile", 0]);
+            continue;
+          }
           const decision = reconcileRow({
             rowId,
             state: record.state,
@@ -160,4 +169,12 @@ export async function reconcileSheet(
   };
   await store.saveReport(report);
   return report;
+}
+
+/** Are the row's state and document what the reconcile read at its start? */
+function sameSnapshot(read: RowRecord | undefined, now: RowRecord): boolean {
+  const docAt = (r: RowRecord | undefined) => (r?.doc ? r.doc.updateTime : null);
+  return (
+    docAt(read) === docAt(now) && JSON.stringify(read?.state ?? null) === JSON.stringify(now.state)
+  );
 }

@@ -139,6 +139,17 @@ export function check(world: World): CheckResult {
       // A delete after the write, lost to a concurrent write or undone, leaves the write's value.
       if (sameValue(doc.fields[field], lastWrite.value)) continue;
       if (rejectedField(key, field, lastWrite.value)) continue;
+      // A later write whose row its side then deleted, the delete lost: the sync may have taken
+      // it before the delete (or never seen it, and then the write above stands).
+      const superseded = events.some(
+        (e) =>
+          e.op === "write" &&
+          e.field === field &&
+          e.t >= lastWrite.t &&
+          !writes.includes(e as Extract<Truth, { op: "write" }>) &&
+          sameValue(doc.fields[field], e.value),
+      );
+      if (superseded) continue;
       failures.push(
         `item ${key} (${id}) ${field}: the last write (${lastWrite.side}, ${show(lastWrite.value)}) is neither there (${show(doc.fields[field])}) nor on record as a conflict's loser`,
       );

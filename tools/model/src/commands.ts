@@ -35,6 +35,8 @@ export type Command =
   | { k: "dupEvent"; which: number }
   | { k: "loseEvent"; which: number }
   | { k: "flush" }
+  /** A scheduled reconcile, interleaved with the rest at every step. */
+  | { k: "reconcile" }
   | { k: "step"; which: number }
   | { k: "advance"; ms: number }
   | { k: "fault"; what: Fault };
@@ -188,6 +190,12 @@ export async function apply(world: World, c: Command): Promise<void> {
     case "flush":
       await world.startFlush();
       return;
+    case "reconcile":
+      // Fire and forget: its steps interleave with the rest; quiesce drains it.
+      await world.sched.spawn("reconcile", async () => {
+        await world.reconcileNow("schedule");
+      });
+      return;
     case "step":
       await world.sched.step(c.which);
       return;
@@ -262,6 +270,7 @@ export const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant("dupEvent" as const), which: n }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("loseEvent" as const), which: n }) },
   { weight: 4, arbitrary: fc.constant({ k: "flush" as const }) },
+  { weight: 1, arbitrary: fc.constant({ k: "reconcile" as const }) },
   { weight: 10, arbitrary: fc.record({ k: fc.constant("step" as const), which: n }) },
   {
     weight: 4,

@@ -40,7 +40,13 @@ try {
   if (process.env.SHEET_SYNC_MODEL_TRUTH)
     console.log(
       "truth:",
-      JSON.stringify(world.truth.filter((e) => e.key === process.env.SHEET_SYNC_MODEL_TRUTH)),
+      JSON.stringify(
+        world.truth.filter(
+          (e) =>
+            process.env.SHEET_SYNC_MODEL_TRUTH === "*" ||
+            e.key === process.env.SHEET_SYNC_MODEL_TRUTH,
+        ),
+      ),
     );
   console.log("conflicts:", JSON.stringify([...world.db.conflicts.values()], null, 0));
   process.exitCode = result.failures.length ? 1 : 0;

@@ -489,3 +489,57 @@ describe("the sequences of issue 7, end to end", function () {
     });
   }
 });
+
+// ---- a reconcile racing the other paths ----------------------------------------------------------
+
+describe("a reconcile that read before another path wrote leaves that row alone", function () {
+  this.timeout(60_000);
+
+  /** A scheduled reconcile that has read both sides and waits at its first row transaction. */
+  async function reconcileHasRead(): Promise<void> {
+    await world.sched.spawn("reconcile", () => world.reconcileNow("schedule"));
+    await runUntil("reconcile", "firestore transaction");
+    world.advance(5_000);
+  }
+
+  it("a person's edit whose webhook lands meanwhile is not reverted", async () => {
+    const id = idOf("k1");
+    await reconcileHasRead();
+    world.personEdit(rowOf("k1"), "name", "Zed");
+    await runTriggers();
+    assert.equal(docOf(id)?.name, "Zed");
+    await runOnly("reconcile");
+    assert.equal(docOf(id)?.name, "Zed", "the reconcile wrote its older read over the edit");
+    await settle();
+    assertConverged();
+  });
+
+  it("an app's new document the flush appends meanwhile is not taken for a sheet delete", async () => {
+    const id = world.appCreate({ name: "New", qty: 7, price: 2 });
+    await deliverEvents();
+    await reconcileHasRead();
+    await world.startFlush();
+    await runOnly("flush");
+    assert.ok(
+      world.sheetTable().rows.some((r) => r._id === id),
+      "the flush did not append it",
+    );
+    await runOnly("reconcile");
+    assert.ok(docOf(id), "the reconcile deleted the app's new document");
+    await settle();
+    assertConverged();
+  });
+
+  it("a row the sheet deletes meanwhile is not brought back", async () => {
+    const id = idOf("k2");
+    await reconcileHasRead();
+    world.personDeleteRow(rowOf("k2"));
+    await runTriggers();
+    world.structuralPending = false;
+    assert.equal(docOf(id), undefined);
+    await runOnly("reconcile");
+    assert.equal(docOf(id), undefined, "the reconcile recreated the deleted row's document");
+    await settle();
+    assertConverged();
+  });
+});

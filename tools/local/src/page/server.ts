@@ -228,8 +228,8 @@ export function reconcileSummary(r: ReconcileView): string {
 }
 
 /**
- * The newest stored report. syncSheets' `lastReconcile` names it; the report itself is read from
- * syncReconciles, as the summary is written with merge and can keep counts of older runs.
+ * The newest stored report. syncSheets' `lastReconcile` names it; the report itself, with the
+ * ids of every finding, is read from syncReconciles.
  */
 export async function readLatestReconcile(
   db: Firestore,
