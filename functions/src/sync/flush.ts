@@ -31,7 +31,13 @@ import type { CellWrite, LocatedRow, SheetsGateway, Tab } from "../sheets/gatewa
 import type { RowUpdate, ScheduleFlush, SheetInfo, SyncStore } from "./ports.js";
 import { emptyRecord, rowUpdate } from "./rows.js";
 import { flushTaskId } from "./schedule.js";
-import { FLUSH_MAX_ROWS, FLUSH_MAX_WAIT_MS, FLUSH_QUIET_MS, ROWS_PER_COMMIT } from "./tuning.js";
+import {
+  FLUSH_MAX_ROWS,
+  FLUSH_MAX_WAIT_MS,
+  FLUSH_QUIET_MS,
+  ROWS_PER_COMMIT,
+  SHARED_ID_RETRY_MS,
+} from "./tuning.js";
 
 export interface FlushDeps {
   store: SyncStore;
@@ -94,6 +100,7 @@ export async function flushSheet(deps: FlushDeps, taskId: string): Promise<Flush
   let layout: SheetLayout;
   let sheetRows: Map<string, LocatedRow>;
   const moved = new Set<string>();
+  const shared = new Set<string>();
   try {
     tab =
       typeof info.sheetId === "number" && info.timeZone
@@ -104,9 +111,14 @@ export async function flushSheet(deps: FlushDeps, taskId: string): Promise<Flush
     await rememberLayout(store, info, tab, layout);
     const rowOf = new Map<string, number>();
     index.ids.forEach((id, i) => {
-      // First occurrence wins: the script re-keys a pasted copy on its next run.
-      if (id && !rowOf.has(id)) rowOf.set(id, i + 2);
+      if (!id) return;
+      // An id on two rows (a row pasted with its hidden cells): which is the original is the
+      // script's to say, on its next run. Writing into the copy would give it this item's values.
+      if (rowOf.has(id)) shared.add(id);
+      else rowOf.set(id, i + 2);
     });
+    for (const id of shared) rowOf.delete(id);
+    for (const e of entries) if (shared.has(e.rowId)) moved.add(e.rowId);
     const located = entries.flatMap((e) => rowOf.get(e.rowId) ?? []);
     const read = await sheet.readRows(located, layout, tab.timeZone);
     sheetRows = new Map();
@@ -242,8 +254,12 @@ export async function flushSheet(deps: FlushDeps, taskId: string): Promise<Flush
   }
   report.refused = refused.length;
   report.conflicts += refused.length;
-  if (moved.size)
-    await deps.schedule(flushTaskId(key, `moved:${taskId}`), deps.now() + FLUSH_QUIET_MS);
+  if (moved.size) {
+    // A shared id waits for the script (its triggers run within seconds; its minute scan at most
+    // a minute later): try again then, not every second.
+    const wait = [...moved].some((id) => shared.has(id)) ? SHARED_ID_RETRY_MS : FLUSH_QUIET_MS;
+    await deps.schedule(flushTaskId(key, `moved:${taskId}`), deps.now() + wait);
+  }
   if (entries.length === FLUSH_MAX_ROWS)
     await deps.schedule(flushTaskId(key, `more:${taskId}`), deps.now());
   await store.saveSheet({ lastFlushAt: deps.now(), lastError: null });

@@ -57,7 +57,9 @@ export async function reconcileSheet(
   await rememberLayout(store, info, tab, layout);
   const values = looseRows(all.rows, layout);
 
-  // The sheet's rows by id (the first of several rows sharing an id; the script re-keys the others).
+  // The sheet's rows by id. An id on several rows (a row pasted with its hidden cells) is left
+  // out: which row is the original is the script's to say, and comparing the copy would give it
+  // the item's document.
   const loose = new Map<string, (typeof values)[number]>();
   const duplicateIds = new Set<string>();
   for (const row of values) {
@@ -70,6 +72,7 @@ export async function reconcileSheet(
   const sheetRows = new Map<string, SheetRow>();
   const needTyped: number[] = [];
   for (const [rowId, row] of loose) {
+    if (duplicateIds.has(rowId)) continue;
     const doc = records.get(rowId)?.doc;
     if (doc && showsDocument(row.cells, doc, layout.columns, tab.timeZone)) {
       sheetRows.set(rowId, {
@@ -92,7 +95,7 @@ export async function reconcileSheet(
   }
 
   const ids = [...new Set([...loose.keys(), ...records.keys()])].filter(
-    (id) => sheetRows.has(id) || !loose.has(id),
+    (id) => !duplicateIds.has(id) && (sheetRows.has(id) || !loose.has(id)),
   );
   const counts: Partial<Record<Finding, number>> = {};
   const found: Partial<Record<Finding, string[]>> = {};

@@ -15,3 +15,5 @@ export const FLUSH_QUIET_MS = 1_000;
 export const FLUSH_MAX_WAIT_MS = 15_000;
 /** Rows one flush takes; more wait for the next (they stay in the outbox). */
 export const FLUSH_MAX_ROWS = 5_000;
+/** A row whose id is on two sheet rows waits this long for the script to re-key the copy. */
+export const SHARED_ID_RETRY_MS = 20_000;

@@ -104,21 +104,33 @@ export function check(world: World): CheckResult {
     list.push(e);
     byKey.set(e.key, list);
   }
+  // The script stamps the sheet's changes by its own clock, off by `scriptSkewMs`: two changes
+  // on different sides closer than that may be ordered either way, and either outcome is right.
+  const window = Math.abs(world.scriptSkewMs);
+  const near = (a: Truth, b: Truth) => a.side !== b.side && Math.abs(a.t - b.t) <= window;
   for (const [key, events] of byKey) {
     const id = idOfKey.get(key);
     const exists = id !== undefined;
     const last = events.reduce((a, b) => (b.t >= a.t ? b : a));
+    const all = world.truth.filter((e) => e.key === key);
     if (
       !exists &&
       last.op !== "delete" &&
       !rejectedRow(key, "update") &&
-      !events.some((e) => e.op === "delete" && e.t === last.t)
+      !events.some((e) => e.op === "delete" && (e.t === last.t || near(e, last)))
     ) {
       failures.push(
         `item ${key} is gone, but its last change (${last.op} on the ${last.side} side) was not a delete, and no conflict says why`,
       );
     }
-    if (exists && last.op === "delete" && !rejectedRow(key, "delete")) {
+    if (
+      exists &&
+      last.op === "delete" &&
+      !rejectedRow(key, "delete") &&
+      !all.some((e) => e.op !== "delete" && near(e, last)) &&
+      // A restore after the delete was seen brings the item back, rightly: it is the newest change.
+      !(all.length && all.reduce((a, b) => (b.t >= a.t ? b : a)).op === "create")
+    ) {
       failures.push(
         `item ${key} was deleted last (on the ${last.side} side) but is still there as ${id}, with no conflict on record`,
       );
