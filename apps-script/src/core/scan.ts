@@ -85,12 +85,29 @@ export function digestColumns(header: HeaderInfo): string[] {
   return header.dataColumns.map((c) => c.name).sort();
 }
 
-/** One base-36 character per data column (sorted by name): a cheap fingerprint of each cell. */
+const DIGEST_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/** Characters per column in a digest: 2 of 64 symbols, so two values look alike 1 time in 4,096. */
+export const DIGEST_WIDTH = 2;
+
+/**
+ * A cheap fingerprint of each cell, DIGEST_WIDTH characters per data column (sorted by name);
+ * an empty cell is "..", which no value's fingerprint is.
+ */
 export function rowDigest(header: HeaderInfo, row: readonly unknown[]): string {
   return rowFields(header, row)
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .map(([, v]) => (v === null ? "0" : fnv1a(JSON.stringify(v)).charAt(6)))
+    .map(([, v]) => {
+      if (v === null) return "..";
+      const h = parseInt(fnv1a(JSON.stringify(v)), 36);
+      return DIGEST_ALPHABET[h & 63]! + DIGEST_ALPHABET[(h >>> 6) & 63]!;
+    })
     .join("");
+}
+
+/** Column `k`'s fingerprint in a digest, or undefined past its end. */
+function digestCell(digest: string, k: number): string | undefined {
+  const cell = digest.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
+  return cell.length === DIGEST_WIDTH ? cell : undefined;
 }
 
 /** The `_modified` cell as ms since epoch, 0 when empty or unreadable. */
@@ -151,13 +168,20 @@ export function similarity(
     total: at.reduce((sum, i) => sum + (i >= 0 ? weight[i]! : 0), 0),
     agreesOnKey: (old, row) => {
       const current = digestOf(row);
-      return top === 0 || keys.some(([i, k]) => old[k] !== undefined && old[k] === current[i]);
+      return (
+        top === 0 ||
+        keys.some(([i, k]) => {
+          const was = digestCell(old, k);
+          return was !== undefined && was === digestCell(current, i);
+        })
+      );
     },
     same: (old, row) => {
       const current = digestOf(row);
       let score = 0;
       at.forEach((i, k) => {
-        if (i >= 0 && old[k] !== undefined && old[k] === current[i]) score += weight[i]!;
+        const was = digestCell(old, k);
+        if (i >= 0 && was !== undefined && was === digestCell(current, i)) score += weight[i]!;
       });
       return score;
     },
@@ -397,7 +421,10 @@ export function scanSheet(input: ScanInput): ScanResult {
     // Neither holds it exactly (the original was edited too): the one most alike keeps it.
     (row, id) => {
       const seen = snapshot?.rows.get(id);
-      return seen && alike ? alike.same(seen.digest, row) : 0;
+      if (!seen || !alike) return 0;
+      // A tie (an edit of the original whose formula columns followed) goes to the row that
+      // still has the most telling column (a code, a name): a copy is given a new one.
+      return alike.same(seen.digest, row) + (alike.agreesOnKey(seen.digest, row) ? 1e-6 : 0);
     },
   );
 

@@ -3,7 +3,7 @@ export interface SeenRow {
   readonly hash: string;
   readonly modified: number;
   readonly rev: number;
-  /** One character per data column (sorted by name): tells which columns of a moved row changed. */
+  /** Two characters per data column (sorted by name): tells which columns of a moved row changed. */
   readonly digest: string;
   /** When the row was found deleted (0: it is in the sheet); kept a while so an undo is known. */
   readonly goneAt: number;
@@ -17,9 +17,10 @@ export interface Snapshot {
   readonly rows: ReadonlyMap<string, SeenRow>;
 }
 
-const VERSION = "s2";
+// s3: two digest characters per column (s2 had one).
+const VERSION = "s3";
 
-// Compact text (ids cannot contain ',' or ';'): ~34 bytes per row plus one per column.
+// Compact text (ids cannot contain ',' or ';'): ~34 bytes per row plus two per column.
 export function serializeSnapshot(snapshot: Snapshot): string {
   const parts: string[] = [];
   for (const [id, row] of snapshot.rows) {

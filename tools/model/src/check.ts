@@ -104,10 +104,18 @@ export function check(world: World): CheckResult {
     list.push(e);
     byKey.set(e.key, list);
   }
-  // The script stamps the sheet's changes by its own clock, off by `scriptSkewMs`: two changes
-  // on different sides closer than that may be ordered either way, and either outcome is right.
+  // The script stamps a sheet change when it next reads the sheet (its trigger may wait behind
+  // the lock, or only the minute's run may see it), by its own clock, off by `scriptSkewMs`. Two
+  // changes on different sides whose times overlap so may be ordered either way, and either
+  // outcome is right (README, Known limits).
   const window = Math.abs(world.scriptSkewMs);
-  const near = (a: Truth, b: Truth) => a.side !== b.side && Math.abs(a.t - b.t) <= window;
+  const seenBy = (e: Truth) => {
+    if (e.side !== "sheet") return e.t;
+    const i = world.truth.indexOf(e);
+    return world.scriptReads.find((r) => r.after > i)?.t ?? Infinity;
+  };
+  const near = (a: Truth, b: Truth) =>
+    a.side !== b.side && a.t <= seenBy(b) + window && b.t <= seenBy(a) + window;
   for (const [key, events] of byKey) {
     const id = idOfKey.get(key);
     const exists = id !== undefined;

@@ -110,6 +110,8 @@ export class World {
   readonly store: MemoryStore;
   readonly engine: SyncEngine;
   readonly truth: Truth[] = [];
+  /** When the script read the sheet: a sheet change is stamped by the first read after it. */
+  readonly scriptReads: Array<{ t: number; after: number }> = [];
   /** id → the model key first seen under it (identity must not change). */
   readonly identity = new Map<string, string>();
   readonly scriptTriggers: ScriptTrigger[] = [];
@@ -217,6 +219,7 @@ export class World {
     return {
       getName: () => TAB,
       readAll: () => {
+        this.scriptReads.push({ t: this.now, after: this.truth.length });
         const values = this.emulator.scriptValues(SPREADSHEET, TAB);
         return { headerRow: values[0] ?? [], rows: values.slice(1) };
       },
