@@ -113,7 +113,7 @@ export function mergeSheetRow(
     if (o === 0) return { state: s, doc: null, conflicts: [], outcome: "duplicate" };
   }
   s = settleInFlight(observeDoc(s, doc, columns), row.rev);
-  const masked = maskedColumns(s, row.rev);
+  const masked = maskedColumns(s, row.rev, delivery !== null);
   const sheetSide = (values: RowValues | null): ConflictSide => ({
     side: "sheet",
     op: "update",

@@ -153,10 +153,16 @@ export function settleInFlight(state: RowState, rev: number): RowState {
   return s;
 }
 
-/** Columns the sheet row read at `rev` says nothing about: sync writes it predates. */
-export function maskedColumns(state: RowState, rev: number): Set<string> {
+/**
+ * Columns the sheet row read at `rev` says nothing about: sync writes it predates. `landed`
+ * false (a read made now, by the server): only a write still in flight may not show yet; a
+ * landed write the row does not show was undone (Ctrl-Z of a delete brings the old cells back).
+ */
+export function maskedColumns(state: RowState, rev: number, landed = true): Set<string> {
   const masked = new Set<string>();
-  for (const [column, from] of Object.entries(state.baseRev)) if (from > rev) masked.add(column);
+  if (landed) {
+    for (const [column, from] of Object.entries(state.baseRev)) if (from > rev) masked.add(column);
+  }
   if (state.inFlight && rev < state.inFlight.rev) {
     for (const column of Object.keys(state.inFlight.cells)) masked.add(column);
   }

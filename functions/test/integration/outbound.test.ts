@@ -158,6 +158,14 @@ describe("Firestore → sheet on the emulators", function () {
 
   it("a sheet edit ingested through the webhook causes no Sheets API write", async () => {
     await outboxDrained();
+    // The person's edit, in the sheet, then its webhook.
+    const row = (await sheetRow(seeded.c))!;
+    await sheetsApi.spreadsheets.values.update({
+      spreadsheetId: SPREADSHEET_ID,
+      range: `${SHEET_NAME}!B${row.rowNumber}`,
+      valueInputOption: "RAW",
+      requestBody: { values: [["Gamma (edited in sheet)"]] },
+    });
     await resetStats();
     const res = await postBatch(
       batch(

@@ -347,7 +347,10 @@ describe("sheetWebhook on the emulators", function () {
     assert.deepEqual(c.rejected.values, { qty: 7 });
   });
 
-  it("ingests a 5,000-row batch", async () => {
+  it("ingests a 5,000-row batch", async function () {
+    // One request of 5,000 rows (the script sends 500): on the Node stand-in, with the trigger
+    // events of every row delivered meanwhile, about 150 s here (issue 9 is about speed).
+    this.timeout(300_000);
     const prefix = uniqueId("bulk");
     const changes = Array.from({ length: 5000 }, (_, i) => ({
       id: `${prefix}_${i}`,

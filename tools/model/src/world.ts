@@ -504,6 +504,7 @@ export class World {
 
   /** A person types `value` into a cell (as typed: "2026-12-01" becomes a date). */
   personEdit(row: number, field: string, value: string | number | boolean): void {
+    this.forgetUndo();
     const column = this.column(field);
     if (column < 0) return;
     const before = this.sheetTable().rows[row - 1]?.[field] ?? null;
@@ -527,6 +528,7 @@ export class World {
 
   /** A person types a new row below the data. */
   personNewRow(values: Record<string, string | number>): void {
+    this.forgetUndo();
     const row = Math.max(0, ...this.contentRows()) + 1;
     const key = this.newKey();
     const header = this.sheetTable().header;
@@ -552,6 +554,7 @@ export class World {
   }
 
   personInsertRow(row: number): void {
+    this.forgetUndo();
     this.emulator.userInsertRows(SPREADSHEET, TAB, row, 1);
     this.queueTrigger({ kind: "change" }, true);
   }
@@ -562,6 +565,11 @@ export class World {
     this.deleted.push({ at: row, rows });
     if (key) this.truth.push({ t: this.now, op: "delete", side: "sheet", key });
     this.queueTrigger({ kind: "change" }, true);
+  }
+
+  /** Ctrl-Z undoes the person's last action: once they did something else, not a delete before it. */
+  private forgetUndo(): void {
+    this.deleted.length = 0;
   }
 
   /** Ctrl-Z of the last delete: the row comes back where it was, hidden cells and all. */
@@ -589,6 +597,7 @@ export class World {
 
   /** Data → Sort range over the visible columns only: hidden _id, _modified, _rev stay put. */
   personSortVisible(field: string, ascending: boolean, trigger: "edit" | "change" | "none"): void {
+    this.forgetUndo();
     const rows = this.contentRows();
     if (rows.length < 2) return;
     const header = this.sheetTable().header;
@@ -614,12 +623,14 @@ export class World {
 
   /** Sort of whole rows (hidden columns move with them). */
   personSortRows(field: string, ascending: boolean): void {
+    this.forgetUndo();
     this.emulator.userSortRows(SPREADSHEET, TAB, this.column(field), ascending, 1);
     this.queueTrigger({ kind: "change" }, true);
   }
 
   /** Copy a whole row (with its hidden _id) over another row, then give the copy a new key. */
   personPasteRow(from: number, to: number): void {
+    this.forgetUndo();
     if (from === to) return;
     // The row pasted over is gone: its cells, its hidden _id included, are the copy's now.
     const overwritten = this.keyAt(to);
@@ -645,6 +656,7 @@ export class World {
 
   /** Types a header for a new column after the last one (e.g. an app-only field becomes a column). */
   personAddColumn(name: string): void {
+    this.forgetUndo();
     const header = this.sheetTable().header;
     if (header.includes(name)) return;
     const column = header.length;
@@ -654,6 +666,7 @@ export class World {
 
   /** Renames a column by typing over its header cell. */
   personRenameColumn(from: string, to: string): void {
+    this.forgetUndo();
     const column = this.column(from);
     if (column < 0) return;
     this.emulator.userSetValues(SPREADSHEET, TAB, 0, column, [[to]]);
