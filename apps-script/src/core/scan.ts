@@ -404,7 +404,16 @@ export function scanSheet(input: ScanInput): ScanResult {
   const current = rows.map((row, i) => {
     const id = cellToRowId(row[header.idColumn]);
     const seen = id ? snapshot?.rows.get(id) : undefined;
-    if (pastedIds && inEdit(i) && !moves.has(i) && seen && seen.hash !== rowHash(header, row)) {
+    // Content that kept the id's telling column (a code, a name) is that item edited: the edit
+    // of a paste whose onEdit runs late, after another run already gave the copy its own id.
+    if (
+      pastedIds &&
+      inEdit(i) &&
+      !moves.has(i) &&
+      seen &&
+      seen.hash !== rowHash(header, row) &&
+      !(alike?.agreesOnKey(seen.digest, i) ?? false)
+    ) {
       return "";
     }
     return id;
