@@ -180,9 +180,9 @@ export function check(world: World): CheckResult {
 
 /**
  * Drops runs of writes that undo themselves: a delete and a restore of the same
- * content, or one side writing a field and,
- * with nothing else happening to the item meanwhile, writing the old value
- * back (2 → 1 → 2). The data never changed; no sync could tell, and none
+ * content, or one side writing a field and, with no write of that field from
+ * the other side and no create or delete meanwhile, writing the old value
+ * back (2 → 1 → 2). The field never changed; no sync could tell, and none
  * needs to (a delete on the other side in between rightly wins).
  */
 function withoutUndoneWrites(truth: readonly Truth[]): Truth[] {
@@ -209,8 +209,9 @@ function withoutUndoneWrites(truth: readonly Truth[]): Truth[] {
       return;
     }
     const runKey = `${e.side}:${e.field}`;
-    // Anything from the other side, or another field, ends the runs it does not belong to.
-    for (const k of [...open.keys()]) if (k !== runKey) open.delete(k);
+    // A write of the same field from the other side ends that side's run; writes of other
+    // fields do not (fields merge one by one).
+    open.delete(`${e.side === "sheet" ? "firestore" : "sheet"}:${e.field}`);
     const run = open.get(runKey) ?? [];
     run.push(i);
     open.set(runKey, run);
