@@ -212,7 +212,13 @@ function withoutUndoneWrites(truth: readonly Truth[]): Truth[] {
     // A write of the same field from the other side ends that side's run; writes of other
     // fields do not (fields merge one by one).
     open.delete(`${e.side === "sheet" ? "firestore" : "sheet"}:${e.field}`);
-    const run = open.get(runKey) ?? [];
+    let run = open.get(runKey) ?? [];
+    // The field changed between two writes of the run (the sync took the other side's value):
+    // the run starts again here.
+    const previous = run.length
+      ? (truth[run[run.length - 1]!] as Extract<Truth, { op: "write" }>)
+      : null;
+    if (previous && !sameValue(previous.value, e.before ?? null)) run = [];
     run.push(i);
     open.set(runKey, run);
     const first = truth[run[0]!] as Extract<Truth, { op: "write" }>;
