@@ -111,9 +111,13 @@ export function observeDoc(
     s.deleted = null;
     s.provisional = null;
     s.parked = false;
-    // The base stays: the last values both sides agreed on. A row not in the sheet is appended
-    // whole anyway, and a row an undo brought back is merged field by field against it (an
-    // empty base would make every cleared cell look unchanged and every old value an edit).
+    // The base stays: the last values both sides agreed on (a row an undo brought back merges
+    // field by field against it). The document written anew is an edit of every field, as of
+    // then: a sheet delete older than it must not take it away silently, even when it restored
+    // the very values the base holds.
+    for (const column of columns) {
+      s.docEdits[column] = { key: valueKey(doc.values[column]), at: doc.updateTime };
+    }
   }
   const known = new Set(columns);
   for (const field of Object.keys(s.docEdits)) if (!known.has(field)) delete s.docEdits[field];

@@ -189,7 +189,7 @@ function withoutUndoneWrites(truth: readonly Truth[]): Truth[] {
   const dropped = new Set<number>();
   // Per item, the open run of writes per (side, field): where it started and its first `before`.
   const runs = new Map<string, Map<string, number[]>>();
-  // Per item, the index of a delete that nothing has followed yet.
+  // Per item and side, the index of a delete that no create or write has followed yet.
   const lastDelete = new Map<string, number>();
   truth.forEach((e, i) => {
     const open = runs.get(e.key) ?? new Map<string, number[]>();
@@ -197,10 +197,14 @@ function withoutUndoneWrites(truth: readonly Truth[]): Truth[] {
     // A delete and a restore of the same content by the same side, nothing in between: the
     // item never changed (an app restoring a document from a backup before the delete's event
     // was seen is invisible to any sync).
-    const d = lastDelete.get(e.key);
-    lastDelete.delete(e.key);
-    if (e.op === "delete") lastDelete.set(e.key, i);
-    if (e.op === "create" && e.restore && d !== undefined && truth[d]!.side === e.side) {
+    // A delete on the other side meanwhile stays: the restore undoes only its own side's delete.
+    const d = lastDelete.get(`${e.key}:${e.side}`);
+    if (e.op === "delete") lastDelete.set(`${e.key}:${e.side}`, i);
+    else {
+      lastDelete.delete(`${e.key}:sheet`);
+      lastDelete.delete(`${e.key}:firestore`);
+    }
+    if (e.op === "create" && e.restore && d !== undefined) {
       dropped.add(d);
       dropped.add(i);
     }
