@@ -180,9 +180,9 @@ export function check(world: World): CheckResult {
 
 /**
  * Drops runs of writes that undo themselves: a delete and a restore of the same
- * content, or one side writing a field and, with no write of that field from
- * the other side and no create or delete meanwhile, writing the old value
- * back (2 → 1 → 2). The field never changed; no sync could tell, and none
+ * content, or one side writing a field and, with no create or delete meanwhile
+ * and nothing changing the field on that side in between, writing the old
+ * value back (2 → 1 → 2). The field never changed; no sync could tell, and none
  * needs to (a delete on the other side in between rightly wins).
  */
 function withoutUndoneWrites(truth: readonly Truth[]): Truth[] {
@@ -213,9 +213,9 @@ function withoutUndoneWrites(truth: readonly Truth[]): Truth[] {
       return;
     }
     const runKey = `${e.side}:${e.field}`;
-    // A write of the same field from the other side ends that side's run; writes of other
-    // fields do not (fields merge one by one).
-    open.delete(`${e.side === "sheet" ? "firestore" : "sheet"}:${e.field}`);
+    // Writes of other fields, or of this field on the other side, do not end a run: what a side
+    // does is seen only as its current value. The sync taking the other side's value does
+    // (below: the run's values stop following each other).
     let run = open.get(runKey) ?? [];
     // The field changed between two writes of the run (the sync took the other side's value):
     // the run starts again here.
