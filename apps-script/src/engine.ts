@@ -47,8 +47,13 @@ export class SyncEngine {
 
   /** Runs `fn` under the script lock; undefined (and recorded) when another run held it. */
   withLock<T>(fn: () => T): T | undefined {
-    const out = this.env.withLock(fn);
-    if (out === undefined) {
+    // `fn` may return nothing itself: whether it ran says whether the lock was had.
+    let ran = false;
+    const out = this.env.withLock(() => {
+      ran = true;
+      return fn();
+    });
+    if (!ran) {
       this.state.recordError(
         "Another Sheet Sync run held the lock; changes will be picked up later",
       );

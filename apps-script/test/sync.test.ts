@@ -39,6 +39,12 @@ describe("Sheet Sync (entry points against the fakes)", () => {
   afterEach(() => fakes?.uninstall());
 
   describe("setUp", () => {
+    it("records no error in Status when nothing went wrong (a step that returns nothing had the lock)", () => {
+      fakes = installSheet(ROWS);
+      main.setUp();
+      assert.equal(scriptState().loadStatus().lastError ?? null, null);
+    });
+
     it("adds and hides the bookkeeping columns, fills ids, installs triggers, sends every row", () => {
       fakes = installSheet(ROWS);
       main.setUp();
