@@ -246,16 +246,21 @@ export function findMoves(
     else open.set(hash, [i]);
   });
   const taken = new Map<number, Bookkeeping>();
-  for (const source of sources) {
-    const to = open.get(source.hash)?.find((i) => i !== source.from && !taken.has(i));
-    if (to === undefined) continue;
+  // What moves with content: from the row it left, or, for content of a row gone from the
+  // sheet, what the snapshot remembers of it.
+  const bookkeepingOf = (source: (typeof sources)[number]): Bookkeeping => {
     const seen = snapshot.rows.get(source.id)!;
-    taken.set(to, {
+    return {
       id: source.id,
       modified:
         source.from === null ? seen.modified || "" : cell(source.from, header.modifiedColumn),
       rev: source.from === null ? seen.rev || "" : cell(source.from, header.revColumn),
-    });
+    };
+  };
+  for (const source of sources) {
+    const to = open.get(source.hash)?.find((i) => i !== source.from && !taken.has(i));
+    if (to === undefined) continue;
+    taken.set(to, bookkeepingOf(source));
   }
   // Rows both moved and edited in the same run (a sort, then an edit before the script ran):
   // once some content evidently moved, each id whose content is nowhere exactly goes where most
@@ -320,13 +325,7 @@ export function findMoves(
     const accepted = new Set(proposed.map(([to]) => to));
     for (const [to, { source, tie }] of best) {
       if (tie || (!evidence && !accepted.has(to))) continue;
-      const seen = snapshot.rows.get(source.id)!;
-      taken.set(to, {
-        id: source.id,
-        modified:
-          source.from === null ? seen.modified || "" : cell(source.from, header.modifiedColumn),
-        rev: source.from === null ? seen.rev || "" : cell(source.from, header.revColumn),
-      });
+      taken.set(to, bookkeepingOf(source));
     }
   }
   // What is left: one id whose row another's content took, and one row whose id went elsewhere.

@@ -14,7 +14,7 @@ import { flushSheet, type FlushDeps } from "../../src/sync/flush.js";
 import { ingestBatch } from "../../src/sync/ingest.js";
 import type { SyncStore } from "../../src/sync/ports.js";
 import { db, uniqueId } from "./stack.js";
-import { LOCAL, sheetsApi } from "./sheets.js";
+import { emulatorAdmin, sheetsApi } from "./sheets.js";
 
 const SPREADSHEET = "flush-test";
 const SHEET = "Perm Tab";
@@ -29,16 +29,6 @@ const store = () =>
   });
 const outbox = (id: string) => db().collection("syncOutbox").doc(`${COLLECTION}:${id}`);
 const doc = (id: string) => db().collection(COLLECTION).doc(id);
-
-async function emulator(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${LOCAL}/__emulator/${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  assert.ok(res.ok, `${path}: ${res.status}`);
-  return res.json();
-}
 
 function deps(over: Partial<FlushDeps> = {}): FlushDeps {
   // A clock past every debounce: these tests flush at once.
@@ -76,22 +66,22 @@ describe("flushSheet and the trigger, in-process", function () {
 
   before(async () => {
     // These tests make many requests in a few seconds; the quota is tested elsewhere.
-    await emulator("POST", "quota", { readsPerMinute: 100_000, writesPerMinute: 100_000 });
+    await emulatorAdmin("POST", "quota", { readsPerMinute: 100_000, writesPerMinute: 100_000 });
   });
 
   after(async () => {
-    await emulator("POST", "quota", { readsPerMinute: 60, writesPerMinute: 60 });
+    await emulatorAdmin("POST", "quota", { readsPerMinute: 60, writesPerMinute: 60 });
     // Leave no queued rows behind for other suites (some tests end with rows waiting on purpose).
     const left = await db().collection("syncOutbox").where("collection", "==", COLLECTION).get();
     await Promise.all(left.docs.map((d) => d.ref.delete()));
   });
 
   beforeEach(async () => {
-    await emulator("POST", `spreadsheets/${SPREADSHEET}`, {
+    await emulatorAdmin("POST", `spreadsheets/${SPREADSHEET}`, {
       timeZone: "Europe/Berlin",
       sheets: [{ title: SHEET, rows: [HEADER] }],
     });
-    await emulator("DELETE", "faults");
+    await emulatorAdmin("DELETE", "faults");
     // Rows other tests left queued on purpose must not change these tests' counts.
     const left = await db().collection("syncOutbox").where("collection", "==", COLLECTION).get();
     await Promise.all(left.docs.map((d) => d.ref.delete()));
@@ -151,7 +141,7 @@ describe("flushSheet and the trigger, in-process", function () {
   it("a permanent error (no permission) is recorded and acknowledged; the rows wait; recovery asks for a reconcile", async () => {
     const id = uniqueId("perm");
     await changeRow(id, { name: "waits", qty: 2 });
-    await emulator("POST", "faults", [{ status: 403, count: 1 }]);
+    await emulatorAdmin("POST", "faults", [{ status: 403, count: 1 }]);
 
     const report = await flushSheet(deps(), "t1"); // resolves: Cloud Tasks will not retry
     assert.equal(report.outcome, "permanent_error");
@@ -173,7 +163,7 @@ describe("flushSheet and the trigger, in-process", function () {
     const id = uniqueId("quota");
     await changeRow(id, { name: "retry me", qty: 3 });
     for (const status of [429, 500, 503]) {
-      await emulator("POST", "faults", [{ status, count: 1 }]);
+      await emulatorAdmin("POST", "faults", [{ status, count: 1 }]);
       await assert.rejects(flushSheet(deps(), `t-${status}`));
       assert.ok((await outbox(id).get()).exists);
     }
@@ -257,7 +247,7 @@ describe("flushSheet and the trigger, in-process", function () {
     const [a, c, n] = [uniqueId("a"), uniqueId("c"), uniqueId("n")];
     for (const id of [a, c]) await changeRow(id, { name: id === a ? "A" : "C", qty: 1 });
     await flushSheet(deps(), "t0");
-    await emulator("POST", `spreadsheets/${SPREADSHEET}`, {
+    await emulatorAdmin("POST", `spreadsheets/${SPREADSHEET}`, {
       sheets: [
         { title: SHEET, rows: [HEADER, [a, "A", 1, "", "", 1], [], [c, "C", 1, "", "", 1]] },
       ],
@@ -309,7 +299,7 @@ describe("flushSheet and the trigger, in-process", function () {
     await changeRow(ok1, { name: "fine 1" });
     await changeRow(bad, { name: "POISON" });
     await changeRow(ok2, { name: "fine 2" });
-    await emulator("POST", "faults", [
+    await emulatorAdmin("POST", "faults", [
       { status: 400, count: 10, methods: ["values.append"], bodyIncludes: "POISON" },
     ]);
     const report = await flushSheet(deps(), "t");

@@ -12,7 +12,7 @@ import { FirestoreStore } from "../../src/store/firestoreStore.js";
 import { flushSheet } from "../../src/sync/flush.js";
 import { reconcileSheet } from "../../src/sync/reconcile.js";
 import { db } from "./stack.js";
-import { LOCAL, sheetsApi } from "./sheets.js";
+import { emulatorAdmin, sheetsApi } from "./sheets.js";
 
 const SPREADSHEET = "reconcile-test";
 const SHEET = "Stock";
@@ -28,16 +28,6 @@ const store = () =>
   });
 const gateway = () => new SheetsGateway(sheetsApi, SPREADSHEET, SHEET);
 const doc = (id: string) => db().collection(COLLECTION).doc(id);
-
-async function emulator(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${LOCAL}/__emulator/${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  assert.ok(res.ok, `${path}: ${res.status}`);
-  return res.json();
-}
 
 const reconcile = (sheet = gateway()) =>
   reconcileSheet(
@@ -98,7 +88,7 @@ async function clear(): Promise<void> {
 }
 
 async function seed(rows: unknown[][]): Promise<void> {
-  await emulator("POST", `spreadsheets/${SPREADSHEET}`, {
+  await emulatorAdmin("POST", `spreadsheets/${SPREADSHEET}`, {
     timeZone: "Europe/Berlin",
     sheets: [{ title: SHEET, rows: [HEADER, ...rows] }],
   });
@@ -108,15 +98,15 @@ describe("reconcileSheet, in-process", function () {
   this.timeout(300_000);
 
   before(async () => {
-    await emulator("POST", "quota", { readsPerMinute: 100_000, writesPerMinute: 100_000 });
+    await emulatorAdmin("POST", "quota", { readsPerMinute: 100_000, writesPerMinute: 100_000 });
   });
   after(async () => {
-    await emulator("POST", "quota", { readsPerMinute: 60, writesPerMinute: 60 });
+    await emulatorAdmin("POST", "quota", { readsPerMinute: 60, writesPerMinute: 60 });
     await clear();
   });
   beforeEach(async () => {
     await clear();
-    await emulator("DELETE", "faults");
+    await emulatorAdmin("DELETE", "faults");
   });
 
   it("brings a tab Firestore has never seen in, then finds it in sync for one read", async () => {

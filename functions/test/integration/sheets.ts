@@ -5,7 +5,12 @@ import { db, SHEET_NAME, SPREADSHEET_ID, waitFor } from "./stack.js";
 export const LOCAL = "http://127.0.0.1:4100";
 export const sheetsApi = sheets({ version: "v4", rootUrl: `${LOCAL}/`, retry: false });
 
-async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** A request to the Sheets emulator's own admin API (quota, faults, seeding, stats). */
+export async function emulatorAdmin<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const res = await fetch(`${LOCAL}/__emulator/${path}`, {
     method,
     headers: body === undefined ? {} : { "content-type": "application/json" },
@@ -26,14 +31,14 @@ interface Snapshot {
 }
 
 export const seedSpreadsheet = (body: unknown) =>
-  admin("POST", `spreadsheets/${SPREADSHEET_ID}`, body);
-export const stats = () => admin<Stats>("GET", "stats");
-export const resetStats = () => admin("POST", "stats/reset");
-export const injectFaults = (faults: unknown[]) => admin("POST", "faults", faults);
+  emulatorAdmin("POST", `spreadsheets/${SPREADSHEET_ID}`, body);
+export const stats = () => emulatorAdmin<Stats>("GET", "stats");
+export const resetStats = () => emulatorAdmin("POST", "stats/reset");
+export const injectFaults = (faults: unknown[]) => emulatorAdmin("POST", "faults", faults);
 
 /** The synced tab as rows of objects keyed by header, plus the formulas. */
 export async function sheetRows() {
-  const snap = await admin<Snapshot>("GET", `spreadsheets/${SPREADSHEET_ID}`);
+  const snap = await emulatorAdmin<Snapshot>("GET", `spreadsheets/${SPREADSHEET_ID}`);
   const tab = snap.sheets.find((s) => s.title === SHEET_NAME)!;
   const header = (tab.values[0] ?? []).map(String);
   return tab.values.slice(1).map((row, i) => ({

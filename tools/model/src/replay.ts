@@ -28,10 +28,7 @@ try {
         JSON.stringify(world.sheetTable().rows.map((r) => [r._id, r.key, r.name, r.price])),
       );
   }
-  await world.quiesce();
-  await world.sched.spawn("reconcile", () => world.reconcileNow("schedule"));
-  await world.sched.drain();
-  await world.quiesce();
+  await world.settle();
   const result = check(world);
   console.log(JSON.stringify(result, null, 1));
   console.log("sheet:", JSON.stringify(world.sheetTable().rows, null, 0));

@@ -17,10 +17,7 @@ const server = await startSheetsEmulator({ port: 0 });
 async function failures(commands: Command[]): Promise<string[]> {
   const world = await World.create(server, { scriptSkewMs: skew });
   for (const c of commands) await apply(world, c);
-  await world.quiesce();
-  await world.sched.spawn("reconcile", () => world.reconcileNow("schedule"));
-  await world.sched.drain();
-  await world.quiesce();
+  await world.settle();
   return check(world).failures;
 }
 

@@ -399,6 +399,14 @@ export class World {
   // ---- quiescence ---------------------------------------------------------------------------------
 
   /** Everything in flight delivered, every queue empty, no fault: what the system settles to. */
+  /** What every run settles to before the checker: everything delivered, one scheduled reconcile, everything again. */
+  async settle(): Promise<void> {
+    await this.quiesce();
+    await this.sched.spawn("reconcile", () => this.reconcileNow("schedule"));
+    await this.sched.drain();
+    await this.quiesce();
+  }
+
   async quiesce(maxRounds = 40): Promise<void> {
     this.webhookFaults = [];
     this.db.failNextUpdate = null;

@@ -72,10 +72,7 @@ describe(`model: ${RUNS} runs × up to ${OPS} operations (${MIX}, seed ${seedSet
         }
         const world = await World.create(server, { scriptSkewMs: skew });
         for (const c of commands) await apply(world, c);
-        await world.quiesce();
-        await world.sched.spawn("reconcile", () => world.reconcileNow("schedule"));
-        await world.sched.drain();
-        await world.quiesce();
+        await world.settle();
         clearTimeout(watchdog);
         const result = check(world);
         totals.runs++;

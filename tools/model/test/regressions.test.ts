@@ -39,10 +39,7 @@ describe("model: sequences the randomized test found", function () {
     it(`${c.file.replace(/\.json$/, "")}: ${c.why}`, async () => {
       const world = await World.create(server, { scriptSkewMs: c.skew });
       for (const command of c.commands) await apply(world, command);
-      await world.quiesce();
-      await world.sched.spawn("reconcile", () => world.reconcileNow("schedule"));
-      await world.sched.drain();
-      await world.quiesce();
+      await world.settle();
       assert.deepEqual(check(world).failures, []);
     });
   }

@@ -31,14 +31,6 @@ afterEach(() => loud());
 
 // ---- helpers --------------------------------------------------------------------------------------
 
-/** Everything delivered, then one reconcile, then everything again: what the test settles to. */
-async function settle(): Promise<void> {
-  await world.quiesce();
-  await world.sched.spawn("reconcile", () => world.reconcileNow("schedule"));
-  await world.sched.drain();
-  await world.quiesce();
-}
-
 function assertConverged(): void {
   assert.deepEqual(check(world).failures, []);
 }
@@ -118,7 +110,7 @@ describe("the sequences of issue 7, end to end", function () {
     // _id/_modified/_rev columns stay where they were.
     world.personSortVisible("name", true, "change");
     await runTriggers();
-    await settle();
+    await world.settle();
     assertConverged();
     assert.deepEqual(
       world.sheetTable().rows.map((r) => r.name),
@@ -136,7 +128,7 @@ describe("the sequences of issue 7, end to end", function () {
       const keys = new Map(world.sheetTable().rows.map((r) => [r._id as string, r.key]));
       world.personSortVisible("qty", false, trigger);
       await runTriggers();
-      await settle();
+      await world.settle();
       assertConverged();
       assert.deepEqual(
         world.sheetTable().rows.map((r) => r.qty),
@@ -148,10 +140,10 @@ describe("the sequences of issue 7, end to end", function () {
 
   it("2. a new column's empty cells are 'no value yet': app values fill it", async () => {
     for (const id of world.docIds()) world.appSet(id, "status", `open ${id.slice(0, 4)}`);
-    await settle();
+    await world.settle();
     world.personAddColumn("status");
     await runTriggers();
-    await settle();
+    await world.settle();
     assertConverged();
     for (const row of world.sheetTable().rows) {
       assert.equal(row.status, `open ${String(row._id).slice(0, 4)}`);
@@ -168,7 +160,7 @@ describe("the sequences of issue 7, end to end", function () {
     world.personRenameColumn("price", "unit price");
     await runTriggers();
     assert.equal(docOf(x), undefined, "the resend brought X back");
-    await settle();
+    await world.settle();
     assertConverged();
     assert.equal(docOf(x), undefined);
     assert.ok(!world.sheetTable().rows.some((r) => r._id === x), "X is still in the sheet");
@@ -183,7 +175,7 @@ describe("the sequences of issue 7, end to end", function () {
     // The webhook with the edit arrives after the delete, before its event.
     await runOnly("script");
     await deliverEvents();
-    await settle();
+    await world.settle();
     assertConverged();
     assert.equal(docOf(x), undefined);
     assert.ok(!world.sheetTable().rows.some((r) => r.key === "k3"));
@@ -207,7 +199,7 @@ describe("the sequences of issue 7, end to end", function () {
     // onRowWritten runs with retries: the same event comes again.
     await world.startEvent(event!);
     await runOnly("event");
-    await settle();
+    await world.settle();
     assertConverged();
     assert.equal(docOf(x), undefined);
   });
@@ -217,12 +209,12 @@ describe("the sequences of issue 7, end to end", function () {
     const before = { ...docOf(x) };
     world.personDeleteRow(rowOf("k2"));
     await runTriggers();
-    await settle();
+    await world.settle();
     assert.equal(docOf(x), undefined, "the delete reached Firestore");
     world.advance(5_000);
     world.personUndoDelete();
     await runTriggers();
-    await settle();
+    await world.settle();
     assertConverged();
     assert.equal(idOf("k2"), x);
     assert.deepEqual(docOf(x), before);
@@ -235,7 +227,7 @@ describe("the sequences of issue 7, end to end", function () {
     world.advance(5_000);
     world.personUndoDelete();
     await runTriggers();
-    await settle();
+    await world.settle();
     assertConverged();
     assert.equal(idOf("k2"), x);
     assert.equal(world.db.docs.get(x)?.updateTime, before?.updateTime);
@@ -251,7 +243,7 @@ describe("the sequences of issue 7, end to end", function () {
     await world.startFlush();
     await runOnly("flush");
     await runTriggers();
-    await settle();
+    await world.settle();
     assertConverged();
     assert.equal(docOf(x)?.name, "Renamed");
     assert.equal(docOf(x)?.qty, 50);
@@ -268,7 +260,7 @@ describe("the sequences of issue 7, end to end", function () {
     await world.startFlush();
     await runOnly("flush");
     await runTriggers();
-    await settle();
+    await world.settle();
     assertConverged();
     assert.equal(docOf(x)?.name, "Typed");
     const recorded = conflictsOf(x).find((c) => c.field === "name");
@@ -283,7 +275,7 @@ describe("the sequences of issue 7, end to end", function () {
       let key = "k2";
       if (created === "by an app") {
         world.appCreate({ name: "App row", qty: 9, price: 1 });
-        await settle();
+        await world.settle();
         key = world.sheetTable().rows.at(-1)!.key as string;
       }
       const x = idOf(key);
@@ -298,7 +290,7 @@ describe("the sequences of issue 7, end to end", function () {
       await world.startFlush();
       await runOnly("flush");
       await runOnly("script");
-      await settle();
+      await world.settle();
       assertConverged();
       // The later write wins: the row is back on both sides, and the delete is on record.
       assert.equal(docOf(x)?.qty, 7);
@@ -314,7 +306,7 @@ describe("the sequences of issue 7, end to end", function () {
     const x = idOf("k4");
     world.personEdit(rowOf("k4"), "due", "=TODAY()");
     await runTriggers();
-    await settle();
+    await world.settle();
     const dueBefore = docOf(x)?.due;
     assert.ok(dueBefore instanceof Date);
     world.advance(24 * 3600_000);
@@ -334,7 +326,7 @@ describe("the sequences of issue 7, end to end", function () {
     await world.startScript({ kind: "timer" });
     await runOnly("script");
     assert.equal(docOf(x)?.name, "From the app", "the recalculation overwrote the app's edit");
-    await settle();
+    await world.settle();
     assertConverged();
     const dueAfter = docOf(x)?.due;
     assert.ok(dueAfter instanceof Date && dueAfter.getTime() > dueBefore.getTime());
@@ -345,7 +337,7 @@ describe("the sequences of issue 7, end to end", function () {
   it("9. an app's write to a formula column is on record and Firestore gets the formula's value", async () => {
     const x = idOf("k3");
     world.appSet(x, "total", 99);
-    await settle();
+    await world.settle();
     assertConverged();
     assert.equal(docOf(x)?.total, 6); // =D*E: 3 × 2
     const recorded = conflictsOf(x).find((c) => c.field === "total");
@@ -381,7 +373,7 @@ describe("the sequences of issue 7, end to end", function () {
       world.appSet(x, "name", "Second");
       await deliverEvents();
       await runOnly("flush");
-      await settle();
+      await world.settle();
       assertConverged();
       assert.equal(world.sheetTable().rows[rowOf("k1") - 1]?.name, "Second", `at step ${k}`);
       assert.equal(conflicts().length, 0, `at step ${k}: ${JSON.stringify(conflicts())}`);
@@ -394,17 +386,17 @@ describe("the sequences of issue 7, end to end", function () {
   it("11. a document copied to a new id, or restored from a backup, is a row in the sheet", async () => {
     const x = idOf("k1");
     world.appCopy(x);
-    await settle();
+    await world.settle();
     assertConverged();
     const copies = world.sheetTable().rows.filter((r) => r.name === "Widget");
     assert.equal(copies.length, 2);
     const y = idOf("k2");
     const fields = { ...docOf(y) };
     world.appDelete(y);
-    await settle();
+    await world.settle();
     assert.ok(!world.sheetTable().rows.some((r) => r._id === y));
     world.appRestore();
-    await settle();
+    await world.settle();
     assertConverged();
     assert.equal(idOf("k2"), y);
     assert.deepEqual(docOf(y), fields);
@@ -415,11 +407,11 @@ describe("the sequences of issue 7, end to end", function () {
     const bad = idOf("k2");
     world.personEdit(rowOf("k2"), "due", "2026-12-01");
     await runTriggers();
-    await settle();
+    await world.settle();
     world.personEdit(rowOf("k2"), "due", 20261121);
     world.personEdit(rowOf("k3"), "name", "Still syncs");
     await runTriggers();
-    await settle();
+    await world.settle();
     assert.equal(docOf(idOf("k3"))?.name, "Still syncs");
     const dead = world.engine.state.loadDeadLetters();
     assert.ok(dead.has(bad), "the refused row is in the dead-letter list");
@@ -431,7 +423,7 @@ describe("the sequences of issue 7, end to end", function () {
     // The person fixes it: it syncs, and leaves the list.
     world.personEdit(rowOf("k2"), "due", "2027-01-15");
     await runTriggers();
-    await settle();
+    await world.settle();
     assertConverged();
     assert.ok(!world.engine.state.loadDeadLetters().has(bad));
     assert.equal(world.notes.size, 0, "the note went with the fix");
@@ -454,7 +446,7 @@ describe("the sequences of issue 7, end to end", function () {
     const recorded = conflictsOf(poison).find((c) => c.rule === "refused-by-the-sheet");
     assert.ok(recorded, "the refused write is on record");
     world.emulator.clearFaults();
-    await settle();
+    await world.settle();
     assertConverged();
     // Once Sheets takes it again, the reconcile brings the set-aside row over.
     assert.equal(world.sheetTable().rows[rowOf("k1") - 1]?.name, "POISON");
@@ -482,7 +474,7 @@ describe("the sequences of issue 7, end to end", function () {
       assert.equal(world.sheetTable().rows[rowOf("k1") - 1]?.name, "After the error");
       assert.ok(world.db.states.get(x)?.inFlight, "the write is still recorded as in flight");
       assert.equal(conflicts().length, 0);
-      await settle();
+      await world.settle();
       assertConverged();
       assert.equal(world.sheetTable().rows[rowOf("k1") - 1]?.name, "After the error");
       assert.equal(conflicts().length, 0);
@@ -510,7 +502,7 @@ describe("a reconcile that read before another path wrote leaves that row alone"
     assert.equal(docOf(id)?.name, "Zed");
     await runOnly("reconcile");
     assert.equal(docOf(id)?.name, "Zed", "the reconcile wrote its older read over the edit");
-    await settle();
+    await world.settle();
     assertConverged();
   });
 
@@ -526,7 +518,7 @@ describe("a reconcile that read before another path wrote leaves that row alone"
     );
     await runOnly("reconcile");
     assert.ok(docOf(id), "the reconcile deleted the app's new document");
-    await settle();
+    await world.settle();
     assertConverged();
   });
 
@@ -539,7 +531,7 @@ describe("a reconcile that read before another path wrote leaves that row alone"
     assert.equal(docOf(id), undefined);
     await runOnly("reconcile");
     assert.equal(docOf(id), undefined, "the reconcile recreated the deleted row's document");
-    await settle();
+    await world.settle();
     assertConverged();
   });
 });
