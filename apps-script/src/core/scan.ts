@@ -236,14 +236,19 @@ export function findMoves(
   }
   if (sources.length === 0) return moves;
   // Rows with content that could take an id: none yet, or one whose content is not theirs.
+  // A row whose id the snapshot does not know yet (the flush wrote it since the last scan)
+  // holds what the flush wrote, unless a sort moved other content there: such rows count only
+  // once other content evidently moved.
   const open = new Map<string, number[]>();
+  const unscanned = new Map<string, number[]>();
   hashes.forEach((hash, i) => {
     const id = ids[i]!;
     const seen = id ? snapshot.rows.get(id) : undefined;
-    if (hash === "" || (id && (!seen || seen.hash === hash))) return;
-    const list = open.get(hash);
+    if (hash === "" || (seen && seen.hash === hash)) return;
+    const into = id && !seen ? unscanned : open;
+    const list = into.get(hash);
     if (list) list.push(i);
-    else open.set(hash, [i]);
+    else into.set(hash, [i]);
   });
   const taken = new Map<number, Bookkeeping>();
   // What moves with content: from the row it left, or, for content of a row gone from the
@@ -261,6 +266,13 @@ export function findMoves(
     const to = open.get(source.hash)?.find((i) => i !== source.from && !taken.has(i));
     if (to === undefined) continue;
     taken.set(to, bookkeepingOf(source));
+  }
+  if (taken.size > 0) {
+    for (const source of sources) {
+      if ([...taken.values()].some((b) => b.id === source.id)) continue;
+      const to = unscanned.get(source.hash)?.find((i) => !taken.has(i));
+      if (to !== undefined) taken.set(to, bookkeepingOf(source));
+    }
   }
   // Rows both moved and edited in the same run (a sort, then an edit before the script ran):
   // once some content evidently moved, each id whose content is nowhere exactly goes where most
@@ -330,20 +342,21 @@ export function findMoves(
   }
   // What is left: one id whose row another's content took, and one row whose id went elsewhere.
   // Everything else accounted for, that content is this id's, however much it was edited.
+  // (The id may be one the flush wrote since the last scan: the snapshot does not know it.)
   if (taken.size > 0) {
     const claimed = new Set([...taken.values()].map((b) => b.id));
-    const displaced = sources.filter(
-      (src) => !claimed.has(src.id) && src.from !== null && taken.has(src.from),
+    const displaced = [...taken.keys()].filter(
+      (i) => ids[i] && !claimed.has(ids[i]!) && !home.has(ids[i]!),
     );
     const vacated = hashes
       .map((_, i) => i)
       .filter((i) => hashes[i] !== "" && !taken.has(i) && claimed.has(ids[i]!));
     if (displaced.length === 1 && vacated.length === 1) {
-      const source = displaced[0]!;
+      const from = displaced[0]!;
       taken.set(vacated[0]!, {
-        id: source.id,
-        modified: cell(source.from!, header.modifiedColumn),
-        rev: cell(source.from!, header.revColumn),
+        id: ids[from]!,
+        modified: cell(from, header.modifiedColumn),
+        rev: cell(from, header.revColumn),
       });
     }
   }
@@ -457,7 +470,10 @@ export function scanSheet(input: ScanInput): ScanResult {
     const previous = known?.goneAt ? undefined : known;
 
     if (snapshot === null) {
-      // First scan: everything is sent through the resync below.
+      // First scan: everything is sent through the resync below. A row without a time gets
+      // this one, so that a later resend (a renamed column) carries when the sheet last had it
+      // changed, and not the time of the resend: that would beat an app's change made since.
+      if (modified === 0) stamp();
     } else if (previous === undefined) {
       // A row that appeared: new, copied, or back (an undone delete). Its appearance is the
       // change, now: an undone delete must beat the delete it undoes.

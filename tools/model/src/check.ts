@@ -99,7 +99,7 @@ export function check(world: World): CheckResult {
     conflicts.some((c) => keyOfRow(c.rowId) === key && c.field === null && c.rejected.op === op);
 
   const byKey = new Map<string, Truth[]>();
-  for (const e of withoutUndoneWrites(world.truth)) {
+  for (const e of withoutUndoneWrites(world.truth, world.scriptReads)) {
     const list = byKey.get(e.key) ?? [];
     list.push(e);
     byKey.set(e.key, list);
@@ -183,14 +183,23 @@ export function check(world: World): CheckResult {
  * content, or one side writing a field and, with no create or delete meanwhile
  * and nothing changing the field on that side in between, writing the old
  * value back (2 → 1 → 2). The field never changed; no sync could tell, and none
- * needs to (a delete on the other side in between rightly wins).
+ * needs to (a delete on the other side in between rightly wins). In the sheet, a run ends where
+ * the script read the sheet: it saw the value there.
  */
-function withoutUndoneWrites(truth: readonly Truth[]): Truth[] {
+function withoutUndoneWrites(
+  truth: readonly Truth[],
+  scriptReads: ReadonlyArray<{ after: number }>,
+): Truth[] {
+  // The script read the sheet between two writes: what it read was seen, and counts.
+  const readBetween = (a: number, b: number) =>
+    scriptReads.some((r) => r.after > a && r.after <= b);
   const dropped = new Set<number>();
   // Per item, the open run of writes per (side, field): where it started and its first `before`.
   const runs = new Map<string, Map<string, number[]>>();
   // Per item and side, the index of a delete that no create or write has followed yet.
   const lastDelete = new Map<string, number>();
+  // Per item, the runs a delete ended: a restore that undoes the delete carries them on.
+  const beforeDelete = new Map<string, Map<string, number[]>>();
   truth.forEach((e, i) => {
     const open = runs.get(e.key) ?? new Map<string, number[]>();
     runs.set(e.key, open);
@@ -204,11 +213,18 @@ function withoutUndoneWrites(truth: readonly Truth[]): Truth[] {
       lastDelete.delete(`${e.key}:sheet`);
       lastDelete.delete(`${e.key}:firestore`);
     }
+    const stashed = beforeDelete.get(e.key);
+    beforeDelete.delete(e.key);
     if (e.op === "create" && e.restore && d !== undefined) {
       dropped.add(d);
       dropped.add(i);
+      // The item never left: runs of writes go on across the pair (2 → null, delete, restore
+      // of null, → 2 is 2 → 2).
+      if (stashed) for (const [k, run] of stashed) open.set(k, run);
+      return;
     }
     if (e.op !== "write" || e.before === undefined) {
+      if (e.op === "delete") beforeDelete.set(e.key, new Map(open));
       open.clear(); // a create, a delete, or a write of unknown effect ends every run
       return;
     }
@@ -223,6 +239,8 @@ function withoutUndoneWrites(truth: readonly Truth[]): Truth[] {
       ? (truth[run[run.length - 1]!] as Extract<Truth, { op: "write" }>)
       : null;
     if (previous && !sameValue(previous.value, e.before ?? null)) run = [];
+    // A sheet run the script read in the middle of was seen up to there: it starts again here.
+    if (e.side === "sheet" && run.length && readBetween(run[run.length - 1]!, i)) run = [];
     run.push(i);
     open.set(runKey, run);
     const first = truth[run[0]!] as Extract<Truth, { op: "write" }>;

@@ -34,17 +34,22 @@ try {
   console.log("sheet:", JSON.stringify(world.sheetTable().rows, null, 0));
   console.log("docs:", JSON.stringify([...world.db.docs.entries()], null, 0));
   console.log("states:", JSON.stringify([...world.db.states.entries()], null, 0));
-  if (process.env.SHEET_SYNC_MODEL_TRUTH)
+  if (process.env.SHEET_SYNC_MODEL_TRUTH) {
+    // Each event with its index, and each script read as the index it came before.
     console.log(
       "truth:",
       JSON.stringify(
-        world.truth.filter(
-          (e) =>
-            process.env.SHEET_SYNC_MODEL_TRUTH === "*" ||
-            e.key === process.env.SHEET_SYNC_MODEL_TRUTH,
-        ),
+        world.truth
+          .map((e, i) => ({ i, ...e }))
+          .filter(
+            (e) =>
+              process.env.SHEET_SYNC_MODEL_TRUTH === "*" ||
+              e.key === process.env.SHEET_SYNC_MODEL_TRUTH,
+          ),
       ),
     );
+    console.log("script reads:", JSON.stringify(world.scriptReads));
+  }
   console.log("conflicts:", JSON.stringify([...world.db.conflicts.values()], null, 0));
   process.exitCode = result.failures.length ? 1 : 0;
 } finally {

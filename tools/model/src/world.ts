@@ -112,6 +112,8 @@ export class World {
   readonly truth: Truth[] = [];
   /** When the script read the sheet: a sheet change is stamped by the first read after it. */
   readonly scriptReads: Array<{ t: number; after: number }> = [];
+  /** The script's clock's last reading (see `now` in the constructor). */
+  private scriptNow = 0;
   /** id → the model key first seen under it (identity must not change). */
   readonly identity = new Map<string, string>();
   readonly scriptTriggers: ScriptTrigger[] = [];
@@ -148,7 +150,9 @@ export class World {
       SHEET_SYNC_SECRET: SECRET,
     });
     const env: ScriptEnv = {
-      now: () => this.now + this.scriptSkewMs,
+      // Apps Script's clock moves on while it runs: two reads of the sheet never share a
+      // millisecond (one round's send lies between them), although the model's clock stands still.
+      now: () => (this.scriptNow = Math.max(this.now + this.scriptSkewMs, this.scriptNow + 1)),
       uuid: () => {
         const n = (this.nextUuid++).toString(16).padStart(12, "0");
         return `${n.slice(0, 8)}-${n.slice(8, 12)}-4000-8000-000000000000`;
@@ -304,6 +308,10 @@ export class World {
     body: string;
   }): Promise<PostResult> {
     const fault = this.webhookFaults.shift();
+    // SHEET_SYNC_MODEL_WIRE=1: print what the script sends (replay.ts), with the truth's length.
+    if (process.env.SHEET_SYNC_MODEL_WIRE) {
+      process.stdout.write(`  wire @${this.truth.length}: ${request.body}\n`);
+    }
     if (fault === "500") return { status: 500, body: '{"error":"internal"}' };
     const headers = new Map(
       Object.entries({ ...request.headers, "content-type": "application/json" }).map(([k, v]) => [
@@ -317,6 +325,11 @@ export class World {
       header: (name) => headers.get(name.toLowerCase()),
       rawBody: Buffer.from(request.body, "utf8"),
     });
+    if (process.env.SHEET_SYNC_MODEL_WIRE) {
+      process.stdout.write(
+        `  reply @${this.truth.length}: ${reply.status} ${JSON.stringify(reply.body)}\n`,
+      );
+    }
     // The server applied the batch, but the answer never reached the script.
     if (fault === "timeout") return { networkError: "Timeout: the request took too long" };
     return { status: reply.status, body: JSON.stringify(reply.body) };
