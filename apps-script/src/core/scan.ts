@@ -443,9 +443,9 @@ export function scanSheet(input: ScanInput): ScanResult {
     (row, id) => {
       const seen = snapshot?.rows.get(id);
       if (!seen || !alike) return 0;
-      // A tie (an edit of the original whose formula columns followed) goes to the row that
-      // still has the most telling column (a code, a name): a copy is given a new one.
-      return alike.same(seen.digest, row) + (alike.agreesOnKey(seen.digest, row) ? 1e-6 : 0);
+      // The row that still has the most telling column (a code, a name) is the original,
+      // however many other cells were edited since: a copy is what is given a new code.
+      return alike.same(seen.digest, row) + (alike.agreesOnKey(seen.digest, row) ? alike.total : 0);
     },
   );
 

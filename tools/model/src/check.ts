@@ -99,7 +99,7 @@ export function check(world: World): CheckResult {
     conflicts.some((c) => keyOfRow(c.rowId) === key && c.field === null && c.rejected.op === op);
 
   const byKey = new Map<string, Truth[]>();
-  for (const e of withoutUndoneWrites(world.truth, world.scriptReads)) {
+  for (const e of withoutUndoneWrites(world.truth, world.sheetSeen)) {
     const list = byKey.get(e.key) ?? [];
     list.push(e);
     byKey.set(e.key, list);
@@ -184,15 +184,12 @@ export function check(world: World): CheckResult {
  * and nothing changing the field on that side in between, writing the old
  * value back (2 → 1 → 2). The field never changed; no sync could tell, and none
  * needs to (a delete on the other side in between rightly wins). In the sheet, a run ends where
- * the script read the sheet: it saw the value there.
+ * the server took the row in (a webhook, a reconcile's read): it saw the value there.
  */
-function withoutUndoneWrites(
-  truth: readonly Truth[],
-  scriptReads: ReadonlyArray<{ after: number }>,
-): Truth[] {
-  // The script read the sheet between two writes: what it read was seen, and counts.
-  const readBetween = (a: number, b: number) =>
-    scriptReads.some((r) => r.after > a && r.after <= b);
+function withoutUndoneWrites(truth: readonly Truth[], sheetSeen: World["sheetSeen"]): Truth[] {
+  // The server took in the item's row between two writes: what it got was seen, and counts.
+  const seenBetween = (a: number, b: number, key: string) =>
+    sheetSeen.some((r) => r.after > a && r.after <= b && (r.keys === null || r.keys.has(key)));
   const dropped = new Set<number>();
   // Per item, the open run of writes per (side, field): where it started and its first `before`.
   const runs = new Map<string, Map<string, number[]>>();
@@ -239,8 +236,8 @@ function withoutUndoneWrites(
       ? (truth[run[run.length - 1]!] as Extract<Truth, { op: "write" }>)
       : null;
     if (previous && !sameValue(previous.value, e.before ?? null)) run = [];
-    // A sheet run the script read in the middle of was seen up to there: it starts again here.
-    if (e.side === "sheet" && run.length && readBetween(run[run.length - 1]!, i)) run = [];
+    // A sheet run the server took in the middle of was seen up to there: it starts again here.
+    if (e.side === "sheet" && run.length && seenBetween(run[run.length - 1]!, i, e.key)) run = [];
     run.push(i);
     open.set(runKey, run);
     const first = truth[run[0]!] as Extract<Truth, { op: "write" }>;

@@ -90,7 +90,11 @@ class GatedGateway extends SheetsGateway {
     });
   }
   override readValues() {
-    return this.world.sched.run("sheets read values", () => super.readValues());
+    return this.world.sched.run("sheets read values", () => {
+      // The reconcile reads every row, and merges what it read.
+      this.world.sheetSeen.push({ after: this.world.truth.length, keys: null });
+      return super.readValues();
+    });
   }
   override writeCells(...args: Parameters<SheetsGateway["writeCells"]>) {
     return this.world.sched.run("sheets write cells", () => super.writeCells(...args));
@@ -112,6 +116,11 @@ export class World {
   readonly truth: Truth[] = [];
   /** When the script read the sheet: a sheet change is stamped by the first read after it. */
   readonly scriptReads: Array<{ t: number; after: number }> = [];
+  /**
+   * Sheet content the server took in: rows a webhook that went through carried (as the script
+   * read them, when the truth had `after` entries), or every row (a reconcile's read).
+   */
+  readonly sheetSeen: Array<{ after: number; keys: Set<string> | null }> = [];
   /** The script's clock's last reading (see `now` in the constructor). */
   private scriptNow = 0;
   /** id → the model key first seen under it (identity must not change). */
@@ -335,6 +344,14 @@ export class World {
     return { status: reply.status, body: JSON.stringify(reply.body) };
   }
 
+  private sawSent(after: number, body: string): void {
+    const changes = (JSON.parse(body) as { changes?: Array<{ values?: Record<string, unknown> }> })
+      .changes;
+    const keys = new Set<string>();
+    for (const c of changes ?? []) if (typeof c.values?.key === "string") keys.add(c.values.key);
+    if (keys.size) this.sheetSeen.push({ after, keys });
+  }
+
   /** One run of the bound script: a trigger's scan, then sending in rounds. */
   async runScript(trigger: ScriptTrigger | { kind: "timer" }): Promise<void> {
     const sheet = this.engine.syncedSheet();
@@ -352,18 +369,24 @@ export class World {
         : trigger.kind === "change"
           ? { kind: "change" }
           : { kind: "reconcile" };
+    if (process.env.SHEET_SYNC_MODEL_WIRE) {
+      process.stdout.write(`  script @${this.truth.length}: ${JSON.stringify(mode)}\n`);
+    }
     this.engine.scanAndQueue(sheet, mode);
     this.observeIdentity();
     for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
       const prepared = this.engine.prepareRound(sheet);
       if (!prepared) return;
+      const readAt = this.truth.length;
       const steps = sendBatches(prepared.envelope, prepared.batches);
       let step = steps.next();
       while (!step.done) {
         this.engine.renewLease();
         const request = this.engine.signed(step.value);
         await this.sched.run("script http", () => undefined);
-        step = steps.next(await this.post(request));
+        const result = await this.post(request);
+        if (!("status" in result) || result.status === 200) this.sawSent(readAt, request.body);
+        step = steps.next(result);
       }
       if (!this.engine.finishRound(sheet, prepared, step.value)) return;
     }
