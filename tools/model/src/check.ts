@@ -99,7 +99,7 @@ export function check(world: World): CheckResult {
     conflicts.some((c) => keyOfRow(c.rowId) === key && c.field === null && c.rejected.op === op);
 
   const byKey = new Map<string, Truth[]>();
-  for (const e of withoutUndoneWrites(world.truth, world.sheetSeen)) {
+  for (const e of withoutUndoneWrites(world.truth, world.sheetSeen, world.firestoreSeen)) {
     const list = byKey.get(e.key) ?? [];
     list.push(e);
     byKey.set(e.key, list);
@@ -183,13 +183,20 @@ export function check(world: World): CheckResult {
  * content, or one side writing a field and, with no create or delete meanwhile
  * and nothing changing the field on that side in between, writing the old
  * value back (2 → 1 → 2). The field never changed; no sync could tell, and none
- * needs to (a delete on the other side in between rightly wins). In the sheet, a run ends where
- * the server took the row in (a webhook, a reconcile's read): it saw the value there.
+ * needs to (a delete on the other side in between rightly wins). A run ends where the server
+ * took the item in (a webhook or a reconcile's read of the row, a transaction's read of the
+ * document): it saw the value there.
  */
-function withoutUndoneWrites(truth: readonly Truth[], sheetSeen: World["sheetSeen"]): Truth[] {
-  // The server took in the item's row between two writes: what it got was seen, and counts.
-  const seenBetween = (a: number, b: number, key: string) =>
-    sheetSeen.some((r) => r.after > a && r.after <= b && (r.keys === null || r.keys.has(key)));
+function withoutUndoneWrites(
+  truth: readonly Truth[],
+  sheetSeen: World["sheetSeen"],
+  firestoreSeen: World["firestoreSeen"],
+): Truth[] {
+  // The server took in the item between two writes: what it got was seen, and counts.
+  const seenBetween = (side: Truth["side"], a: number, b: number, key: string) =>
+    (side === "sheet" ? sheetSeen : firestoreSeen).some(
+      (r) => r.after > a && r.after <= b && (r.keys === null || r.keys.has(key)),
+    );
   const dropped = new Set<number>();
   // Per item, the open run of writes per (side, field): where it started and its first `before`.
   const runs = new Map<string, Map<string, number[]>>();
@@ -236,8 +243,8 @@ function withoutUndoneWrites(truth: readonly Truth[], sheetSeen: World["sheetSee
       ? (truth[run[run.length - 1]!] as Extract<Truth, { op: "write" }>)
       : null;
     if (previous && !sameValue(previous.value, e.before ?? null)) run = [];
-    // A sheet run the server took in the middle of was seen up to there: it starts again here.
-    if (e.side === "sheet" && run.length && seenBetween(run[run.length - 1]!, i, e.key)) run = [];
+    // A run the server took in the middle of was seen up to there: it starts again here.
+    if (run.length && seenBetween(e.side, run[run.length - 1]!, i, e.key)) run = [];
     run.push(i);
     open.set(runKey, run);
     const first = truth[run[0]!] as Extract<Truth, { op: "write" }>;

@@ -51,6 +51,8 @@ export class MemoryDb {
   readonly events: DocEvent[] = [];
   private lastCommit = 0;
   private seq = 0;
+  /** Told of each transaction's documents (the checker: what the sync saw of them). */
+  onTransactionRead: (docs: ReadonlyArray<RowValues>) => void = () => {};
   /** Fault: the next transaction fails as if the instance died (or Firestore was unavailable). */
   failNextUpdate: string | null = null;
 
@@ -122,7 +124,9 @@ export class MemoryStore implements SyncStore {
       throw Object.assign(new Error(message), { code: Number(message.split(" ")[0]) || 14 });
     }
     const ids = [...new Set(rowIds)];
-    const { updates, result } = decide(new Map(ids.map((id) => [id, this.db.record(id)])));
+    const records = new Map(ids.map((id) => [id, this.db.record(id)]));
+    this.db.onTransactionRead([...records.values()].flatMap((r) => (r.doc ? [r.doc.values] : [])));
+    const { updates, result } = decide(records);
     // One commit: every write of the transaction at the same commit time.
     const at = updates.size ? this.db.commitTime() : 0;
     for (const [rowId, u] of updates) {

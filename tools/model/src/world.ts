@@ -121,6 +121,8 @@ export class World {
    * read them, when the truth had `after` entries), or every row (a reconcile's read).
    */
   readonly sheetSeen: Array<{ after: number; keys: Set<string> | null }> = [];
+  /** Documents the server read in a transaction (what it decides on), as `sheetSeen`. */
+  readonly firestoreSeen: Array<{ after: number; keys: Set<string> }> = [];
   /** The script's clock's last reading (see `now` in the constructor). */
   private scriptNow = 0;
   /** id → the model key first seen under it (identity must not change). */
@@ -151,6 +153,10 @@ export class World {
   ) {
     this.scriptSkewMs = options.scriptSkewMs ?? 0;
     this.db = new MemoryDb(() => this.now);
+    this.db.onTransactionRead = (docs) => {
+      const keys = new Set(docs.flatMap((d) => (typeof d.key === "string" ? [d.key] : [])));
+      if (keys.size) this.firestoreSeen.push({ after: this.truth.length, keys });
+    };
     this.store = new MemoryStore(this.db, this.sched);
     const api = sheets({ version: "v4", rootUrl: this.server.url, retry: false });
     this.gateway = new GatedGateway(api, this);
