@@ -51,6 +51,8 @@ export class MemoryDb {
   readonly events: DocEvent[] = [];
   private lastCommit = 0;
   private seq = 0;
+  /** Rows a failed transaction was about (a flush that died after its Sheets write, say). */
+  readonly failedFor = new Set<string>();
   /** Told of each transaction's documents (the checker: what the sync saw of them). */
   onTransactionRead: (docs: ReadonlyArray<RowValues>) => void = () => {};
   /** Fault: the next transaction fails as if the instance died (or Firestore was unavailable). */
@@ -121,6 +123,7 @@ export class MemoryStore implements SyncStore {
     if (this.db.failNextUpdate) {
       const message = this.db.failNextUpdate;
       this.db.failNextUpdate = null;
+      for (const id of rowIds) this.db.failedFor.add(id);
       throw Object.assign(new Error(message), { code: Number(message.split(" ")[0]) || 14 });
     }
     const ids = [...new Set(rowIds)];
