@@ -186,7 +186,12 @@ export function planFlushRow(input: {
     (c) => !cellOf(c).formula && (s.base[c] !== undefined || cellOf(c).value !== null),
   );
   const differing = compared.filter((c) => !matchesBaseRow(s, [c], () => cellOf(c).value));
-  if (compared.length > 1 && differing.length * 2 > compared.length) {
+  // People put what names an item (a code, a name) in the first column, as the script assumes
+  // when it matches moved content: a row whose first column is not this item's is another item
+  // (two copies that differ only there look alike everywhere else).
+  const first = columns.find((c) => !cellOf(c).formula);
+  const renamed = first !== undefined && s.base[first] !== undefined && differing.includes(first);
+  if (compared.length > 1 && (renamed || differing.length * 2 > compared.length)) {
     s.parked = true;
     return plan({ kind: "none" });
   }
