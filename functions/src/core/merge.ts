@@ -195,9 +195,11 @@ export function mergeSheetRow(
   };
 
   if (s.deleted?.by === "firestore") {
-    // Unchanged since the sync last agreed: the sheet has just not caught up with the delete.
+    // Unchanged since the sync last agreed: the sheet has just not caught up with the delete
+    // (a row set aside because it looked like another item's is this one's again: delete it).
     if (edited.length === 0) {
       s.inSheet = true;
+      s.parked = false;
       return decided(prior, s, null, conflicts);
     }
     const deletion: ConflictSide = {
