@@ -104,6 +104,20 @@ export function rowDigest(header: HeaderInfo, row: readonly unknown[]): string {
     .join("");
 }
 
+/** A digest made for one column layout, in another: a column it did not have reads empty. */
+export function relayDigest(
+  digest: string,
+  from: readonly string[],
+  to: readonly string[],
+): string {
+  return to
+    .map((name) => {
+      const k = from.indexOf(name);
+      return (k >= 0 ? digestCell(digest, k) : undefined) ?? "..";
+    })
+    .join("");
+}
+
 /** Column `k`'s fingerprint in a digest, or undefined past its end. */
 function digestCell(digest: string, k: number): string | undefined {
   const cell = digest.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
@@ -378,6 +392,12 @@ export function scanSheet(input: ScanInput): ScanResult {
   const upserts: QueuedUpsert[] = [];
   const deletes: QueuedDelete[] = [];
   const seen = new Map<string, SeenRow>();
+  // What the new snapshot keeps of the old one is in its column layout (a column came or went).
+  const columns = digestColumns(header);
+  const carried = (row: SeenRow): SeenRow =>
+    snapshot && snapshot.columns.join("\u0000") !== columns.join("\u0000")
+      ? { ...row, digest: relayDigest(row.digest, snapshot.columns, columns) }
+      : row;
 
   // Content moved by a sort of the visible columns: ids (and their bookkeeping) follow it.
   const moves = findMoves(header, input.rows, snapshot);
@@ -490,7 +510,7 @@ export function scanSheet(input: ScanInput): ScanResult {
         upserts.push({ id, modifiedAt, fields: null });
       } else {
         // Keep the old hash so the reconcile still notices this change.
-        seen.set(id, previous);
+        seen.set(id, carried(previous));
         return;
       }
     }
@@ -503,7 +523,7 @@ export function scanSheet(input: ScanInput): ScanResult {
       if (seen.has(id)) continue;
       if (previous.goneAt) {
         // Remembered a while after its delete, so that content an undo brings back is known.
-        if (now - previous.goneAt < GONE_KEPT_MS) seen.set(id, previous);
+        if (now - previous.goneAt < GONE_KEPT_MS) seen.set(id, carried(previous));
         continue;
       }
       // onChange reports a person deleting rows: that is now. A delete only the periodic
@@ -512,7 +532,7 @@ export function scanSheet(input: ScanInput): ScanResult {
       const modifiedAt =
         mode.kind === "reconcile" && previous.modified > 0 ? previous.modified : now;
       deletes.push({ id, modifiedAt });
-      seen.set(id, { ...previous, goneAt: now });
+      seen.set(id, { ...carried(previous), goneAt: now });
     }
   }
 
@@ -529,6 +549,6 @@ export function scanSheet(input: ScanInput): ScanResult {
     upserts,
     deletes,
     resyncAt,
-    snapshot: { fieldsHash: header.fieldsHash, columns: digestColumns(header), rows: seen },
+    snapshot: { fieldsHash: header.fieldsHash, columns, rows: seen },
   };
 }

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { analyzeHeader } from "../../src/core/header";
-import { rowHash, scanSheet, type ScanInput, type ScanMode } from "../../src/core/scan";
+import {
+  relayDigest,
+  rowHash,
+  scanSheet,
+  type ScanInput,
+  type ScanMode,
+} from "../../src/core/scan";
 import type { Snapshot } from "../../src/core/snapshot";
 import { parseSnapshot, serializeSnapshot } from "../../src/core/snapshot";
 
@@ -250,5 +256,14 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
       undone.upserts.map((u) => u.id),
       ["r_c"],
     );
+  });
+});
+
+describe("relayDigest", () => {
+  it("lines a kept digest up with a new column layout: a new column reads empty, a gone one drops", () => {
+    // Columns sorted by name, two characters each.
+    assert.equal(relayDigest("AAbbCC", ["a", "b", "c"], ["a", "ab", "c"]), "AA..CC");
+    assert.equal(relayDigest("AAbbCC", ["a", "b", "c"], ["a", "b", "c"]), "AAbbCC");
+    assert.equal(relayDigest("AAbb", ["a", "b"], ["b", "c"]), "bb..");
   });
 });
