@@ -19,6 +19,7 @@ import type { DocWrite } from "./merge.js";
 import {
   emptyRowState,
   IN_FLIGHT_EXPIRY_MS,
+  looksLikeAnotherItem,
   matchesBaseRow,
   nextRev,
   observeDoc,
@@ -178,20 +179,8 @@ export function planFlushRow(input: {
     baseRev: { ...s.baseRev },
     docEdits: { ...s.docEdits },
   };
-  // A row most of whose cells are not what the sync last agreed on is, most likely, another
-  // item's content under this id: a sort of the visible columns moved it, and the script has
-  // not moved the ids after it yet. Writing into it would put this item's values on that one.
-  // Formula cells follow the others (a total changes with its qty): they say nothing of which item it is.
-  const compared = columns.filter(
-    (c) => !cellOf(c).formula && (s.base[c] !== undefined || cellOf(c).value !== null),
-  );
-  const differing = compared.filter((c) => !matchesBaseRow(s, [c], () => cellOf(c).value));
-  // People put what names an item (a code, a name) in the first column, as the script assumes
-  // when it matches moved content: a row whose first column is not this item's is another item
-  // (two copies that differ only there look alike everywhere else).
-  const first = columns.find((c) => !cellOf(c).formula);
-  const renamed = first !== undefined && s.base[first] !== undefined && differing.includes(first);
-  if (compared.length > 1 && (renamed || differing.length * 2 > compared.length)) {
+  // Writing into a row that holds another item's content would put this item's values on that one.
+  if (looksLikeAnotherItem(s, columns, cellOf)) {
     s.parked = true;
     return plan({ kind: "none" });
   }

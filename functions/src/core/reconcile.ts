@@ -12,6 +12,7 @@ import { dateToSerial } from "./cells.js";
 import { mergeSheetDelete, mergeSheetRow, type RowDecision, type SheetRow } from "./merge.js";
 import {
   emptyRowState,
+  looksLikeAnotherItem,
   observeDoc,
   outboxOpFor,
   type DocSnapshot,
@@ -35,7 +36,12 @@ export type Finding =
   | "deleted-in-sheet"
   | "deleted-in-firestore"
   /** Changed by a webhook, a flush or an event after the reads: left to them. */
-  | "changed-meanwhile";
+  | "changed-meanwhile"
+  /**
+   * The row under this id holds another item's content (a sort of the visible columns the
+   * script has not caught up with yet): left to the script, which moves the ids.
+   */
+  | "looks-moved";
 
 export interface ReconcileInput {
   rowId: string;
@@ -44,6 +50,8 @@ export interface ReconcileInput {
   columns: readonly string[];
   /** The row as the sheet shows it (typed), or null when its id is not in the sheet. */
   sheetRow: SheetRow | null;
+  /** The row's cells that hold formulas. */
+  sheetFormulas?: ReadonlySet<string>;
   now: number;
 }
 
@@ -53,6 +61,17 @@ export interface ReconcileDecision extends RowDecision {
 
 export function reconcileRow(input: ReconcileInput): ReconcileDecision {
   const { state, doc, sheetRow } = input;
+  if (
+    sheetRow &&
+    state?.inSheet &&
+    !state.deleted &&
+    looksLikeAnotherItem(state, input.columns, (c) => ({
+      value: sheetRow.values[c],
+      formula: input.sheetFormulas?.has(c) ?? false,
+    }))
+  ) {
+    return { state, doc: null, conflicts: [], outcome: "duplicate", finding: "looks-moved" };
+  }
   const decision = sheetRow
     ? mergeSheetRow({ ...input, row: sheetRow, delivery: null })
     : doc

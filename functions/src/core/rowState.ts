@@ -189,6 +189,28 @@ export function matchesBaseRow(
   return columns.every((c) => matchesBase(valueOf(c), state.base[c]));
 }
 
+/**
+ * Does the sheet row under this id hold another item's content? Most of its cells are not what
+ * the sync last agreed on, or its first column (where people put what names an item: a code, a
+ * name) is not: a sort of the visible columns moved content, and the script has not moved the
+ * ids after it yet. Formula cells follow the others (a total changes with its qty): they say
+ * nothing of which item it is.
+ */
+export function looksLikeAnotherItem(
+  state: RowState,
+  columns: readonly string[],
+  cellOf: (column: string) => { value: CellValue | undefined; formula: boolean },
+): boolean {
+  const compared = columns.filter(
+    (c) => !cellOf(c).formula && (state.base[c] !== undefined || cellOf(c).value !== null),
+  );
+  const differing = compared.filter((c) => !matchesBase(cellOf(c).value, state.base[c]));
+  const first = columns.find((c) => !cellOf(c).formula);
+  const renamed =
+    first !== undefined && state.base[first] !== undefined && differing.includes(first);
+  return compared.length > 1 && (renamed || differing.length * 2 > compared.length);
+}
+
 /** Every column of `values` becomes the base, as the sheet holds it from `rev` on. */
 export function setBaseRow(s: RowState, values: RowValues, rev: number): void {
   s.base = {};

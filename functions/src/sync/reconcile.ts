@@ -70,6 +70,7 @@ export async function reconcileSheet(
 
   // Rows that already show their document need no typed read: their values are the document's.
   const sheetRows = new Map<string, SheetRow>();
+  const formulas = new Map<string, Set<string>>();
   const needTyped: number[] = [];
   for (const [rowId, row] of loose) {
     if (duplicateIds.has(rowId)) continue;
@@ -91,6 +92,7 @@ export async function reconcileSheet(
         rev: row.rev,
         modifiedAt: row.modifiedAt,
       });
+      formulas.set(row.id, new Set(layout.columns.filter((c) => row.cells[c]?.formula)));
     }
   }
 
@@ -126,6 +128,7 @@ export async function reconcileSheet(
             doc: record.doc,
             columns: layout.columns,
             sheetRow: sheetRows.get(rowId) ?? null,
+            sheetFormulas: formulas.get(rowId),
             now,
           });
           const { update, queued: q } = rowUpdate(record, decision, now);
