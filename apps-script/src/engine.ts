@@ -129,6 +129,10 @@ export class SyncEngine {
       }
       const plan = planFlush(header, rows, outbox, readAt);
       if (plan.outboxChanged && this.state.saveOutbox(outbox) === "failed") return null;
+      // All that waits is rows whose id is on two rows: the next scan settles them first.
+      if (plan.changes.length === 0 && plan.deletes.length === 0 && plan.resyncSeq === null) {
+        return null;
+      }
       this.state.takeLease();
       const envelope: Envelope = {
         spreadsheetId: this.env.spreadsheetId(),

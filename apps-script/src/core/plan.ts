@@ -26,9 +26,14 @@ export function planFlush(
   now: number,
 ): FlushPlan {
   const rowById = new Map<string, readonly unknown[]>();
+  // An id on two rows (a row pasted with its hidden cells since the last scan): which one is
+  // the item is the next scan's to say; sending either now could give the item the copy's cells.
+  const onTwoRows = new Set<string>();
   for (const row of rows) {
     const id = cellToRowId(row[header.idColumn]);
-    if (id !== "" && !rowById.has(id)) rowById.set(id, row);
+    if (id === "") continue;
+    if (rowById.has(id)) onTwoRows.add(id);
+    else rowById.set(id, row);
   }
   const names = new Set(header.dataColumns.map((c) => c.name));
   const resync = outbox.resync;
@@ -51,7 +56,7 @@ export function planFlush(
   const sent = new Map<string, number>();
   for (const id of outbox.ids()) {
     const entry = outbox.get(id);
-    if (!entry) continue;
+    if (!entry || onTwoRows.has(id)) continue;
     sent.set(id, entry.seq);
     if (entry.op === "delete") {
       deletes.push({ id, modifiedAt: entry.modifiedAt });
@@ -69,8 +74,17 @@ export function planFlush(
   }
 
   if (resync) {
+    for (const id of onTwoRows) {
+      // Sent on its own once the next scan has said which row it is.
+      if (!outbox.get(id)) {
+        const row = rowById.get(id)!;
+        const own = header.modifiedColumn >= 0 ? modifiedCellToMs(row[header.modifiedColumn]) : 0;
+        outbox.upsert(id, Math.max(resync.at, own || now), null);
+        outboxChanged = true;
+      }
+    }
     for (const [id, row] of rowById) {
-      if (sent.has(id)) continue;
+      if (sent.has(id) || onTwoRows.has(id)) continue;
       const own = header.modifiedColumn >= 0 ? modifiedCellToMs(row[header.modifiedColumn]) : 0;
       changes.push({
         id,

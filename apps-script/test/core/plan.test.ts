@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { analyzeHeader } from "../../src/core/header";
+import { Outbox } from "../../src/core/outbox";
+import { planFlush } from "../../src/core/plan";
+
+const header = analyzeHeader(["_id", "name", "qty", "_modified"]);
+const NOW = 1_763_700_000_000;
+
+describe("planFlush", () => {
+  it("holds back an id that is on two rows (a pasted copy) until a scan says which row it is", () => {
+    const outbox = new Outbox();
+    outbox.upsert("r1", NOW - 5, ["qty"]);
+    outbox.upsert("r2", NOW - 5, ["qty"]);
+    // The copy was pasted above its original: the first row carrying r1 is the copy.
+    const rows = [
+      ["r1", "Copy", 9, NOW - 100],
+      ["r1", "Widget", 3, NOW - 100],
+      ["r2", "Gadget", 4, NOW - 100],
+    ];
+    const plan = planFlush(header, rows, outbox, NOW);
+    assert.deepEqual(
+      plan.changes.map((c) => c.id),
+      ["r2"],
+    );
+    assert.ok(!plan.sent.has("r1"), "r1 stays in the outbox");
+    assert.ok(outbox.get("r1"));
+  });
+
+  it("serves a resend without them, and keeps them in the outbox with their own time", () => {
+    const outbox = new Outbox();
+    outbox.requestResync(0);
+    const rows = [
+      ["r1", "Copy", 9, NOW - 100],
+      ["r1", "Widget", 3, NOW - 100],
+      ["r2", "Gadget", 4, NOW - 200],
+    ];
+    const plan = planFlush(header, rows, outbox, NOW);
+    assert.deepEqual(
+      plan.changes.map((c) => [c.id, c.modifiedAt]),
+      [["r2", NOW - 200]],
+    );
+    assert.equal(outbox.get("r1")?.modifiedAt, NOW - 100);
+    assert.ok(plan.outboxChanged);
+  });
+});
