@@ -336,6 +336,21 @@ export function findMoves(
     const vacated = (source: (typeof sources)[number]) =>
       hashes[source.from!] === "" ||
       !agreesOnKey(snapshot.rows.get(source.id)!.digest, source.from!);
+    // Two rows that swapped contents, one of them also edited past recognition but for its most
+    // telling column (a code): the move into the other's row says where that row's item went,
+    // when its code is now in the row the move came from (and that row's own item's is not).
+    for (const [to, b] of [...best]) {
+      const from = b.source.from;
+      if (b.tie || from === null || ids[to] === "" || best.has(from)) continue;
+      const other = sources.find((src) => src.id === ids[to] && src.from === to);
+      if (!other || claimed.has(other.id)) continue;
+      if ([...best.values()].some((x) => x.source.id === other.id)) continue;
+      const old = snapshot.rows.get(other.id)!.digest;
+      if (!agreesOnKey(old, from) || agreesOnKey(snapshot.rows.get(b.source.id)!.digest, from)) {
+        continue;
+      }
+      best.set(from, { source: other, score: same(old, from), tie: false });
+    }
     let proposed = [...best].filter(([, b]) => !b.tie && b.source.from !== null);
     for (let changed = !evidence; changed;) {
       changed = false;
