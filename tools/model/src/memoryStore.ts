@@ -51,6 +51,8 @@ export class MemoryDb {
   readonly events: DocEvent[] = [];
   private lastCommit = 0;
   private seq = 0;
+  /** Each document's fields when it was last deleted (by anyone). */
+  readonly lastFields = new Map<string, RowValues>();
   /** Rows a failed transaction was about (a flush that died after its Sheets write, say). */
   readonly failedFor = new Set<string>();
   /** Told of each transaction's documents (the checker: what the sync saw of them). */
@@ -70,7 +72,9 @@ export class MemoryDb {
   writeDoc(rowId: string, fields: RowValues | null, merge: boolean): void {
     const at = this.commitTime();
     if (fields === null) {
-      if (!this.docs.has(rowId)) return;
+      const gone = this.docs.get(rowId);
+      if (!gone) return;
+      this.lastFields.set(rowId, gone.fields);
       this.docs.delete(rowId);
     } else {
       const before = merge ? (this.docs.get(rowId)?.fields ?? {}) : {};
@@ -134,6 +138,8 @@ export class MemoryStore implements SyncStore {
     const at = updates.size ? this.db.commitTime() : 0;
     for (const [rowId, u] of updates) {
       if (u.doc?.kind === "delete") {
+        const gone = this.db.docs.get(rowId);
+        if (gone) this.db.lastFields.set(rowId, gone.fields);
         if (this.db.docs.delete(rowId)) this.db.pushEvent(rowId, at, true);
       } else if (u.doc?.kind === "set") {
         const before = this.db.docs.get(rowId)?.fields ?? {};

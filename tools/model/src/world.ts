@@ -781,11 +781,26 @@ export class World {
   appRestore(): void {
     const last = this.appDeleted.pop();
     if (!last || this.db.docs.has(last.id)) return;
+    const before = this.db.lastFields.get(last.id) ?? last.fields;
     this.db.writeDoc(last.id, last.fields, false);
-    // Undoing a delete: the row is back, and no field changes from what it was.
+    // Undoing a delete: the row is back. Fields the document had otherwise when it last went
+    // (the sync took a sheet edit meanwhile, say) change to the backup's values.
     const key = last.fields.key;
-    if (typeof key === "string")
-      this.truth.push({ t: this.now, op: "create", side: "firestore", key, restore: true });
+    if (typeof key !== "string") return;
+    this.truth.push({ t: this.now, op: "create", side: "firestore", key, restore: true });
+    for (const field of EDITABLE) {
+      const value = last.fields[field] ?? null;
+      if (sameValue(before[field] ?? null, value)) continue;
+      this.truth.push({
+        t: this.now,
+        op: "write",
+        side: "firestore",
+        key,
+        field,
+        value,
+        before: before[field] ?? null,
+      });
+    }
   }
 
   /** Copies a document to a new id (with a new key: a new item), as an app might. */
