@@ -136,8 +136,9 @@ export function check(world: World): CheckResult {
       last.op === "delete" &&
       !rejectedRow(key, "delete") &&
       !all.some((e) => e.op !== "delete" && near(e, last)) &&
-      // A restore after the delete was seen brings the item back, rightly: it is the newest change.
-      !(all.length && all.reduce((a, b) => (b.t >= a.t ? b : a)).op === "create") &&
+      // A restore after the delete was seen brings the item back, rightly: it is the newest
+      // create or delete (edits after it say nothing about whether the item is there).
+      lastRowChange(all)?.op !== "create" &&
       !unrecordedAppendDeleted(world, id, key, last)
     ) {
       failures.push(
@@ -177,6 +178,11 @@ export function check(world: World): CheckResult {
     }
   }
   return { failures, rekeyed, rows: sheetById.size, conflicts: conflicts.length };
+}
+
+function lastRowChange(events: readonly Truth[]): Truth | undefined {
+  const rowLevel = events.filter((e) => e.op !== "write");
+  return rowLevel.length ? rowLevel.reduce((a, b) => (b.t >= a.t ? b : a)) : undefined;
 }
 
 /**
