@@ -245,7 +245,10 @@ export function outboxChangedAt(state: RowState): number {
   return at;
 }
 
-/** A deleted row both sides have forgotten: its state may expire (TTL). */
+/**
+ * A deleted row both sides have forgotten: its state may expire (TTL). Not while a write of the
+ * row is in flight: an append that landed must still be recognised as the sync's own.
+ */
 export function isSettledDelete(state: RowState): boolean {
-  return state.deleted !== null && !state.inSheet;
+  return state.deleted !== null && !state.inSheet && state.inFlight === null;
 }

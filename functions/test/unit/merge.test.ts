@@ -7,6 +7,7 @@ import {
 } from "../../src/core/merge.js";
 import {
   emptyRowState,
+  isSettledDelete,
   outboxOpFor,
   setBaseRow,
   type DocSnapshot,
@@ -569,5 +570,16 @@ describe("document events (the trigger)", () => {
     });
     assert.equal(d.doc, null);
     assert.equal(d.state.deleted, null);
+  });
+});
+
+describe("isSettledDelete (the state's TTL)", () => {
+  it("lets a forgotten delete expire, but not while an append of the row is in flight", () => {
+    const gone: RowState = { ...emptyRowState(), deleted: { at: 10, by: "firestore" } };
+    assert.equal(isSettledDelete(gone), true);
+    const appending: RowState = { ...gone, inFlight: { rev: 1, cells: {}, since: 5 } };
+    // Expired, the appended row would come back as a new one.
+    assert.equal(isSettledDelete(appending), false);
+    assert.equal(isSettledDelete({ ...gone, inSheet: true }), false);
   });
 });
