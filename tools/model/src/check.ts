@@ -233,11 +233,18 @@ function withoutUndoneWrites(
     if (e.op === "delete") lastDelete.set(`${e.key}:${e.side}`, i);
     else {
       lastDelete.delete(`${e.key}:sheet`);
-      lastDelete.delete(`${e.key}:firestore`);
+      // What the sheet did meanwhile does not show the app's delete to the sync: only a
+      // transaction that read the document while it was gone does (checked at the restore).
+      if (e.side === "firestore") lastDelete.delete(`${e.key}:firestore`);
     }
     const stashed = beforeDelete.get(e.key);
     beforeDelete.delete(e.key);
-    if (e.op === "create" && e.restore && d !== undefined) {
+    if (
+      e.op === "create" &&
+      e.restore &&
+      d !== undefined &&
+      (e.side === "sheet" || !seenBetween("firestore", d, i, e.key))
+    ) {
       dropped.add(d);
       dropped.add(i);
       // The item never left: runs of writes go on across the pair (2 → null, delete, restore

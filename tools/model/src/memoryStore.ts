@@ -56,7 +56,7 @@ export class MemoryDb {
   /** Rows a failed transaction was about (a flush that died after its Sheets write, say). */
   readonly failedFor = new Set<string>();
   /** Told of each transaction's documents (the checker: what the sync saw of them). */
-  onTransactionRead: (docs: ReadonlyArray<RowValues>) => void = () => {};
+  onTransactionRead: (ids: readonly string[], docs: ReadonlyArray<RowValues>) => void = () => {};
   /** Fault: the next transaction fails as if the instance died (or Firestore was unavailable). */
   failNextUpdate: string | null = null;
 
@@ -132,7 +132,10 @@ export class MemoryStore implements SyncStore {
     }
     const ids = [...new Set(rowIds)];
     const records = new Map(ids.map((id) => [id, this.db.record(id)]));
-    this.db.onTransactionRead([...records.values()].flatMap((r) => (r.doc ? [r.doc.values] : [])));
+    this.db.onTransactionRead(
+      ids,
+      [...records.values()].flatMap((r) => (r.doc ? [r.doc.values] : [])),
+    );
     const { updates, result } = decide(records);
     // One commit: every write of the transaction at the same commit time.
     const at = updates.size ? this.db.commitTime() : 0;

@@ -153,8 +153,12 @@ export class World {
   ) {
     this.scriptSkewMs = options.scriptSkewMs ?? 0;
     this.db = new MemoryDb(() => this.now);
-    this.db.onTransactionRead = (docs) => {
-      const keys = new Set(docs.flatMap((d) => (typeof d.key === "string" ? [d.key] : [])));
+    this.db.onTransactionRead = (ids, docs) => {
+      // A document's absence is seen too (the item by the id it was first seen under).
+      const keys = new Set([
+        ...docs.flatMap((d) => (typeof d.key === "string" ? [d.key] : [])),
+        ...ids.flatMap((id) => this.identity.get(id) ?? []),
+      ]);
       if (keys.size) this.firestoreSeen.push({ after: this.truth.length, keys });
     };
     this.store = new MemoryStore(this.db, this.sched);
