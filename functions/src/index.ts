@@ -158,12 +158,12 @@ export const flushToSheet = onTaskDispatched(
         {
           ...w,
           sheet: await gateway(config),
-          requestReconcile: () =>
+          requestReconcile: (at = Date.now()) =>
             enqueue(
               "reconcileSheet",
               w.task,
-              flushTaskId(w.store.sheetKey, `recovery:${Math.floor(Date.now() / 60_000)}`),
-              Date.now(),
+              flushTaskId(w.store.sheetKey, `recovery:${Math.floor(at / 60_000)}`),
+              at,
             ),
         },
         req.id,

@@ -35,6 +35,7 @@ import {
   FLUSH_MAX_ROWS,
   FLUSH_MAX_WAIT_MS,
   FLUSH_QUIET_MS,
+  PARKED_RECHECK_MS,
   ROWS_PER_COMMIT,
   SHARED_ID_RETRY_MS,
 } from "./tuning.js";
@@ -45,7 +46,8 @@ export interface FlushDeps {
   schedule: ScheduleFlush;
   now: () => number;
   /** Asked for once the tab works again after a recorded error: a reconcile catches up. */
-  requestReconcile?: () => Promise<unknown>;
+  /** A reconcile, now or at `at` (ms). */
+  requestReconcile?: (at?: number) => Promise<unknown>;
 }
 
 export interface FlushReport {
@@ -264,6 +266,9 @@ export async function flushSheet(deps: FlushDeps, taskId: string): Promise<Flush
     await deps.schedule(flushTaskId(key, `more:${taskId}`), deps.now());
   await store.saveSheet({ lastFlushAt: deps.now(), lastError: null });
   if (info.lastError && deps.requestReconcile) await deps.requestReconcile();
+  if (report.parked > 0 && deps.requestReconcile) {
+    await deps.requestReconcile(deps.now() + PARKED_RECHECK_MS);
+  }
   report.outcome = "flushed";
   return report;
 

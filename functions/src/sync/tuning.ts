@@ -17,3 +17,11 @@ export const FLUSH_MAX_WAIT_MS = 15_000;
 export const FLUSH_MAX_ROWS = 5_000;
 /** A row whose id is on two sheet rows waits this long for the script to re-key the copy. */
 export const SHARED_ID_RETRY_MS = 20_000;
+
+/**
+ * A flush that set rows aside (they held another item's content: a sort of the visible columns,
+ * or an edit of the same cell on its way) asks for a reconcile this much later: after the
+ * script's minute scan has moved the ids, so the rows are written rather than left for the
+ * scheduled run.
+ */
+export const PARKED_RECHECK_MS = 120_000;

@@ -123,6 +123,27 @@ describe("the sequences of issue 7, end to end", function () {
     assert.equal(conflicts().length, 0);
   });
 
+  it("1d. an app's write the flush set aside after a visible sort reaches the sheet once the script moved the ids, without waiting for the scheduled reconcile", async () => {
+    const x = idOf("k1");
+    world.advance(1000);
+    world.appSet(x, "price", 10);
+    await deliverEvents();
+    // The visible columns sorted, no trigger yet: the row under X holds another item.
+    world.personSortVisible("qty", false, "none");
+    world.structuralPending = false;
+    world.advance(3000); // past the flush's quiet time
+    assert.ok(await world.startFlush());
+    await world.sched.drain();
+    assert.equal(world.db.states.get(x)?.parked, true, "the flush set X aside");
+    // The script's minute scan moves the ids; the flush asked for a reconcile after it. No
+    // scheduled reconcile runs here (quiesce runs only a requested one).
+    await world.quiesce();
+    const row = world.sheetTable().rows.find((r) => r._id === x);
+    assert.equal(row?.key, "k1");
+    assert.equal(row?.price, 10);
+    assertConverged();
+  });
+
   for (const trigger of ["edit", "none"] as const) {
     it(`1${trigger === "edit" ? "b" : "c"}. the same sort ${trigger === "edit" ? "reported as an edit of the whole range" : "that fires no trigger"} moves no identity either`, async () => {
       const keys = new Map(world.sheetTable().rows.map((r) => [r._id as string, r.key]));
