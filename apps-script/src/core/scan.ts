@@ -281,12 +281,20 @@ export function findMoves(
     if (to === undefined) continue;
     taken.set(to, bookkeepingOf(source));
   }
-  if (taken.size > 0) {
-    for (const source of sources) {
-      if ([...taken.values()].some((b) => b.id === source.id)) continue;
-      const to = unscanned.get(source.hash)?.find((i) => !taken.has(i));
-      if (to !== undefined) taken.set(to, bookkeepingOf(source));
-    }
+  const sim = similarity(header, rows, snapshot);
+  const evidenceBefore = taken.size > 0;
+  for (const source of sources) {
+    if ([...taken.values()].some((b) => b.id === source.id)) continue;
+    const to = unscanned.get(source.hash)?.find((i) => !taken.has(i));
+    if (to === undefined) continue;
+    // Without other moves, only a swap with a row the flush wrote (its `_rev` set) counts: this
+    // id's content is there, and its own row holds another item (not this one's code) now.
+    const swapped =
+      source.from !== null &&
+      hashes[source.from] !== "" &&
+      cell(to, header.revColumn) !== "" &&
+      !sim.agreesOnKey(snapshot.rows.get(source.id)!.digest, source.from);
+    if (evidenceBefore || swapped) taken.set(to, bookkeepingOf(source));
   }
   // Rows both moved and edited in the same run (a sort, then an edit before the script ran):
   // once some content evidently moved, each id whose content is nowhere exactly goes where most
@@ -294,7 +302,7 @@ export function findMoves(
   // close), and that row is then an edit.
   {
     const evidence = taken.size > 0;
-    const { same, total, agreesOnKey } = similarity(header, rows, snapshot);
+    const { same, total, agreesOnKey } = sim;
     const claimed = new Set([...taken.values()].map((b) => b.id));
     const free = [...open.values()].flat().filter((i) => !taken.has(i));
     const best = new Map<
