@@ -422,6 +422,22 @@ export function scanSheet(input: ScanInput): ScanResult {
       ? { ...row, digest: relayDigest(row.digest, snapshot.columns, columns) }
       : row;
 
+  // After a header change a row's hash changes with the names: it changed itself only if a
+  // column both headers have holds something else (an edit of a renamed column goes unseen).
+  const renamedOnly = (previous: SeenRow, row: readonly unknown[]): boolean => {
+    if (!snapshot || snapshot.fieldsHash === header.fieldsHash) return false;
+    const now = rowDigest(header, row);
+    const common = columns.filter((name) => snapshot.columns.includes(name));
+    return (
+      common.length > 0 &&
+      common.every(
+        (name) =>
+          digestCell(previous.digest, snapshot.columns.indexOf(name)) ===
+          digestCell(now, columns.indexOf(name)),
+      )
+    );
+  };
+
   // Content moved by a sort of the visible columns: ids (and their bookkeeping) follow it.
   const moves = findMoves(header, input.rows, snapshot);
   const rows = input.rows.map((row, i) => {
@@ -521,6 +537,9 @@ export function scanSheet(input: ScanInput): ScanResult {
       // A row that appeared: new, copied, or back (an undone delete). Its appearance is the
       // change, now: an undone delete must beat the delete it undoes.
       upserts.push({ id, modifiedAt: stamp(), fields: null });
+    } else if (hash !== previous.hash && renamedOnly(previous, row)) {
+      // The header changed (a column renamed or added), not the row: the resend below sends
+      // it with its own time; stamping it now would make it beat an app's change made since.
     } else if (hash !== previous.hash) {
       if (inEdit(index)) {
         upserts.push({

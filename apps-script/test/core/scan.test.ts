@@ -61,6 +61,21 @@ describe("scanSheet", () => {
     assert.deepEqual([...result.snapshot.rows.keys()], ["r_new1"]);
   });
 
+  it("after a column rename, stamps no row whose cells did not change (the resend carries its own time)", () => {
+    const renamed = ["_id", "name", "count", "_modified"];
+    const result = scan(rows as unknown[][], seen(rows), { kind: "reconcile" }, renamed);
+    assert.equal(result.resyncAt, 0);
+    assert.deepEqual(result.upserts, []);
+    assert.deepEqual([...result.modifiedWrites], []);
+    // A cell the headers share that did change is an edit, stamped now.
+    const edited = rows.map((r, i) => (i === 0 ? ["r_a", "Sprocket", 3, 1000] : r));
+    const next = scan(edited as unknown[][], seen(rows), { kind: "reconcile" }, renamed);
+    assert.deepEqual(
+      next.upserts.map((u) => [u.id, u.modifiedAt]),
+      [["r_a", NOW]],
+    );
+  });
+
   it("finds nothing after sorting: rows keep their ids and content", () => {
     const sorted = [rows[2], rows[0], rows[1]] as unknown[][];
     for (const kind of ["reconcile", "change"] as const) {

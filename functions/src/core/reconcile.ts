@@ -61,8 +61,10 @@ export interface ReconcileDecision extends RowDecision {
 
 export function reconcileRow(input: ReconcileInput): ReconcileDecision {
   const { state, doc, sheetRow } = input;
+  // (A document gone meanwhile goes through the merge: its delete must be recorded.)
   if (
     sheetRow &&
+    doc &&
     state?.inSheet &&
     !state.deleted &&
     looksLikeAnotherItem(state, input.columns, (c) => ({
