@@ -438,6 +438,20 @@ export function scanSheet(input: ScanInput): ScanResult {
     );
   };
 
+  // The edited columns, and every other whose cell is not what the snapshot saw.
+  const changedFields = (
+    previous: SeenRow,
+    row: readonly unknown[],
+    edited: readonly string[],
+  ): string[] => {
+    const was = snapshot ? relayDigest(previous.digest, snapshot.columns, columns) : "";
+    const now = rowDigest(header, row);
+    const changed = columns.filter(
+      (name, k) => digestCell(was, k) === undefined || digestCell(was, k) !== digestCell(now, k),
+    );
+    return [...new Set([...edited, ...changed])];
+  };
+
   // Content moved by a sort of the visible columns: ids (and their bookkeeping) follow it.
   const moves = findMoves(header, input.rows, snapshot);
   const rows = input.rows.map((row, i) => {
@@ -542,10 +556,12 @@ export function scanSheet(input: ScanInput): ScanResult {
       // it with its own time; stamping it now would make it beat an app's change made since.
     } else if (hash !== previous.hash) {
       if (inEdit(index)) {
+        // Cells of the row another edit changed too (its own onEdit comes later, and will find
+        // nothing new: the snapshot takes the whole row now) go with this one.
         upserts.push({
           id,
           modifiedAt: stamp(),
-          fields: editedFields.length > 0 ? [...editedFields] : null,
+          fields: editedFields.length > 0 ? changedFields(previous, row, editedFields) : null,
         });
       } else if (mode.kind === "reconcile") {
         const modifiedAt = modified > previous.modified ? modified : stamp();

@@ -121,6 +121,24 @@ describe("scanSheet", () => {
     assert.deepEqual([...result.modifiedWrites], [[0, NOW]]);
   });
 
+  it("an edit's change carries the row's other changed cells too (their own onEdit would find nothing new)", () => {
+    // qty was typed first, then name; the name's onEdit runs first.
+    const changed = [["r_a", "Sprocket", 4, 1000], rows[1], rows[2]] as unknown[][];
+    const edit: ScanMode = {
+      kind: "edit",
+      headerEdited: false,
+      firstRow: 0,
+      lastRow: 0,
+      firstColumn: 1,
+      lastColumn: 1,
+    };
+    const result = scan(changed, seen(rows), edit);
+    assert.deepEqual(result.upserts, [{ id: "r_a", modifiedAt: NOW, fields: ["name", "qty"] }]);
+    // The qty's own onEdit, later: nothing left to send.
+    const later: ScanMode = { ...edit, firstColumn: 2, lastColumn: 2 };
+    assert.deepEqual(scan(changed, result.snapshot, later).upserts, []);
+  });
+
   it("change scans leave content changes for the reconcile", () => {
     const changed = [["r_a", "Widget", 4, 1000], rows[1], rows[2]] as unknown[][];
     const snapshot = seen(rows);

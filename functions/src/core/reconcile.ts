@@ -67,10 +67,14 @@ export function reconcileRow(input: ReconcileInput): ReconcileDecision {
     doc &&
     state?.inSheet &&
     !state.deleted &&
-    looksLikeAnotherItem(state, input.columns, (c) => ({
-      value: sheetRow.values[c],
-      formula: input.sheetFormulas?.has(c) ?? false,
-    }))
+    // The first column only: the reconcile is what repairs a row whose many edits' webhooks
+    // were not taken (the flush, which the reconcile un-parks, is more careful).
+    looksLikeAnotherItem(
+      state,
+      input.columns,
+      (c) => ({ value: sheetRow.values[c], formula: input.sheetFormulas?.has(c) ?? false }),
+      false,
+    )
   ) {
     return { state, doc: null, conflicts: [], outcome: "duplicate", finding: "looks-moved" };
   }

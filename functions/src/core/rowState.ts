@@ -200,6 +200,8 @@ export function looksLikeAnotherItem(
   state: RowState,
   columns: readonly string[],
   cellOf: (column: string) => { value: CellValue | undefined; formula: boolean },
+  /** false: the first column alone decides (most cells edited is still the item, edited). */
+  byMajority = true,
 ): boolean {
   const compared = columns.filter(
     (c) => !cellOf(c).formula && (state.base[c] !== undefined || cellOf(c).value !== null),
@@ -208,7 +210,7 @@ export function looksLikeAnotherItem(
   const first = columns.find((c) => !cellOf(c).formula);
   const renamed =
     first !== undefined && state.base[first] !== undefined && differing.includes(first);
-  return compared.length > 1 && (renamed || differing.length * 2 > compared.length);
+  return compared.length > 1 && (renamed || (byMajority && differing.length * 2 > compared.length));
 }
 
 /** Every column of `values` becomes the base, as the sheet holds it from `rev` on. */
