@@ -39,6 +39,8 @@ export function assignRowIds(
   preferNewIdFor: (row: number) => boolean = () => false,
   isOriginal: (row: number, id: string) => boolean = () => false,
   closeness: (row: number, id: string) => number = () => 0,
+  /** Rows sharing an id nothing here can tell apart: left as they are, for a later pass. */
+  undecided: (id: string, rows: readonly number[]) => boolean = () => false,
 ): IdAssignment {
   const ids = [...current];
   const generated = new Set<number>();
@@ -65,6 +67,7 @@ export function assignRowIds(
   for (const rows of rowsById.values()) {
     if (rows.length < 2) continue;
     const id = ids[rows[0] as number] as string;
+    if (undecided(id, rows)) continue;
     const originals = rows.filter((row) => isOriginal(row, id));
     const scores = rows.map((row) => closeness(row, id));
     const top = Math.max(...scores);

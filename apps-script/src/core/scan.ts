@@ -202,6 +202,9 @@ export function similarity(
   };
 }
 
+/** How long two rows sharing an id the snapshot does not know wait for the paste's onEdit. */
+export const UNDECIDED_COPY_MS = 3 * 60 * 1000;
+
 /** How long a deleted row stays in the snapshot (an undo within it is matched by content). */
 export const GONE_KEPT_MS = 60 * 60 * 1000;
 
@@ -503,6 +506,7 @@ export function scanSheet(input: ScanInput): ScanResult {
     }
     return id;
   });
+  const undecidedIds = new Set<string>();
   const { ids, generated } = assignRowIds(
     current,
     (row) => rowHasContent(header, rows[row] ?? []),
@@ -520,10 +524,27 @@ export function scanSheet(input: ScanInput): ScanResult {
       // however many other cells were edited since: a copy is what is given a new code.
       return alike.same(seen.digest, row) + (alike.agreesOnKey(seen.digest, row) ? alike.total : 0);
     },
+    // A row the flush appended since the last scan, pasted with its hidden cells: this scan has
+    // no record of its content, so which row is the copy is the paste's onEdit to say (it covers
+    // the id cell). Both rows wait, unsent, a few minutes at most (their `_modified` says since
+    // when): then the topmost keeps the id, as when nothing tells.
+    (id, dup) => {
+      if (!snapshot || snapshot.rows.has(id)) return false;
+      if (dup.some((row) => pastedIds && inEdit(row) && !moves.has(row))) return false;
+      const since = Math.max(
+        ...dup.map((row) =>
+          header.modifiedColumn >= 0 ? modifiedCellToMs(rows[row]?.[header.modifiedColumn]) : 0,
+        ),
+      );
+      if (since > 0 && now - since > UNDECIDED_COPY_MS) return false;
+      undecidedIds.add(id);
+      if (since === 0) for (const row of dup) modifiedWrites.set(row, now);
+      return true;
+    },
   );
 
   ids.forEach((id, index) => {
-    if (id === "") return;
+    if (id === "" || undecidedIds.has(id)) return;
     const row = rows[index] ?? [];
     if (id !== row[header.idColumn]) idWrites.set(index, id);
 

@@ -4,6 +4,7 @@ import {
   relayDigest,
   rowHash,
   scanSheet,
+  UNDECIDED_COPY_MS,
   type ScanInput,
   type ScanMode,
 } from "../../src/core/scan";
@@ -137,6 +138,41 @@ describe("scanSheet", () => {
     // The qty's own onEdit, later: nothing left to send.
     const later: ScanMode = { ...edit, firstColumn: 2, lastColumn: 2 };
     assert.deepEqual(scan(changed, result.snapshot, later).upserts, []);
+  });
+
+  it("two rows sharing an id it has no record of (a row the flush just appended, pasted) wait for the paste's onEdit", () => {
+    // r_x was appended by the flush after the last scan; a person pasted it (hidden cells too)
+    // above itself and typed a new name into the copy.
+    const pasted = [rows[0], ["r_x", "Copy", 9, ""], rows[1], ["r_x", "Thing", 9, ""], rows[2]];
+    const timer = scan(pasted as unknown[][], seen(rows), { kind: "reconcile" });
+    assert.deepEqual([...timer.idWrites], []);
+    assert.deepEqual(timer.upserts, []);
+    assert.ok(!timer.snapshot.rows.has("r_x"));
+    assert.deepEqual(
+      [...timer.modifiedWrites],
+      [
+        [1, NOW],
+        [3, NOW],
+      ],
+    );
+    // The paste's onEdit (it covers the id cell of row 1): the copy gets a new id.
+    const stamped = pasted.map((r) => (r[0] === "r_x" ? [...r.slice(0, 3), NOW] : r));
+    const onEdit: ScanMode = {
+      kind: "edit",
+      headerEdited: false,
+      firstRow: 1,
+      lastRow: 1,
+      firstColumn: 0,
+      lastColumn: 3,
+    };
+    const after = scan(stamped as unknown[][], timer.snapshot, onEdit);
+    assert.deepEqual([...after.idWrites], [[1, "r_new1"]]);
+    // Without an onEdit, the wait ends after UNDECIDED_COPY_MS: the topmost keeps the id.
+    const old = pasted.map((r) =>
+      r[0] === "r_x" ? [...r.slice(0, 3), NOW - UNDECIDED_COPY_MS - 1] : r,
+    );
+    const late = scan(old as unknown[][], timer.snapshot, { kind: "reconcile" });
+    assert.deepEqual([...late.idWrites], [[3, "r_new1"]]);
   });
 
   it("change scans leave content changes for the reconcile", () => {
