@@ -143,8 +143,14 @@ describe("scanSheet", () => {
   it("two rows sharing an id it has no record of (a row the flush just appended, pasted) wait for the paste's onEdit", () => {
     // r_x was appended by the flush after the last scan; a person pasted it (hidden cells too)
     // above itself and typed a new name into the copy.
-    const pasted = [rows[0], ["r_x", "Copy", 9, ""], rows[1], ["r_x", "Thing", 9, ""], rows[2]];
-    const timer = scan(pasted as unknown[][], seen(rows), { kind: "reconcile" });
+    const pasted: unknown[][] = [
+      rows[0]!,
+      ["r_x", "Copy", 9, ""],
+      rows[1]!,
+      ["r_x", "Thing", 9, ""],
+      rows[2]!,
+    ];
+    const timer = scan(pasted, seen(rows), { kind: "reconcile" });
     assert.deepEqual([...timer.idWrites], []);
     assert.deepEqual(timer.upserts, []);
     assert.ok(!timer.snapshot.rows.has("r_x"));
