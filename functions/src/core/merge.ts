@@ -144,7 +144,13 @@ export function mergeSheetRow(
       const dv = normalize(doc.values[c]);
       delete s.docEdits[c];
       setBase(s, c, toBase(sv), row.rev);
-      if (sameValue(sv, dv)) continue;
+      if (sameValue(sv, dv)) {
+        // Both sides hold the same value now. A document edit newer than this sheet change
+        // stays on record (the flush settles it): a later sheet change stamped before it is
+        // older than the app's write, and loses to it.
+        if (edit.at > row.modifiedAt) s.docEdits[c] = edit;
+        continue;
+      }
       // Changed on both sides since they agreed: the later change wins; a tie goes the same way everywhere.
       const sheetWins =
         row.modifiedAt !== edit.at ? row.modifiedAt > edit.at : valueKey(sv) > valueKey(dv);

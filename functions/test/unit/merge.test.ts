@@ -72,6 +72,37 @@ describe("three-way merge: a sheet row against the document and the base", () =>
     assert.equal(opOf(d, true), null);
   });
 
+  it("an app's write that the sheet happened to hold already still beats a sheet change stamped before it", () => {
+    // The app set qty 8 at 300; the person had typed 8 (stamped 200), then 3 (stamped 250).
+    const edited = deepFreeze({ ...synced(base), docEdits: { qty: { key: "n:8", at: 300 } } });
+    const first = fromSheet(
+      edited,
+      doc({ name: "Widget", qty: 8 }, 300),
+      { name: "Widget", qty: 8 },
+      200,
+    );
+    assert.equal(first.conflicts.length, 0);
+    assert.equal(first.state.base.qty, 8);
+    const second = fromSheet(
+      deepFreeze(first.state),
+      doc({ name: "Widget", qty: 8 }, 300),
+      { name: "Widget", qty: 3 },
+      250,
+    );
+    assert.equal(second.doc, null, "the document keeps the app's 8");
+    assert.equal(second.conflicts.length, 1);
+    assert.equal(second.conflicts[0]!.rejected.side, "sheet");
+    assert.equal(opOf(second, true), "upsert", "the flush writes 8 back into the sheet");
+    // Stamped after the app's write, the sheet's 3 wins.
+    const later = fromSheet(
+      deepFreeze(first.state),
+      doc({ name: "Widget", qty: 8 }, 300),
+      { name: "Widget", qty: 3 },
+      400,
+    );
+    assert.deepEqual(later.doc, { kind: "set", values: { qty: 3 } });
+  });
+
   it("keeps a column only Firestore changed, and queues it for the sheet", () => {
     const d = fromSheet(synced(base), doc({ name: "Gizmo", qty: 3 }, 150), base, 200);
     assert.equal(d.doc, null);
