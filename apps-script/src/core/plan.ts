@@ -2,7 +2,7 @@ import type { HeaderInfo } from "./header";
 import { cellToRowId } from "./ids";
 import type { Outbox } from "./outbox";
 import type { ChangeItem, DeleteItem } from "./payload";
-import { modifiedCellToMs, rowFields } from "./scan";
+import { modifiedCellToMs, rowFields, rowModified } from "./scan";
 
 export interface FlushPlan {
   readonly changes: ChangeItem[];
@@ -74,21 +74,20 @@ export function planFlush(
   }
 
   if (resync) {
-    for (const id of onTwoRows) {
-      // Sent on its own once the next scan has said which row it is.
-      if (!outbox.get(id)) {
-        const row = rowById.get(id)!;
-        const own = header.modifiedColumn >= 0 ? modifiedCellToMs(row[header.modifiedColumn]) : 0;
-        outbox.upsert(id, Math.max(resync.at, own || now), null);
-        outboxChanged = true;
-      }
-    }
     for (const [id, row] of rowById) {
-      if (sent.has(id) || onTwoRows.has(id)) continue;
-      const own = header.modifiedColumn >= 0 ? modifiedCellToMs(row[header.modifiedColumn]) : 0;
+      if (sent.has(id)) continue;
+      const modifiedAt = Math.max(resync.at, rowModified(header, row) || now);
+      if (onTwoRows.has(id)) {
+        // Sent on its own once the next scan has said which row it is.
+        if (!outbox.get(id)) {
+          outbox.upsert(id, modifiedAt, null);
+          outboxChanged = true;
+        }
+        continue;
+      }
       changes.push({
         id,
-        modifiedAt: Math.max(resync.at, own || now),
+        modifiedAt,
         rev: rev(row),
         values: values(row),
       });

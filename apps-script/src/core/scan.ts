@@ -124,6 +124,11 @@ function digestCell(digest: string, k: number): string | undefined {
   return cell.length === DIGEST_WIDTH ? cell : undefined;
 }
 
+/** A row's `_modified` as ms since epoch, 0 when there is none. */
+export function rowModified(header: HeaderInfo, row: readonly unknown[] | undefined): number {
+  return header.modifiedColumn >= 0 ? modifiedCellToMs(row?.[header.modifiedColumn]) : 0;
+}
+
 /** The `_modified` cell as ms since epoch, 0 when empty or unreadable. */
 export function modifiedCellToMs(value: unknown): number {
   let ms = NaN;
@@ -286,8 +291,9 @@ export function findMoves(
   }
   const sim = similarity(header, rows, snapshot);
   const evidenceBefore = taken.size > 0;
+  const movedExactly = new Set([...taken.values()].map((b) => b.id));
   for (const source of sources) {
-    if ([...taken.values()].some((b) => b.id === source.id)) continue;
+    if (movedExactly.has(source.id)) continue;
     const to = unscanned.get(source.hash)?.find((i) => !taken.has(i));
     if (to === undefined) continue;
     // Without other moves, only a swap with a row the flush wrote (its `_rev` set) counts: this
@@ -350,17 +356,21 @@ export function findMoves(
     // Two rows that swapped contents, one of them also edited past recognition but for its most
     // telling column (a code): the move into the other's row says where that row's item went,
     // when its code is now in the row the move came from (and that row's own item's is not).
+    const sourceAt = new Map(
+      sources.flatMap((src) => (src.from === null ? [] : [[src.from, src]])),
+    );
+    const placed = new Set([...best.values()].map((x) => x.source.id));
     for (const [to, b] of [...best]) {
       const from = b.source.from;
       if (b.tie || from === null || ids[to] === "" || best.has(from)) continue;
-      const other = sources.find((src) => src.id === ids[to] && src.from === to);
-      if (!other || claimed.has(other.id)) continue;
-      if ([...best.values()].some((x) => x.source.id === other.id)) continue;
+      const other = sourceAt.get(to);
+      if (!other || other.id !== ids[to] || claimed.has(other.id) || placed.has(other.id)) continue;
       const old = snapshot.rows.get(other.id)!.digest;
       if (!agreesOnKey(old, from) || agreesOnKey(snapshot.rows.get(b.source.id)!.digest, from)) {
         continue;
       }
       best.set(from, { source: other, score: same(old, from), tie: false });
+      placed.add(other.id);
     }
     let proposed = [...best].filter(([, b]) => !b.tie && b.source.from !== null);
     for (let changed = !evidence; changed;) {
@@ -425,35 +435,19 @@ export function scanSheet(input: ScanInput): ScanResult {
       ? { ...row, digest: relayDigest(row.digest, snapshot.columns, columns) }
       : row;
 
+  // The columns whose cell is not what the snapshot saw (a column it did not have reads empty).
+  const changedColumns = (previous: SeenRow, row: readonly unknown[]): string[] => {
+    const was = carried(previous).digest;
+    const now = rowDigest(header, row);
+    return columns.filter((_, k) => digestCell(was, k) !== digestCell(now, k));
+  };
   // After a header change a row's hash changes with the names: it changed itself only if a
   // column both headers have holds something else (an edit of a renamed column goes unseen).
-  const renamedOnly = (previous: SeenRow, row: readonly unknown[]): boolean => {
-    if (!snapshot || snapshot.fieldsHash === header.fieldsHash) return false;
-    const now = rowDigest(header, row);
-    const common = columns.filter((name) => snapshot.columns.includes(name));
-    return (
-      common.length > 0 &&
-      common.every(
-        (name) =>
-          digestCell(previous.digest, snapshot.columns.indexOf(name)) ===
-          digestCell(now, columns.indexOf(name)),
-      )
-    );
-  };
-
-  // The edited columns, and every other whose cell is not what the snapshot saw.
-  const changedFields = (
-    previous: SeenRow,
-    row: readonly unknown[],
-    edited: readonly string[],
-  ): string[] => {
-    const was = snapshot ? relayDigest(previous.digest, snapshot.columns, columns) : "";
-    const now = rowDigest(header, row);
-    const changed = columns.filter(
-      (name, k) => digestCell(was, k) === undefined || digestCell(was, k) !== digestCell(now, k),
-    );
-    return [...new Set([...edited, ...changed])];
-  };
+  const renamedOnly = (previous: SeenRow, row: readonly unknown[]): boolean =>
+    snapshot !== null &&
+    snapshot.fieldsHash !== header.fieldsHash &&
+    columns.some((name) => snapshot.columns.includes(name)) &&
+    changedColumns(previous, row).every((name) => !snapshot.columns.includes(name));
 
   // Content moved by a sort of the visible columns: ids (and their bookkeeping) follow it.
   const moves = findMoves(header, input.rows, snapshot);
@@ -531,11 +525,7 @@ export function scanSheet(input: ScanInput): ScanResult {
     (id, dup) => {
       if (!snapshot || snapshot.rows.has(id)) return false;
       if (dup.some((row) => pastedIds && inEdit(row) && !moves.has(row))) return false;
-      const since = Math.max(
-        ...dup.map((row) =>
-          header.modifiedColumn >= 0 ? modifiedCellToMs(rows[row]?.[header.modifiedColumn]) : 0,
-        ),
-      );
+      const since = Math.max(...dup.map((row) => rowModified(header, rows[row])));
       if (since > 0 && now - since > UNDECIDED_COPY_MS) return false;
       undecidedIds.add(id);
       if (since === 0) for (const row of dup) modifiedWrites.set(row, now);
@@ -549,7 +539,7 @@ export function scanSheet(input: ScanInput): ScanResult {
     if (id !== row[header.idColumn]) idWrites.set(index, id);
 
     const hash = rowHash(header, row);
-    let modified = header.modifiedColumn >= 0 ? modifiedCellToMs(row[header.modifiedColumn]) : 0;
+    let modified = rowModified(header, row);
     const stamp = (): number => {
       if (header.modifiedColumn >= 0) modifiedWrites.set(index, now);
       modified = now;
@@ -582,7 +572,10 @@ export function scanSheet(input: ScanInput): ScanResult {
         upserts.push({
           id,
           modifiedAt: stamp(),
-          fields: editedFields.length > 0 ? changedFields(previous, row, editedFields) : null,
+          fields:
+            editedFields.length > 0
+              ? [...new Set([...editedFields, ...changedColumns(previous, row)])]
+              : null,
         });
       } else if (mode.kind === "reconcile") {
         const modifiedAt = modified > previous.modified ? modified : stamp();

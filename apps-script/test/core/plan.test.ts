@@ -6,18 +6,19 @@ import { planFlush } from "../../src/core/plan";
 const header = analyzeHeader(["_id", "name", "qty", "_modified"]);
 const NOW = 1_763_700_000_000;
 
+// The copy was pasted above its original: the first row carrying r1 is the copy.
+const pastedAbove = [
+  ["r1", "Copy", 9, NOW - 100],
+  ["r1", "Widget", 3, NOW - 100],
+  ["r2", "Gadget", 4, NOW - 200],
+];
+
 describe("planFlush", () => {
   it("holds back an id that is on two rows (a pasted copy) until a scan says which row it is", () => {
     const outbox = new Outbox();
     outbox.upsert("r1", NOW - 5, ["qty"]);
     outbox.upsert("r2", NOW - 5, ["qty"]);
-    // The copy was pasted above its original: the first row carrying r1 is the copy.
-    const rows = [
-      ["r1", "Copy", 9, NOW - 100],
-      ["r1", "Widget", 3, NOW - 100],
-      ["r2", "Gadget", 4, NOW - 100],
-    ];
-    const plan = planFlush(header, rows, outbox, NOW);
+    const plan = planFlush(header, pastedAbove, outbox, NOW);
     assert.deepEqual(
       plan.changes.map((c) => c.id),
       ["r2"],
@@ -29,12 +30,7 @@ describe("planFlush", () => {
   it("serves a resend without them, and keeps them in the outbox with their own time", () => {
     const outbox = new Outbox();
     outbox.requestResync(0);
-    const rows = [
-      ["r1", "Copy", 9, NOW - 100],
-      ["r1", "Widget", 3, NOW - 100],
-      ["r2", "Gadget", 4, NOW - 200],
-    ];
-    const plan = planFlush(header, rows, outbox, NOW);
+    const plan = planFlush(header, pastedAbove, outbox, NOW);
     assert.deepEqual(
       plan.changes.map((c) => [c.id, c.modifiedAt]),
       [["r2", NOW - 200]],

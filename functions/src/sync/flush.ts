@@ -45,8 +45,10 @@ export interface FlushDeps {
   sheet: SheetsGateway;
   schedule: ScheduleFlush;
   now: () => number;
-  /** Asked for once the tab works again after a recorded error: a reconcile catches up. */
-  /** A reconcile, now or at `at` (ms). */
+  /**
+   * A reconcile, now or at `at` (ms): once the tab works again after a recorded error, and a
+   * while after rows were set aside.
+   */
   requestReconcile?: (at?: number) => Promise<unknown>;
 }
 

@@ -740,16 +740,12 @@ export class World {
     this.db.writeDoc(id, { [field]: value }, true);
     const key = doc.fields.key;
     if (typeof key === "string" && EDITABLE.includes(field) && !sameValue(before, value)) {
-      this.truth.push({
-        t: this.now,
-        op: "write",
-        side: "firestore",
-        key,
-        field,
-        value,
-        before: before ?? null,
-      });
+      this.appWrote(key, field, value, before ?? null);
     }
+  }
+
+  private appWrote(key: string, field: string, value: CellValue, before: CellValue): void {
+    this.truth.push({ t: this.now, op: "write", side: "firestore", key, field, value, before });
   }
 
   appCreate(values: RowValues): string {
@@ -794,16 +790,8 @@ export class World {
     this.truth.push({ t: this.now, op: "create", side: "firestore", key, restore: true });
     for (const field of EDITABLE) {
       const value = last.fields[field] ?? null;
-      if (sameValue(before[field] ?? null, value)) continue;
-      this.truth.push({
-        t: this.now,
-        op: "write",
-        side: "firestore",
-        key,
-        field,
-        value,
-        before: before[field] ?? null,
-      });
+      if (!sameValue(before[field] ?? null, value))
+        this.appWrote(key, field, value, before[field] ?? null);
     }
   }
 
