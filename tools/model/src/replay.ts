@@ -51,6 +51,14 @@ try {
     console.log("script reads:", JSON.stringify(world.scriptReads));
   }
   console.log("conflicts:", JSON.stringify([...world.db.conflicts.values()], null, 0));
+  console.log(
+    "reconciles:",
+    JSON.stringify(
+      world.db.reports.map((r) => r.ids),
+      null,
+      0,
+    ),
+  );
   process.exitCode = result.failures.length ? 1 : 0;
 } finally {
   await server.close();

@@ -60,6 +60,11 @@ export class Scheduler {
     return new Promise<void>((go, fail) => this.waiting.push({ label, execution, go, fail }));
   }
 
+  /** The execution the caller runs in (its spawn label), if any. */
+  current(): string | undefined {
+    return this.als.getStore();
+  }
+
   /** Operations waiting for their turn, oldest first. */
   blocked(): Array<{ execution: string; gate: string }> {
     return this.waiting.map((w) => ({ execution: w.execution, gate: w.label }));

@@ -82,19 +82,28 @@ class GatedGateway extends SheetsGateway {
     return this.world.sched.run("sheets locate", () => super.index(hint));
   }
   override readRows(...args: Parameters<SheetsGateway["readRows"]>) {
-    return this.world.sched.run("sheets read rows", () => {
+    const reconcile = this.world.sched.current() === "reconcile";
+    return this.world.sched.run("sheets read rows", async () => {
       // From this read to the writes the flush relies on the rows staying put: the Sheets API has
       // no conditional writes. A person acting in those milliseconds is outside the model.
-      this.world.sheetWindow++;
-      return super.readRows(...args);
+      if (!reconcile) this.world.sheetWindow++;
+      const after = this.world.truth.length;
+      const rows = await super.readRows(...args);
+      // The reconcile merges the typed cells of rows that differ from their document: it takes
+      // these in (a row that showed its document at the values read gave the sync nothing new).
+      if (reconcile) {
+        const keys = new Set<string>();
+        for (const row of rows.values()) {
+          const key = row.cells.key?.value;
+          if (typeof key === "string") keys.add(key);
+        }
+        if (keys.size) this.world.sheetSeen.push({ after, keys });
+      }
+      return rows;
     });
   }
   override readValues() {
-    return this.world.sched.run("sheets read values", () => {
-      // The reconcile reads every row, and merges what it read.
-      this.world.sheetSeen.push({ after: this.world.truth.length, keys: null });
-      return super.readValues();
-    });
+    return this.world.sched.run("sheets read values", () => super.readValues());
   }
   override writeCells(...args: Parameters<SheetsGateway["writeCells"]>) {
     return this.world.sched.run("sheets write cells", () => super.writeCells(...args));
