@@ -15,6 +15,8 @@ export const STATE_KEY = {
   deadLetters: "sheetSync.deadLetters",
   /** In document properties: a separate 500 KB store from the outbox. */
   snapshot: "sheetSync.snapshot",
+  /** In document properties, one key per onEdit that missed the lock: `<prefix>.<uuid>`. */
+  missedPaste: "sheetSync.missedPaste",
 } as const;
 
 /** Names of the global functions triggers and menu items call. */

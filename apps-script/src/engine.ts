@@ -8,10 +8,10 @@ import { ID_HEADER } from "../../contract/src/limits";
 import type { Envelope, ReconcileRequest } from "../../contract/src/wire";
 import { signBody } from "../../contract/src/signature";
 import { analyzeHeader, type HeaderInfo } from "./core/header";
-import { rowIdFromUuid } from "./core/ids";
+import { cellToRowId, rowIdFromUuid } from "./core/ids";
 import { makeBatches, type Batch } from "./core/payload";
 import { planFlush, type FlushPlan } from "./core/plan";
-import { scanSheet, type ScanMode } from "./core/scan";
+import { rowHash, scanSheet, type MissedPaste, type ScanMode } from "./core/scan";
 import type { PostResult, SendReport } from "./core/send";
 import { PROPERTY, readConfig, type Config } from "./config";
 import type { ScriptEnv, SheetPort } from "./env";
@@ -80,7 +80,9 @@ export class SyncEngine {
 
   /** Reads the sheet, fixes ids, queues what changed, and records what it saw. */
   scanAndQueue(sheet: SheetPort, mode: ScanMode): void {
+    let ran = false;
     this.withLock(() => {
+      ran = true;
       const { headerRow, rows } = sheet.readAll();
       const header = this.usableHeader(headerRow);
       if (!header) return;
@@ -92,6 +94,7 @@ export class SyncEngine {
         now: this.env.now(),
         newId: () => rowIdFromUuid(this.env.uuid()),
         mode,
+        missedPastes: seen.missedPastes.rows,
       });
       sheet.writeColumn(header.idColumn, result.idWrites);
       sheet.writeColumn(header.modifiedColumn, result.modifiedWrites);
@@ -105,7 +108,27 @@ export class SyncEngine {
       // Outbox first: if it cannot be stored, the old snapshot makes the next scan find it all again.
       if (changed && this.state.saveOutbox(outbox) === "failed") return;
       this.state.saveSnapshot(result.snapshot, seen.text);
+      this.state.dropMissedPastes(seen.missedPastes.keys);
     });
+    if (!ran && mode.kind === "edit") this.noteMissedPaste(sheet, mode);
+  }
+
+  /**
+   * An onEdit that found the lock taken. Which of two rows holding one id is the copy, only the
+   * paste's own edit says: when it wrote hidden id cells, the rows it pasted are kept for the
+   * next scan (unlike cell edits, which the minute's scan finds by itself).
+   */
+  private noteMissedPaste(sheet: SheetPort, mode: Extract<ScanMode, { kind: "edit" }>): void {
+    const { headerRow, rows } = sheet.readAll();
+    const header = analyzeHeader(headerRow);
+    if (header.idColumn < mode.firstColumn || header.idColumn > mode.lastColumn) return;
+    const pasted: MissedPaste[] = [];
+    for (let row = Math.max(0, mode.firstRow); row <= mode.lastRow && row < rows.length; row++) {
+      const cells = rows[row]!;
+      const id = cellToRowId(cells[header.idColumn]);
+      if (id) pasted.push({ row, id, hash: rowHash(header, cells) });
+    }
+    if (pasted.length) this.state.addMissedPaste(pasted, this.env.uuid());
   }
 
   /**

@@ -1,6 +1,7 @@
 import { readChunked, StorageFullError, writeChunked } from "./core/chunked";
 import { DeadLetters } from "./core/deadLetters";
 import { Outbox } from "./core/outbox";
+import type { MissedPaste } from "./core/scan";
 import { parseSnapshot, serializeSnapshot, type Snapshot } from "./core/snapshot";
 import { STATE_KEY } from "./config";
 import type { Props } from "./env";
@@ -8,6 +9,10 @@ import type { Props } from "./env";
 const MAX_MESSAGE = 500;
 /** A flush holding the lease may still be sending; a dead execution's lease runs out. */
 const LEASE_MS = 2 * 60 * 1000;
+/** A missed paste older than this says nothing reliable about rows any more. */
+const MISSED_PASTE_KEPT_MS = 10 * 60 * 1000;
+/** Rows one missed paste records (a property value holds 9 KB). */
+export const MISSED_PASTE_ROWS = 100;
 
 export interface Status {
   lastSuccessAt?: number;
@@ -70,9 +75,48 @@ export class ScriptState {
     }
   }
 
-  loadSnapshot(): { snapshot: Snapshot | null; text: string | null } {
-    const text = readChunked(this.documentProps.getProperties(), STATE_KEY.snapshot);
-    return { snapshot: parseSnapshot(text), text };
+  /** The snapshot, and the missed pastes (one property read for both). */
+  loadSnapshot(): {
+    snapshot: Snapshot | null;
+    text: string | null;
+    missedPastes: { keys: string[]; rows: MissedPaste[] };
+  } {
+    const all = this.documentProps.getProperties();
+    const text = readChunked(all, STATE_KEY.snapshot);
+    return { snapshot: parseSnapshot(text), text, missedPastes: this.missedPastes(all) };
+  }
+
+  /** Each under a key of its own: an onEdit that has no lock adds one without losing others. */
+  addMissedPaste(rows: readonly MissedPaste[], unique: string): void {
+    this.documentProps.setProperty(
+      `${STATE_KEY.missedPaste}.${unique}`,
+      JSON.stringify({ at: this.now(), rows: rows.slice(0, MISSED_PASTE_ROWS) }),
+    );
+  }
+
+  dropMissedPastes(keys: readonly string[]): void {
+    for (const key of keys) this.documentProps.deleteProperty(key);
+  }
+
+  private missedPastes(all: Record<string, string>): { keys: string[]; rows: MissedPaste[] } {
+    const keys: string[] = [];
+    const rows: MissedPaste[] = [];
+    for (const [key, text] of Object.entries(all)) {
+      if (!key.startsWith(`${STATE_KEY.missedPaste}.`)) continue;
+      keys.push(key);
+      try {
+        const entry = JSON.parse(text) as { at?: unknown; rows?: unknown };
+        if (typeof entry.at !== "number" || this.now() - entry.at > MISSED_PASTE_KEPT_MS) continue;
+        if (!Array.isArray(entry.rows)) continue;
+        for (const r of entry.rows as Array<Partial<MissedPaste>>) {
+          if (typeof r.row === "number" && typeof r.id === "string" && typeof r.hash === "string")
+            rows.push({ row: r.row, id: r.id, hash: r.hash });
+        }
+      } catch {
+        // Unreadable: dropped with the rest.
+      }
+    }
+    return { keys, rows };
   }
 
   /** `previousText` skips rewriting an unchanged snapshot (it can be hundreds of KB). */

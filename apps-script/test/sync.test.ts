@@ -442,6 +442,40 @@ describe("Sheet Sync (entry points against the fakes)", () => {
       main.flushOutbox();
       assert.equal(takeBodies(fakes)[0]?.changes[0]?.values.qty, 8);
     });
+
+    it("tells a pasted copy from its original when the paste's onEdit found the lock taken", () => {
+      fakes = setUpSheet();
+      const width = fakes.sheet.getLastColumn();
+      const ids = column(fakes, "_id");
+      // The flush appended an app's row (id, values, `_modified`); no scan has seen it yet.
+      const appended = fakes.sheet
+        .getRange(1, 1, 1, width)
+        .getValues()[0]!
+        .map((h) => {
+          if (h === "_id") return "app_x";
+          if (h === "name") return "Thing";
+          if (h === "_modified") return Date.now();
+          return "";
+        });
+      fakes.sheet.getRange(5, 1, 1, width).setValues([appended]);
+      // A person pastes it, hidden cells too, over row 2 and renames the copy, while another
+      // run holds the lock: this onEdit can do nothing but leave word.
+      fakes.lock.holdByAnotherExecution();
+      const copy = appended.map((v, i) => (i === columnIndex(fakes, "name") - 1 ? "Copy" : v));
+      main.handleEdit(userEdit(fakes.sheet, 2, 1, [copy]));
+      fakes.lock.releaseAnotherExecution();
+      main.flushOutbox();
+      const after = column(fakes, "_id");
+      // The original, below, keeps its id at once; the copy is a new row.
+      assert.equal(after[3], "app_x");
+      assert.match(String(after[0]), /^r_/);
+      assert.notEqual(after[0], ids[0]);
+      const changes = takeBodies(fakes).flatMap((b) => b.changes);
+      assert.notEqual(changes.find((c) => c.id === "app_x")?.values.name, "Copy");
+      assert.equal(changes.find((c) => c.id === after[0])?.values.name, "Copy");
+      // The word is used once.
+      assert.deepEqual(scriptState().loadSnapshot().missedPastes.keys, []);
+    });
   });
 
   describe("outbox storage", () => {

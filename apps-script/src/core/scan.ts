@@ -25,6 +25,16 @@ export type ScanMode =
   | { readonly kind: "change" }
   | { readonly kind: "reconcile" };
 
+/**
+ * A row an onEdit saw pasted with its hidden id but could not act on (another run held the
+ * lock): where it was, the id, and what it held then.
+ */
+export interface MissedPaste {
+  readonly row: number;
+  readonly id: string;
+  readonly hash: string;
+}
+
 export interface ScanInput {
   readonly header: HeaderInfo;
   /** Data rows (sheet row 2 onwards), as returned by getValues(). */
@@ -33,6 +43,8 @@ export interface ScanInput {
   readonly now: number;
   readonly newId: () => string;
   readonly mode: ScanMode;
+  /** Pastes onEdits saw without the lock since the last scan: their word on which row is the copy. */
+  readonly missedPastes?: readonly MissedPaste[];
 }
 
 export interface QueuedUpsert {
@@ -482,6 +494,10 @@ export function scanSheet(input: ScanInput): ScanResult {
     mode.kind === "edit" &&
     header.idColumn >= mode.firstColumn &&
     header.idColumn <= mode.lastColumn;
+  // A row this edit pasted with its id, or one an earlier onEdit saw pasted without the lock.
+  const missedCopies = findMissedCopies(header, rows, input.missedPastes ?? []);
+  const pastedHere = (row: number): boolean =>
+    (pastedIds && inEdit(row) && !moves.has(row)) || missedCopies.has(row);
   const alike = snapshot ? similarity(header, rows, snapshot) : null;
   const current = rows.map((row, i) => {
     const id = cellToRowId(row[header.idColumn]);
@@ -507,7 +523,7 @@ export function scanSheet(input: ScanInput): ScanResult {
     input.newId,
     // Only an edit that wrote the hidden id cell can have brought an id in: an edit of visible
     // cells of the original says nothing about which row is the copy.
-    (row) => pastedIds && inEdit(row) && !moves.has(row),
+    pastedHere,
     // A copy pasted above its original, seen before its onEdit: the original keeps its id.
     (row, id) => snapshot?.rows.get(id)?.hash === rowHash(header, rows[row] ?? []),
     // Neither holds it exactly (the original was edited too): the one most alike keeps it.
@@ -524,7 +540,7 @@ export function scanSheet(input: ScanInput): ScanResult {
     // when): then the topmost keeps the id, as when nothing tells.
     (id, dup) => {
       if (!snapshot || snapshot.rows.has(id)) return false;
-      if (dup.some((row) => pastedIds && inEdit(row) && !moves.has(row))) return false;
+      if (dup.some(pastedHere)) return false;
       const since = Math.max(...dup.map((row) => rowModified(header, rows[row])));
       if (since > 0 && now - since > UNDECIDED_COPY_MS) return false;
       undecidedIds.add(id);
@@ -623,4 +639,27 @@ export function scanSheet(input: ScanInput): ScanResult {
     resyncAt,
     snapshot: { fieldsHash: header.fieldsHash, columns, rows: seen },
   };
+}
+
+/**
+ * The copies missed pastes made: of the rows holding a pasted id, the one that still holds what
+ * was pasted, or else the one still where it was pasted (a copy that was identical, or edited).
+ */
+function findMissedCopies(
+  header: HeaderInfo,
+  rows: readonly (readonly unknown[])[],
+  pastes: readonly MissedPaste[],
+): Set<number> {
+  const copies = new Set<number>();
+  for (const paste of pastes) {
+    const holders: number[] = [];
+    rows.forEach((row, i) => {
+      if (cellToRowId(row[header.idColumn]) === paste.id) holders.push(i);
+    });
+    if (holders.length < 2) continue;
+    const same = holders.filter((i) => rowHash(header, rows[i]!) === paste.hash);
+    if (same.length === 1) copies.add(same[0]!);
+    else if (holders.includes(paste.row)) copies.add(paste.row);
+  }
+  return copies;
 }

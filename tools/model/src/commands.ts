@@ -12,34 +12,43 @@ import { EDITABLE, type World } from "./world.js";
 export type Fault =
   "sheets429" | "sheets500" | "webhook500" | "webhookTimeout" | "firestore" | "ttl" | "lockBusy";
 
-export type Command =
-  | { k: "edit"; row: number; field: number; value: number }
-  | { k: "newRow"; value: number }
-  | { k: "insertRow"; row: number }
-  | { k: "deleteRow"; row: number }
-  | { k: "undo" }
-  | { k: "sortVisible"; field: number; asc: boolean; trigger: number }
-  | { k: "sortRows"; field: number; asc: boolean }
-  | { k: "paste"; from: number; to: number }
-  | { k: "addColumn" }
-  | { k: "appSet"; doc: number; field: number; value: number }
-  | { k: "appCreate"; value: number }
-  | { k: "appDelete"; doc: number }
-  | { k: "appRestore" }
-  | { k: "appCopy"; doc: number }
-  | { k: "appNote"; doc: number; value: number }
-  | { k: "trigger"; which: number }
-  | { k: "dropTrigger"; which: number }
-  | { k: "timer" }
-  | { k: "event"; which: number }
-  | { k: "dupEvent"; which: number }
-  | { k: "loseEvent"; which: number }
-  | { k: "flush" }
-  /** A scheduled reconcile, interleaved with the rest at every step. */
-  | { k: "reconcile" }
-  | { k: "step"; which: number }
-  | { k: "advance"; ms: number }
-  | { k: "fault"; what: Fault };
+/**
+ * A command's targets, fixed by identity rather than by index (a row's key, a document id, an
+ * execution and its gate): `shrink.ts` pins them so that deleting earlier commands does not
+ * retarget later ones. A pinned command whose target is gone does nothing.
+ */
+type Pinned = { pin?: string[] };
+
+export type Command = Pinned &
+  (
+    | { k: "edit"; row: number; field: number; value: number }
+    | { k: "newRow"; value: number }
+    | { k: "insertRow"; row: number }
+    | { k: "deleteRow"; row: number }
+    | { k: "undo" }
+    | { k: "sortVisible"; field: number; asc: boolean; trigger: number }
+    | { k: "sortRows"; field: number; asc: boolean }
+    | { k: "paste"; from: number; to: number }
+    | { k: "addColumn" }
+    | { k: "appSet"; doc: number; field: number; value: number }
+    | { k: "appCreate"; value: number }
+    | { k: "appDelete"; doc: number }
+    | { k: "appRestore" }
+    | { k: "appCopy"; doc: number }
+    | { k: "appNote"; doc: number; value: number }
+    | { k: "trigger"; which: number }
+    | { k: "dropTrigger"; which: number }
+    | { k: "timer" }
+    | { k: "event"; which: number }
+    | { k: "dupEvent"; which: number }
+    | { k: "loseEvent"; which: number }
+    | { k: "flush" }
+    /** A scheduled reconcile, interleaved with the rest at every step. */
+    | { k: "reconcile" }
+    | { k: "step"; which: number }
+    | { k: "advance"; ms: number }
+    | { k: "fault"; what: Fault }
+  );
 
 /** Values a person types, per column ("" empties the cell; dates are typed as text). */
 const TYPED: Record<string, Array<string | number>> = {
@@ -81,7 +90,43 @@ const SHEET_OPS = new Set([
 /** Changes that move rows, rather than change cells. */
 const STRUCTURAL = new Set(["insertRow", "deleteRow", "undo", "sortVisible", "sortRows", "paste"]);
 
-export async function apply(world: World, c: Command): Promise<void> {
+/** Picks the `n`-th of a list (modulo), or the one the command's pin names; records the pick. */
+class Targets {
+  private next = 0;
+  readonly picked: string[] = [];
+  constructor(private readonly pin: string[] | undefined) {}
+
+  pick<T>(list: readonly T[], n: number, id: (t: T) => string): T | undefined {
+    const want = this.pin?.[this.next++];
+    const found =
+      want === undefined
+        ? list.length
+          ? pick(list, n)
+          : undefined
+        : list.find((t) => id(t) === want);
+    this.picked.push(found === undefined ? "" : id(found));
+    return found;
+  }
+}
+
+/**
+ * Applies one command. `onPick` receives what it targeted, by identity (see `Pinned`); a pick
+ * of "" means it found nothing to act on.
+ */
+export async function apply(
+  world: World,
+  c: Command,
+  onPick?: (pin: string[]) => void,
+): Promise<void> {
+  const targets = new Targets(c.pin);
+  try {
+    await run(world, c, targets);
+  } finally {
+    onPick?.(targets.picked);
+  }
+}
+
+async function run(world: World, c: Command, targets: Targets): Promise<void> {
   // A flush between its read of rows and its writes: the sheet holds still (see GatedGateway).
   if (world.sheetWindow > 0 && SHEET_OPS.has(c.k)) return;
   // The bound script scans after each change that moves rows before the next one does (its
@@ -90,13 +135,17 @@ export async function apply(world: World, c: Command): Promise<void> {
   if (STRUCTURAL.has(c.k) && world.structuralPending) await world.runPendingTriggers();
   const rows = world.contentRows();
   const docs = world.docIds();
+  const row = (n: number) => targets.pick(rows, n, (r) => world.keyAt(r) ?? `#${r}`);
+  const doc = (n: number) => targets.pick(docs, n, (id) => id);
   switch (c.k) {
-    case "edit":
-      if (rows.length) {
+    case "edit": {
+      const at = row(c.row);
+      if (at !== undefined) {
         const field = pick(EDITABLE, c.field);
-        world.personEdit(pick(rows, c.row), field, pick(TYPED[field]!, c.value));
+        world.personEdit(at, field, pick(TYPED[field]!, c.value));
       }
       return;
+    }
     case "newRow":
       world.personNewRow({
         name: pick(TYPED.name!, c.value),
@@ -104,12 +153,17 @@ export async function apply(world: World, c: Command): Promise<void> {
         price: 2,
       });
       return;
-    case "insertRow":
-      if (rows.length) world.personInsertRow(pick(rows, c.row));
+    case "insertRow": {
+      const at = row(c.row);
+      if (at !== undefined) world.personInsertRow(at);
       return;
-    case "deleteRow":
-      if (rows.length > 1) world.personDeleteRow(pick(rows, c.row));
+    }
+    case "deleteRow": {
+      if (rows.length <= 1) return;
+      const at = row(c.row);
+      if (at !== undefined) world.personDeleteRow(at);
       return;
+    }
     case "undo":
       world.personUndoDelete();
       return;
@@ -123,18 +177,24 @@ export async function apply(world: World, c: Command): Promise<void> {
     case "sortRows":
       world.personSortRows(pick(EDITABLE, c.field), c.asc);
       return;
-    case "paste":
-      if (rows.length > 1) world.personPasteRow(pick(rows, c.from), pick(rows, c.to));
+    case "paste": {
+      if (rows.length <= 1) return;
+      const from = row(c.from);
+      const to = row(c.to);
+      if (from !== undefined && to !== undefined) world.personPasteRow(from, to);
       return;
+    }
     case "addColumn":
       world.personAddColumn("note");
       return;
-    case "appSet":
-      if (docs.length) {
+    case "appSet": {
+      const id = doc(c.doc);
+      if (id !== undefined) {
         const field = pick(EDITABLE, c.field);
-        world.appSet(pick(docs, c.doc), field, pick(WRITTEN[field]!, c.value));
+        world.appSet(id, field, pick(WRITTEN[field]!, c.value));
       }
       return;
+    }
     case "appCreate":
       world.appCreate({
         name: pick(WRITTEN.name!, c.value),
@@ -142,36 +202,37 @@ export async function apply(world: World, c: Command): Promise<void> {
         price: 2,
       });
       return;
-    case "appDelete":
-      if (docs.length) world.appDelete(pick(docs, c.doc));
+    case "appDelete": {
+      const id = doc(c.doc);
+      if (id !== undefined) world.appDelete(id);
       return;
+    }
     case "appRestore":
       world.appRestore();
       return;
-    case "appCopy":
-      if (docs.length) world.appCopy(pick(docs, c.doc));
+    case "appCopy": {
+      const id = doc(c.doc);
+      if (id !== undefined) world.appCopy(id);
       return;
-    case "appNote":
-      if (docs.length) world.appSet(pick(docs, c.doc), "note", pick(NOTES, c.value));
+    }
+    case "appNote": {
+      const id = doc(c.doc);
+      if (id !== undefined) world.appSet(id, "note", pick(NOTES, c.value));
       return;
+    }
     case "trigger": {
-      if (!world.scriptTriggers.length) return;
-      const i =
-        ((c.which % world.scriptTriggers.length) + world.scriptTriggers.length) %
-        world.scriptTriggers.length;
-      const [t] = world.scriptTriggers.splice(i, 1);
-      await world.startScript(t!);
+      const t = targets.pick(world.scriptTriggers, c.which, (t) => JSON.stringify(t));
+      if (t === undefined) return;
+      world.scriptTriggers.splice(world.scriptTriggers.indexOf(t), 1);
+      await world.startScript(t);
       return;
     }
     case "dropTrigger": {
       // A cell edit's onEdit that found the lock taken; the minute's run finds the edit later.
       // (A change that moves rows is scanned before the next one: see STRUCTURAL.)
       const cells = world.scriptTriggers.filter((t) => !t.structural);
-      if (cells.length)
-        world.scriptTriggers.splice(
-          world.scriptTriggers.indexOf(cells[c.which % cells.length]!),
-          1,
-        );
+      const t = targets.pick(cells, c.which, (t) => JSON.stringify(t));
+      if (t !== undefined) world.scriptTriggers.splice(world.scriptTriggers.indexOf(t), 1);
       return;
     }
     case "timer":
@@ -181,9 +242,9 @@ export async function apply(world: World, c: Command): Promise<void> {
     case "dupEvent":
     case "loseEvent": {
       const events = world.db.events;
-      if (!events.length) return;
-      const i = c.which % events.length;
-      const event = c.k === "dupEvent" ? events[i]! : events.splice(i, 1)[0]!;
+      const event = targets.pick(events, c.which, (e) => `${e.rowId}|${e.isDelete}`);
+      if (event === undefined) return;
+      if (c.k !== "dupEvent") events.splice(events.indexOf(event), 1);
       if (c.k !== "loseEvent") await world.startEvent(event);
       return;
     }
@@ -196,9 +257,12 @@ export async function apply(world: World, c: Command): Promise<void> {
         await world.reconcileNow("schedule");
       });
       return;
-    case "step":
-      await world.sched.step(c.which);
+    case "step": {
+      const blocked = world.sched.blocked();
+      const w = targets.pick(blocked, c.which, (w) => `${w.execution}|${w.gate}`);
+      if (w !== undefined) await world.sched.step(blocked.indexOf(w));
       return;
+    }
     case "advance":
       world.advance(c.ms);
       return;

@@ -1,6 +1,7 @@
 /**
  * Shrinks a failing sequence by deleting chunks while it still fails (delta debugging),
- * faster than fast-check's shrinking on long sequences:
+ * faster than fast-check's shrinking on long sequences. It first pins each command to what it
+ * targeted (see `Pinned` in commands.ts), so deleting a command does not retarget later ones:
  *   node --import tsx tools/model/src/shrink.ts <file with [skew, commands] as JSON>
  */
 import { readFileSync } from "node:fs";
@@ -14,18 +15,24 @@ quietLogs();
 const [skew, start] = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as [number, Command[]];
 const server = await startSheetsEmulator({ port: 0 });
 
-async function failures(commands: Command[]): Promise<string[]> {
+async function failures(commands: Command[], picks?: string[][]): Promise<string[]> {
   const world = await World.create(server, { scriptSkewMs: skew });
-  for (const c of commands) await apply(world, c);
+  for (const c of commands) await apply(world, c, picks && ((pin) => picks.push(pin)));
   await world.settle();
   return check(world).failures;
 }
 
-let best = start;
-let found = await failures(best);
+const picks: string[][] = [];
+let found = await failures(start, picks);
 if (!found.length) {
   process.stdout.write("does not fail\n");
   process.exit(0);
+}
+let best = start.map((c, i) => (picks[i]?.length ? { ...c, pin: picks[i] } : c));
+if (!(await failures(best)).length) {
+  // Pinning changed the run (a target with the same identity as another): shrink it unpinned.
+  process.stderr.write("the pinned sequence does not fail; shrinking it unpinned\n");
+  best = start;
 }
 for (let chunk = Math.ceil(best.length / 2); chunk >= 1; chunk = Math.floor(chunk / 2)) {
   for (let i = 0; i < best.length;) {

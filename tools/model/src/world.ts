@@ -507,11 +507,20 @@ export class World {
       debug("fingerprint");
       const fingerprint = this.fingerprint();
       debug("fingerprinted");
-      if (fingerprint === previous && !this.db.events.length && !this.tasks.size) return;
+      // An id on two rows waits for the script to tell the copy (a few minutes at most).
+      const settled = !this.db.events.length && !this.tasks.size && !this.idOnTwoRows();
+      if (fingerprint === previous && settled) return;
       previous = fingerprint;
       this.advance(60_000);
     }
     throw new Error(`the system did not settle in ${maxRounds} rounds`);
+  }
+
+  private idOnTwoRows(): boolean {
+    const ids = this.sheetTable()
+      .rows.map((r) => r._id)
+      .filter((id) => typeof id === "string" && id !== "");
+    return new Set(ids).size < ids.length;
   }
 
   private fingerprint(): string {
@@ -537,7 +546,7 @@ export class World {
     return this.sheetTable().header.indexOf(name);
   }
 
-  private keyAt(row: number): string | null {
+  keyAt(row: number): string | null {
     const key = this.emulator.scriptValues(SPREADSHEET, TAB)[row]?.[this.column("key")];
     return typeof key === "string" && key ? key : null;
   }
