@@ -11,7 +11,14 @@ import { analyzeHeader, type HeaderInfo } from "./core/header";
 import { cellToRowId, rowIdFromUuid } from "./core/ids";
 import { makeBatches, type Batch } from "./core/payload";
 import { planFlush, type FlushPlan } from "./core/plan";
-import { rowHash, scanSheet, type MissedPaste, type ScanMode } from "./core/scan";
+import {
+  modifiedCellToMs,
+  rowHash,
+  rowModified,
+  scanSheet,
+  type MissedPaste,
+  type ScanMode,
+} from "./core/scan";
 import type { PostResult, SendReport } from "./core/send";
 import { PROPERTY, readConfig, type Config } from "./config";
 import type { ScriptEnv, SheetPort } from "./env";
@@ -199,10 +206,13 @@ export class SyncEngine {
    */
   finishRound(sheet: SheetPort, round: PreparedRound, report: SendReport): boolean {
     const { plan } = round;
-    const done = new Map(
-      [...plan.sent].filter(([id]) => report.accepted.has(id) || report.rejected.has(id)),
-    );
     const more = this.withLock(() => {
+      const moved = this.moveIds(sheet, report.moved);
+      const done = new Map(
+        [...plan.sent].filter(
+          ([id]) => report.accepted.has(id) || report.rejected.has(id) || moved.has(id),
+        ),
+      );
       const outbox = this.state.loadOutbox();
       outbox.acknowledge(done, report.complete ? plan.resyncSeq : null);
       this.state.saveOutbox(outbox);
@@ -215,6 +225,63 @@ export class SyncEngine {
       return report.complete && !outbox.isEmpty;
     });
     return more === true;
+  }
+
+  /**
+   * Moves ids after content the server found moved (rows the scan had no record of, sorted by
+   * their visible columns): each row named takes the id of the item it holds, with that item's
+   * `_modified` and `_rev`, and the snapshot follows. Only whole cycles of rows that still hold
+   * what was sent; the others stay queued and are sent again. Returns the ids moved.
+   */
+  private moveIds(sheet: SheetPort, moved: ReadonlyMap<string, string>): Set<string> {
+    if (moved.size === 0) return new Set();
+    const { headerRow, rows } = sheet.readAll();
+    const header = analyzeHeader(headerRow);
+    const seen = this.state.loadSnapshot();
+    const snapshot = seen.snapshot;
+    if (header.idColumn < 0 || !snapshot) return new Set();
+    const rowsOf = new Map<string, number[]>();
+    rows.forEach((row, i) => {
+      const id = cellToRowId(row[header.idColumn]);
+      if (id) rowsOf.set(id, [...(rowsOf.get(id) ?? []), i]);
+    });
+    const at = new Map<string, number>();
+    for (const id of moved.keys()) {
+      const found = rowsOf.get(id);
+      const row = found?.length === 1 ? found[0]! : -1;
+      if (row >= 0 && snapshot.rows.get(id)?.hash === rowHash(header, rows[row]!)) at.set(id, row);
+    }
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const id of [...at.keys()]) {
+        if (!at.has(moved.get(id)!)) {
+          at.delete(id);
+          changed = true;
+        }
+      }
+    }
+    const ids = new Map<number, string>();
+    const modified = new Map<number, string | number>();
+    const revs = new Map<number, string | number>();
+    const next = new Map(snapshot.rows);
+    for (const [id, row] of at) {
+      const holds = moved.get(id)!;
+      const from = rows[at.get(holds)!]!;
+      ids.set(row, holds);
+      if (header.modifiedColumn >= 0) modified.set(row, from[header.modifiedColumn] as number);
+      if (header.revColumn >= 0) revs.set(row, from[header.revColumn] as number);
+      next.set(holds, {
+        ...snapshot.rows.get(id)!,
+        modified: rowModified(header, from),
+        rev: header.revColumn >= 0 ? modifiedCellToMs(from[header.revColumn]) : 0,
+      });
+    }
+    if (at.size === 0) return new Set();
+    sheet.writeColumn(header.idColumn, ids);
+    sheet.writeColumn(header.modifiedColumn, modified);
+    sheet.writeColumn(header.revColumn, revs);
+    this.state.saveSnapshot({ ...snapshot, rows: next }, seen.text);
+    return new Set(at.keys());
   }
 
   /** A round that failed before any answer: the lease goes, the outbox stays. */

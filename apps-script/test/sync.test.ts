@@ -478,6 +478,52 @@ describe("Sheet Sync (entry points against the fakes)", () => {
     });
   });
 
+  describe("content the server finds moved", () => {
+    it("moves the ids after rows the flush appended and a sort swapped before any scan", () => {
+      fakes = setUpSheet();
+      const width = fakes.sheet.getLastColumn();
+      const header = fakes.sheet.getRange(1, 1, 1, width).getValues()[0]!;
+      const rowOf = (id: string, name: string, rev: number) =>
+        header.map((h) =>
+          h === "_id"
+            ? id
+            : h === "name"
+              ? name
+              : h === "_modified"
+                ? 1000 + rev
+                : h === "_rev"
+                  ? rev
+                  : "",
+        );
+      // The flush appended two app rows; a sort of the visible columns swapped their contents
+      // under the hidden ones before the script's scan ever saw them.
+      fakes.sheet
+        .getRange(5, 1, 2, width)
+        .setValues([rowOf("app_x", "Other", 1), rowOf("app_y", "Thing", 2)]);
+      fakes.urlFetch.transport = (request) => {
+        const body = parseBody(request);
+        const results = body.changes.map((c) => ({
+          id: c.id,
+          op: "upsert",
+          outcome: "moved",
+          holds: c.values.name === "Other" ? "app_y" : "app_x",
+        }));
+        return { status: 200, body: JSON.stringify({ results, warnings: [] }) };
+      };
+      main.flushOutbox();
+      const ids = column(fakes, "_id");
+      const names = column(fakes, "name");
+      assert.equal(ids[names.indexOf("Thing")], "app_x");
+      assert.equal(ids[names.indexOf("Other")], "app_y");
+      // Their bookkeeping went with them, and nothing is left to send.
+      assert.equal(column(fakes, "_rev")[names.indexOf("Other")], 2);
+      assert.ok(scriptState().loadOutbox().isEmpty);
+      fakes.urlFetch.requests.splice(0);
+      main.flushOutbox();
+      assert.equal(fakes.urlFetch.requests.length, 0);
+    });
+  });
+
   describe("outbox storage", () => {
     it("chunks a large outbox over several properties", () => {
       fakes = setUpSheet();

@@ -57,10 +57,19 @@ export function encodeBody(envelope: Envelope, batch: Batch): string {
  * - applied: taken (some fields may have lost a conflict: `conflicts` counts them);
  * - duplicate: already known, nothing changed;
  * - stale: older than what the sheet already sent for this row, so ignored;
- * - rejected: the row cannot be stored (`reason` says why); the others are not held up.
+ * - rejected: the row cannot be stored (`reason` says why); the others are not held up;
+ * - moved: the row holds exactly what the item `holds` last held in the sheet, and that item's
+ *   row holds another's: content moved between rows the script had not scanned yet (a sort of
+ *   the visible columns). Nothing is applied; the script moves the ids after the content.
  */
-export type RowOutcome = "applied" | "duplicate" | "stale" | "rejected";
-export const ROW_OUTCOMES: readonly RowOutcome[] = ["applied", "duplicate", "stale", "rejected"];
+export type RowOutcome = "applied" | "duplicate" | "stale" | "rejected" | "moved";
+export const ROW_OUTCOMES: readonly RowOutcome[] = [
+  "applied",
+  "duplicate",
+  "stale",
+  "rejected",
+  "moved",
+];
 
 export interface RowResult {
   readonly id: string;
@@ -68,6 +77,8 @@ export interface RowResult {
   readonly outcome: RowOutcome;
   readonly conflicts?: number;
   readonly reason?: string;
+  /** For "moved": the id whose item this row holds. */
+  readonly holds?: string;
 }
 
 export interface BatchResponse {
@@ -78,7 +89,13 @@ export interface BatchResponse {
 }
 
 export function countOutcomes(results: readonly RowResult[]): Record<RowOutcome, number> {
-  const counts: Record<RowOutcome, number> = { applied: 0, duplicate: 0, stale: 0, rejected: 0 };
+  const counts: Record<RowOutcome, number> = {
+    applied: 0,
+    duplicate: 0,
+    stale: 0,
+    rejected: 0,
+    moved: 0,
+  };
   for (const r of results) counts[r.outcome]++;
   return counts;
 }

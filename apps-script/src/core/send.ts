@@ -14,6 +14,8 @@ export interface SendReport {
   readonly accepted: Set<string>;
   /** Rows the server refused on their own, with its reason: set aside, not retried. */
   readonly rejected: Map<string, string>;
+  /** Rows holding another id's item (content a sort moved): id → that id. Done once moved. */
+  readonly moved: Map<string, string>;
   /** What the server asked to show a person (e.g. a header text it cannot use). */
   readonly warnings: string[];
   /** Rows not sent or not answered. */
@@ -41,6 +43,7 @@ export function* sendBatches(
 ): Generator<string, SendReport, PostResult> {
   const accepted = new Set<string>();
   const rejected = new Map<string, string>();
+  const moved = new Map<string, string>();
   const warnings: string[] = [];
   const errors: string[] = [];
   let failedRows = 0;
@@ -62,6 +65,7 @@ export function* sendBatches(
       for (const id of ids) {
         const r = outcome.get(id);
         if (r?.outcome === "rejected") rejected.set(id, r.reason ?? "refused by the server");
+        else if (r?.outcome === "moved" && typeof r.holds === "string") moved.set(id, r.holds);
         else accepted.add(id);
       }
       for (const w of reply?.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
@@ -82,7 +86,15 @@ export function* sendBatches(
     failedRows += rowsOf(batch) + queue.reduce((n, b) => n + rowsOf(b), 0);
     break;
   }
-  return { accepted, rejected, warnings, failedRows, errors, complete: failedRows === 0 };
+  return {
+    accepted,
+    rejected,
+    moved,
+    warnings,
+    failedRows,
+    errors,
+    complete: failedRows === 0,
+  };
 }
 
 function parseReply(body: string): Partial<BatchResponse> | null {

@@ -213,6 +213,49 @@ export function looksLikeAnotherItem(
   return compared.length > 1 && (renamed || (byMajority && differing.length * 2 > compared.length));
 }
 
+/**
+ * Rows of one delivery whose ids the content left: each holds exactly what another row of the
+ * delivery last agreed on, its own first column is not its item's, and the ids so named form
+ * whole cycles (every row named holds another's content in turn). That is a sort of the
+ * visible columns over rows the script had not scanned yet (it knew nothing to follow), not
+ * edits: merged as edits, each id would take another item's content. Returns id → the id
+ * whose item it holds.
+ */
+export function findMovedRows(
+  rows: ReadonlyArray<{ id: string; state: RowState | null; values: RowValues }>,
+  columns: readonly string[],
+): Map<string, string> {
+  const live = rows.filter((r) => r.state?.inSheet && !r.state.deleted);
+  const holds = new Map<string, string>();
+  for (const row of live) {
+    const own = row.state!;
+    const cell = (c: string) => ({ value: row.values[c] ?? null, formula: false });
+    if (!looksLikeAnotherItem(own, columns, cell, false)) continue;
+    const compared = (s: RowState) =>
+      columns.filter((c) => s.base[c] !== undefined || (row.values[c] ?? null) !== null);
+    const owners = live.filter(
+      (other) =>
+        other.id !== row.id &&
+        compared(other.state!).length > 0 &&
+        matchesBaseRow(other.state!, compared(other.state!), (c) => row.values[c] ?? null),
+    );
+    if (owners.length === 1) holds.set(row.id, owners[0]!.id);
+  }
+  // Whole cycles only: an id named by one row and not moving itself would end on two rows.
+  for (let changed = true; changed;) {
+    changed = false;
+    const named = new Map<string, number>();
+    for (const to of holds.values()) named.set(to, (named.get(to) ?? 0) + 1);
+    for (const [from, to] of holds) {
+      if (!holds.has(to) || named.get(to) !== 1 || !named.has(from)) {
+        holds.delete(from);
+        changed = true;
+      }
+    }
+  }
+  return holds;
+}
+
 /** Every column of `values` becomes the base, as the sheet holds it from `rev` on. */
 export function setBaseRow(s: RowState, values: RowValues, rev: number): void {
   s.base = {};

@@ -10,6 +10,7 @@ import type { RowResult } from "../../../contract/src/wire.js";
 import { MAX_DOCUMENT_BYTES } from "../../../contract/src/limits.js";
 import { documentBytes } from "../core/docSize.js";
 import { mergeSheetDelete, mergeSheetRow } from "../core/merge.js";
+import { findMovedRows } from "../core/rowState.js";
 import type { RowUpdate, ScheduleFlush, SyncStore } from "./ports.js";
 import { emptyRecord, rowUpdate } from "./rows.js";
 import { flushTaskId, windowOf } from "./schedule.js";
@@ -39,7 +40,21 @@ export async function ingestBatch(deps: IngestDeps, batch: SheetBatch): Promise<
           const updates = new Map<string, RowUpdate>();
           const rowResults: RowResult[] = [];
           let anyQueued = false;
+          const moved = findMovedRows(
+            part.flatMap((c) =>
+              c.op === "upsert"
+                ? [{ id: c.id, state: rows.get(c.id)?.state ?? null, values: c.values }]
+                : [],
+            ),
+            batch.columns,
+          );
           for (const change of part) {
+            const holds = moved.get(change.id);
+            if (holds !== undefined) {
+              // Nothing to merge: the script moves the ids after the content it moved.
+              rowResults.push({ id: change.id, op: change.op, outcome: "moved", holds });
+              continue;
+            }
             const record = rows.get(change.id) ?? emptyRecord(change.id);
             const input = {
               rowId: change.id,

@@ -7,6 +7,7 @@ import {
 } from "../../src/core/merge.js";
 import {
   emptyRowState,
+  findMovedRows,
   isSettledDelete,
   outboxOpFor,
   setBaseRow,
@@ -612,5 +613,95 @@ describe("isSettledDelete (the state's TTL)", () => {
     // Expired, the appended row would come back as a new one.
     assert.equal(isSettledDelete(appending), false);
     assert.equal(isSettledDelete({ ...gone, inSheet: true }), false);
+  });
+});
+
+describe("rows whose content moved to other ids (a sort the script could not follow)", () => {
+  const cols = ["code", "name", "qty"];
+  const a = { code: "A1", name: "Widget", qty: 5 };
+  const b = { code: "B2", name: "Widget", qty: 2 };
+  const c = { code: "C3", name: "Gizmo", qty: 1 };
+
+  it("finds a swap: each row holds exactly what the other last held", () => {
+    const moved = findMovedRows(
+      [
+        { id: "x", state: synced(a), values: b },
+        { id: "y", state: synced(b), values: a },
+      ],
+      cols,
+    );
+    assert.deepEqual(
+      [...moved],
+      [
+        ["x", "y"],
+        ["y", "x"],
+      ],
+    );
+  });
+
+  it("finds a cycle of three", () => {
+    const moved = findMovedRows(
+      [
+        { id: "x", state: synced(a), values: c },
+        { id: "y", state: synced(b), values: a },
+        { id: "z", state: synced(c), values: b },
+      ],
+      cols,
+    );
+    assert.deepEqual(
+      new Map(moved),
+      new Map([
+        ["x", "z"],
+        ["y", "x"],
+        ["z", "y"],
+      ]),
+    );
+  });
+
+  it("leaves edits alone: a row given another's content whose own row still holds it, a partial match, a row not in the sheet", () => {
+    // y still holds b: x copied it (an edit of x, not a move).
+    assert.equal(
+      findMovedRows(
+        [
+          { id: "x", state: synced(a), values: b },
+          { id: "y", state: synced(b), values: b },
+        ],
+        cols,
+      ).size,
+      0,
+    );
+    // Not exactly the other's content (edited as well): the script's matching, not this.
+    assert.equal(
+      findMovedRows(
+        [
+          { id: "x", state: synced(a), values: { ...b, qty: 3 } },
+          { id: "y", state: synced(b), values: a },
+        ],
+        cols,
+      ).size,
+      0,
+    );
+    // The same first column: an edit of the row's other cells.
+    assert.equal(
+      findMovedRows(
+        [
+          { id: "x", state: synced(a), values: { ...a, qty: 2 } },
+          { id: "y", state: synced({ ...a, qty: 2 }), values: a },
+        ],
+        cols,
+      ).size,
+      0,
+    );
+    // y is not in the sheet (deleted there): its content has nowhere to have moved from.
+    assert.equal(
+      findMovedRows(
+        [
+          { id: "x", state: synced(a), values: b },
+          { id: "y", state: synced(b, { inSheet: false }), values: a },
+        ],
+        cols,
+      ).size,
+      0,
+    );
   });
 });
