@@ -215,6 +215,9 @@ export class SyncEngine {
       );
       const outbox = this.state.loadOutbox();
       outbox.acknowledge(done, report.complete ? plan.resyncSeq : null);
+      // Sent again under their own ids: a column outside the sorted range stayed, and is an edit
+      // of the item now beside it (where everything moved, the server finds nothing new).
+      for (const id of moved) outbox.upsert(report.moved.get(id)!, this.env.now(), null);
       this.state.saveOutbox(outbox);
       this.state.releaseLease();
       this.recordOutcomes(sheet, report);
@@ -231,7 +234,7 @@ export class SyncEngine {
    * Moves ids after content the server found moved (rows the scan had no record of, sorted by
    * their visible columns): each row named takes the id of the item it holds, with that item's
    * `_modified` and `_rev`, and the snapshot follows. Only whole cycles of rows that still hold
-   * what was sent; the others stay queued and are sent again. Returns the ids moved.
+   * what was sent; the others stay queued and are sent again. Returns the ids that moved away.
    */
   private moveIds(sheet: SheetPort, moved: ReadonlyMap<string, string>): Set<string> {
     if (moved.size === 0) return new Set();
@@ -246,7 +249,8 @@ export class SyncEngine {
       if (id) rowsOf.set(id, [...(rowsOf.get(id) ?? []), i]);
     });
     const at = new Map<string, number>();
-    for (const id of moved.keys()) {
+    for (const [id, holds] of moved) {
+      if (holds === id) continue;
       const found = rowsOf.get(id);
       const row = found?.length === 1 ? found[0]! : -1;
       if (row >= 0 && snapshot.rows.get(id)?.hash === rowHash(header, rows[row]!)) at.set(id, row);

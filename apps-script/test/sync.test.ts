@@ -502,12 +502,12 @@ describe("Sheet Sync (entry points against the fakes)", () => {
         .setValues([rowOf("app_x", "Other", 1), rowOf("app_y", "Thing", 2)]);
       fakes.urlFetch.transport = (request) => {
         const body = parseBody(request);
-        const results = body.changes.map((c) => ({
-          id: c.id,
-          op: "upsert",
-          outcome: "moved",
-          holds: c.values.name === "Other" ? "app_y" : "app_x",
-        }));
+        const results = body.changes.map((c) => {
+          const holds = c.values.name === "Other" ? "app_y" : "app_x";
+          return holds === c.id
+            ? { id: c.id, op: "upsert", outcome: "duplicate" }
+            : { id: c.id, op: "upsert", outcome: "moved", holds };
+        });
         return { status: 200, body: JSON.stringify({ results, warnings: [] }) };
       };
       main.flushOutbox();
@@ -517,6 +517,14 @@ describe("Sheet Sync (entry points against the fakes)", () => {
       assert.equal(ids[names.indexOf("Other")], "app_y");
       // Their bookkeeping went with them, and nothing is left to send.
       assert.equal(column(fakes, "_rev")[names.indexOf("Other")], 2);
+      // They were sent once more under their own ids (a column outside a sort is an edit).
+      assert.deepEqual(
+        takeBodies(fakes).map((b) => b.changes.map((c) => c.id).sort()),
+        [
+          ["app_x", "app_y"],
+          ["app_x", "app_y"],
+        ],
+      );
       assert.ok(scriptState().loadOutbox().isEmpty);
       fakes.urlFetch.requests.splice(0);
       main.flushOutbox();

@@ -214,12 +214,12 @@ export function looksLikeAnotherItem(
 }
 
 /**
- * Rows of one delivery whose ids the content left: each holds exactly what another row of the
- * delivery last agreed on, its own first column is not its item's, and the ids so named form
- * whole cycles (every row named holds another's content in turn). That is a sort of the
- * visible columns over rows the script had not scanned yet (it knew nothing to follow), not
- * edits: merged as edits, each id would take another item's content. Returns id → the id
- * whose item it holds.
+ * Rows of one delivery whose ids the content left: each holds what another row of the delivery
+ * last agreed on (every cell is that item's, or its own where a column stayed put), its own
+ * first column is not its item's, and the ids so named form whole cycles (every row named holds
+ * another's content in turn). That is a sort of the visible columns over rows the script had
+ * not scanned yet (it knew nothing to follow), not edits: merged as edits, each id would take
+ * another item's content. Returns id → the id whose item it holds.
  */
 export function findMovedRows(
   rows: ReadonlyArray<{ id: string; state: RowState | null; values: RowValues }>,
@@ -231,13 +231,14 @@ export function findMovedRows(
     const own = row.state!;
     const cell = (c: string) => ({ value: row.values[c] ?? null, formula: false });
     if (!looksLikeAnotherItem(own, columns, cell, false)) continue;
-    const compared = (s: RowState) =>
-      columns.filter((c) => s.base[c] !== undefined || (row.values[c] ?? null) !== null);
+    // Each cell is the other item's, or stayed (a column outside the sorted range).
     const owners = live.filter(
       (other) =>
         other.id !== row.id &&
-        compared(other.state!).length > 0 &&
-        matchesBaseRow(other.state!, compared(other.state!), (c) => row.values[c] ?? null),
+        columns.every((c) => {
+          const value = row.values[c] ?? null;
+          return matchesBase(value, other.state!.base[c]) || matchesBase(value, own.base[c]);
+        }),
     );
     if (owners.length === 1) holds.set(row.id, owners[0]!.id);
   }
