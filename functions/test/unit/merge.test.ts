@@ -639,6 +639,24 @@ describe("rows whose content moved to other ids (a sort the script could not fol
     );
   });
 
+  it("finds a swap when a column outside the sorted range stayed with the row", () => {
+    const withNote = (v: RowValues, note: string) => ({ ...v, note });
+    const moved = findMovedRows(
+      [
+        { id: "x", state: synced(withNote(a, "urgent")), values: withNote(b, "urgent") },
+        { id: "y", state: synced(withNote(b, "ok")), values: withNote(a, "ok") },
+      ],
+      [...cols, "note"],
+    );
+    assert.deepEqual(
+      [...moved],
+      [
+        ["x", "y"],
+        ["y", "x"],
+      ],
+    );
+  });
+
   it("finds a cycle of three", () => {
     const moved = findMovedRows(
       [
