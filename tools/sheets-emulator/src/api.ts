@@ -342,7 +342,9 @@ export function appendValues(
     return out;
   }
   if (insert === "INSERT_ROWS") {
+    // As any insert: formulas that point at the rows pushed down follow them.
     sheet.insertRows(anchor.row, rows);
+    remapFormulas(ss, sheet, insertedRowsMap(anchor.row, rows));
   }
   // Appending grows the grid as needed (unlike values.update).
   sheet.rowCount = Math.max(sheet.rowCount, anchor.row + rows);

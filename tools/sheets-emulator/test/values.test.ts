@@ -553,6 +553,28 @@ describe("values endpoints (real client)", () => {
       assert.equal(meta.data.sheets?.[0]?.properties?.gridProperties?.rowCount, 1002);
     });
 
+    it("INSERT_ROWS moves the references of formulas below along with their rows", async () => {
+      await h.api.spreadsheets.values.update({
+        spreadsheetId: ID,
+        range: "Sheet1!B5",
+        valueInputOption: "USER_ENTERED",
+        requestBody: { values: [['=A5&"!"']] },
+      });
+      await h.api.spreadsheets.values.append({
+        spreadsheetId: ID,
+        range: "Sheet1!A1",
+        valueInputOption: "RAW",
+        insertDataOption: "INSERT_ROWS",
+        requestBody: { values: [["r3", "plum", 4]] },
+      });
+      const read = await h.api.spreadsheets.values.get({
+        spreadsheetId: ID,
+        range: "Sheet1!A6:B6",
+        valueRenderOption: "FORMULA",
+      });
+      assert.deepEqual(read.data.values, [["footer", '=A6&"!"']]);
+    });
+
     it("OVERWRITE writes into the rows after the table without shifting", async () => {
       const { data } = await h.api.spreadsheets.values.append({
         spreadsheetId: ID,
