@@ -325,7 +325,11 @@ export function findMoves(
     const evidence = taken.size > 0;
     const { same, total, agreesOnKey } = sim;
     const claimed = new Set([...taken.values()].map((b) => b.id));
-    const free = [...open.values()].flat().filter((i) => !taken.has(i));
+    // Rows the flush wrote since the last scan too, once content evidently moved: a sort that
+    // also carried an edited row into one of them must not leave that row's id to a guess.
+    const free = [...open.values(), ...(evidence ? unscanned.values() : [])]
+      .flat()
+      .filter((i) => !taken.has(i));
     const best = new Map<
       number,
       { source: (typeof sources)[number]; score: number; tie: boolean }

@@ -257,6 +257,22 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
   const idsOf = (result: ReturnType<typeof scanSheet>, rows: unknown[][]) =>
     rows.map((row, i) => result.idWrites.get(i) ?? row[0]);
 
+  it("follows an edited row into a row the flush wrote since the last scan", () => {
+    // r_x was appended by the flush after the last scan. A person raised Gadget's qty, then the
+    // sort put Widget where Gadget was, the edited Gadget into r_x's row and r_x's item on top.
+    const rows = [
+      ["r_a", "Thing", 1, 4500],
+      ["r_b", "Widget", 3, 2000],
+      ["r_c", "Doohickey", 7, 3000],
+      ["r_d", "Sprocket", 9, 4000],
+      ["r_x", "Gadget", 6, 1000],
+    ];
+    const result = scan(rows, seen(before), { kind: "reconcile" });
+    assert.deepEqual(idsOf(result, rows), ["r_x", "r_a", "r_c", "r_d", "r_b"]);
+    // The edit goes out under the item's own id (r_x, first seen, is sent as it is).
+    assert.deepEqual(result.upserts.map((u) => u.id).sort(), ["r_b", "r_x"]);
+  });
+
   it("moves every id with its content and sends nothing", () => {
     const rows = sortedVisible([
       ["Doohickey", 7],
