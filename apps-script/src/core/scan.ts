@@ -417,13 +417,21 @@ export function findMoves(
     const vacated = hashes
       .map((_, i) => i)
       .filter((i) => hashes[i] !== "" && !taken.has(i) && claimed.has(ids[i]!));
-    if (displaced.length === 1 && vacated.length === 1) {
-      const from = displaced[0]!;
-      taken.set(vacated[0]!, {
-        id: ids[from]!,
-        modified: cell(from, header.modifiedColumn),
-        rev: cell(from, header.revColumn),
-      });
+    // Several such ids the flush wrote since the last scan (their content unknown here): paired
+    // in order, a guess the webhook checks. Rows that each hold another one's item come back
+    // `moved`, and the ids follow their content then; a fresh id would make a new item instead.
+    const unknown = displaced.every((i) => !snapshot.rows.has(ids[i]!));
+    if (
+      displaced.length === vacated.length &&
+      (displaced.length === 1 || (displaced.length > 1 && unknown))
+    ) {
+      displaced.forEach((from, k) =>
+        taken.set(vacated[k]!, {
+          id: ids[from]!,
+          modified: cell(from, header.modifiedColumn),
+          rev: cell(from, header.revColumn),
+        }),
+      );
     }
   }
   if (taken.size === 0) return moves;

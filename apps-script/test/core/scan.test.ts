@@ -273,6 +273,20 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(result.upserts.map((u) => u.id).sort(), ["r_b", "r_x"]);
   });
 
+  it("gives ids the flush wrote since the last scan, displaced by a sort, to the rows left over (a guess the webhook checks), not fresh ids", () => {
+    const rows = [
+      ["r_a", "Apple", 1, 1000],
+      ["r_b", "Banana", 2, 2000],
+      ["r_c", "Doohickey", 7, 3000],
+      ["r_d", "Sprocket", 9, 4000],
+      ["r_x", "Widget", 3, 5000],
+      ["r_y", "Gadget", 5, 6000],
+    ];
+    const result = scan(rows, seen(before), { kind: "reconcile" });
+    assert.deepEqual(idsOf(result, rows), ["r_x", "r_y", "r_c", "r_d", "r_a", "r_b"]);
+    assert.ok([...result.idWrites.values()].every((id) => !id.startsWith("r_new")));
+  });
+
   it("moves every id with its content and sends nothing", () => {
     const rows = sortedVisible([
       ["Doohickey", 7],
