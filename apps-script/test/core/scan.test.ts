@@ -274,15 +274,17 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
   });
 
   it("gives ids the flush wrote since the last scan, displaced by a sort, to the rows left over (a guess the webhook checks), not fresh ids", () => {
+    // The flush writes `_rev` with the rows it appends (r_x: Apple, r_y: Banana).
+    const withRev = [...HEADER, "_rev"];
     const rows = [
-      ["r_a", "Apple", 1, 1000],
-      ["r_b", "Banana", 2, 2000],
-      ["r_c", "Doohickey", 7, 3000],
-      ["r_d", "Sprocket", 9, 4000],
-      ["r_x", "Widget", 3, 5000],
-      ["r_y", "Gadget", 5, 6000],
+      ["r_a", "Apple", 1, 1000, ""],
+      ["r_b", "Banana", 2, 2000, ""],
+      ["r_c", "Doohickey", 7, 3000, ""],
+      ["r_d", "Sprocket", 9, 4000, ""],
+      ["r_x", "Widget", 3, 5000, 1],
+      ["r_y", "Gadget", 5, 6000, 1],
     ];
-    const result = scan(rows, seen(before), { kind: "reconcile" });
+    const result = scan(rows, seen(before, withRev), { kind: "reconcile" }, withRev);
     assert.deepEqual(idsOf(result, rows), ["r_x", "r_y", "r_c", "r_d", "r_a", "r_b"]);
     assert.ok([...result.idWrites.values()].every((id) => !id.startsWith("r_new")));
   });
