@@ -169,6 +169,7 @@ export class SyncEngine {
         sheetName: sheet.getName(),
         header: header.texts,
         readAt,
+        moves: true,
       };
       return { plan, envelope, batches: makeBatches(envelope, plan.changes, plan.deletes) };
     });

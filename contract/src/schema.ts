@@ -35,6 +35,8 @@ export interface SheetBatch {
   columns: string[];
   /** When the sender read the values (its clock). */
   readAt: number;
+  /** The sender takes the `moved` outcome (see Envelope). */
+  moves: boolean;
   /** Rows that passed their checks, in request order. */
   changes: SheetRowChange[];
   /** Rows refused on their own, with the reason. */
@@ -49,6 +51,7 @@ const envelopeSchema = z.strictObject({
   sheetName: z.string().min(1).max(200),
   header: z.array(z.string().max(50_000)).min(1).max(1000),
   readAt: z.number().int().positive().optional(),
+  moves: z.boolean().optional(),
   changes: z.array(z.unknown()).default([]),
   deletes: z.array(z.unknown()).default([]),
 });
@@ -188,6 +191,7 @@ export function parseWebhookBody(
       sheetName: b.sheetName,
       columns,
       readAt: b.readAt ?? opts.timestamp,
+      moves: b.moves ?? false,
       changes,
       rejected,
       warnings,

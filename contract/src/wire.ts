@@ -31,6 +31,11 @@ export interface Envelope {
   readonly header: readonly string[];
   /** When the values were read (ms, the sender's clock); default: the request's timestamp. */
   readonly readAt?: number;
+  /**
+   * The sender moves ids when told a row holds another's item (the `moved` outcome). Without
+   * it, such rows are merged as edits: a sender that does not know `moved` would drop them.
+   */
+  readonly moves?: boolean;
 }
 
 export interface Batch {
@@ -46,6 +51,7 @@ export function encodeBody(envelope: Envelope, batch: Batch): string {
     sheetName: envelope.sheetName,
     header: envelope.header,
     ...(envelope.readAt === undefined ? {} : { readAt: envelope.readAt }),
+    ...(envelope.moves ? { moves: true } : {}),
     changes: batch.changes,
     deletes: batch.deletes,
   };

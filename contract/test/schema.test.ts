@@ -71,6 +71,14 @@ describe("webhook body validation", () => {
     assert.deepEqual(del, { op: "delete", id: "r_2", modifiedAt: NOW });
   });
 
+  it("says whether the sender takes the moved outcome (a script that does not know it, no)", () => {
+    const without = parse(body([ok("r_1")]));
+    assert.ok(without.ok && without.batch.moves === false);
+    const withMoves = parse(body([ok("r_1")], [], { moves: true }));
+    assert.ok(withMoves.ok && withMoves.batch.moves === true);
+    assert.equal(parse(body([ok("r_1")], [], { moves: "yes" })).ok, false);
+  });
+
   it("refuses one bad row alone, with its reason, and keeps the others (sequence 12)", () => {
     const r = parse(
       body([

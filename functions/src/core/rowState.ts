@@ -217,9 +217,11 @@ export function looksLikeAnotherItem(
  * Rows of one delivery whose ids the content left: each holds what another row of the delivery
  * last agreed on (every cell is that item's, or its own where a column stayed put), its own
  * first column is not its item's, and the ids so named form whole cycles (every row named holds
- * another's content in turn). That is a sort of the visible columns over rows the script had
- * not scanned yet (it knew nothing to follow), not edits: merged as edits, each id would take
- * another item's content. Returns id → the id whose item it holds.
+ * another's content in turn), each cycle holding a row the sheet has never sent (one the flush
+ * appended and the script had not scanned yet). That is a sort of the visible columns the
+ * script could not follow (it had no record of that row), not edits: merged as edits, each id
+ * would take another item's content. Rows the script knew it follows itself; two of them whose
+ * first columns were swapped by typing are edits. Returns id → the id whose item it holds.
  */
 export function findMovedRows(
   rows: ReadonlyArray<{ id: string; state: RowState | null; values: RowValues }>,
@@ -253,6 +255,14 @@ export function findMovedRows(
         changed = true;
       }
     }
+  }
+  // Only cycles through a row the script had no record of: it follows the others itself.
+  const unsent = new Set(live.filter((r) => r.state!.sheetAt === 0).map((r) => r.id));
+  for (const start of [...holds.keys()]) {
+    if (!holds.has(start)) continue;
+    const cycle = [start];
+    for (let id = holds.get(start)!; id !== start; id = holds.get(id)!) cycle.push(id);
+    if (!cycle.some((id) => unsent.has(id))) for (const id of cycle) holds.delete(id);
   }
   return holds;
 }

@@ -10,7 +10,7 @@ import type { RowResult } from "../../../contract/src/wire.js";
 import { MAX_DOCUMENT_BYTES } from "../../../contract/src/limits.js";
 import { documentBytes } from "../core/docSize.js";
 import { mergeSheetDelete, mergeSheetRow } from "../core/merge.js";
-import { findMovedRows } from "../core/rowState.js";
+import { findMovedRows, type RowState } from "../core/rowState.js";
 import type { RowUpdate, ScheduleFlush, SyncStore } from "./ports.js";
 import { emptyRecord, rowUpdate } from "./rows.js";
 import { flushTaskId, windowOf } from "./schedule.js";
@@ -26,7 +26,7 @@ export async function ingestBatch(deps: IngestDeps, batch: SheetBatch): Promise<
   const { store } = deps;
   const now = deps.now();
   await recordColumns(store, batch.columns);
-  const chunks = chunk(batch.changes);
+  const chunks = batch.moves ? await chunkKeepingMoves(store, batch) : chunk(batch.changes);
   const results: RowResult[][] = new Array(chunks.length);
   let queued = false;
   let next = 0;
@@ -40,14 +40,12 @@ export async function ingestBatch(deps: IngestDeps, batch: SheetBatch): Promise<
           const updates = new Map<string, RowUpdate>();
           const rowResults: RowResult[] = [];
           let anyQueued = false;
-          const moved = findMovedRows(
-            part.flatMap((c) =>
-              c.op === "upsert"
-                ? [{ id: c.id, state: rows.get(c.id)?.state ?? null, values: c.values }]
-                : [],
-            ),
-            batch.columns,
-          );
+          const moved = batch.moves
+            ? findMovedRows(
+                upserts(part, (id) => rows.get(id)?.state ?? null),
+                batch.columns,
+              )
+            : new Map<string, string>();
           for (const change of part) {
             const holds = moved.get(change.id);
             if (holds !== undefined) {
@@ -118,6 +116,49 @@ export async function recordColumns(store: SyncStore, columns: readonly string[]
   const known = (await store.sheet()).columns;
   if (known && known.join("\u0000") === columns.join("\u0000")) return;
   await store.saveSheet({ columns: [...columns] });
+}
+
+function upserts(part: readonly SheetRowChange[], stateOf: (id: string) => RowState | null) {
+  return part.flatMap((c) =>
+    c.op === "upsert" ? [{ id: c.id, state: stateOf(c.id), values: c.values }] : [],
+  );
+}
+
+/**
+ * Chunks as `chunk`, but the rows of a move (see findMovedRows) share one, so that its
+ * transaction sees the whole cycle: found on a read before, checked again inside. A delivery
+ * of one chunk needs no read before.
+ */
+async function chunkKeepingMoves(store: SyncStore, batch: SheetBatch): Promise<SheetRowChange[][]> {
+  const plain = chunk(batch.changes);
+  if (plain.length < 2) return plain;
+  const ids = batch.changes.filter((c) => c.op === "upsert").map((c) => c.id);
+  const records = await store.read(ids);
+  const moved = findMovedRows(
+    upserts(batch.changes, (id) => records.get(id)?.state ?? null),
+    batch.columns,
+  );
+  if (moved.size === 0) return plain;
+  const inMove = batch.changes.filter((c) => moved.has(c.id));
+  const cycles: SheetRowChange[][] = [];
+  const placed = new Set<string>();
+  for (const c of inMove) {
+    if (placed.has(c.id)) continue;
+    const cycle: SheetRowChange[] = [];
+    for (let id = c.id; !placed.has(id); id = moved.get(id)!) {
+      placed.add(id);
+      cycle.push(inMove.find((x) => x.id === id)!);
+    }
+    cycles.push(cycle);
+  }
+  // Whole cycles packed together (a cycle longer than a chunk gets one of its own).
+  const groups: SheetRowChange[][] = [];
+  for (const cycle of cycles) {
+    const last = groups[groups.length - 1];
+    if (last && last.length + cycle.length <= ROWS_PER_COMMIT) last.push(...cycle);
+    else groups.push([...cycle]);
+  }
+  return [...groups, ...chunk(batch.changes.filter((c) => !placed.has(c.id)))];
 }
 
 /** Chunks of at most ROWS_PER_COMMIT rows and about BYTES_PER_COMMIT of values. */

@@ -618,6 +618,8 @@ describe("isSettledDelete (the state's TTL)", () => {
 
 describe("rows whose content moved to other ids (a sort the script could not follow)", () => {
   const cols = ["code", "name", "qty"];
+  // The flush appended x, and the sheet never sent it (the script had not scanned it).
+  const unsent = (v: RowValues) => synced(v, { sheetAt: 0, sheetReadAt: 0 });
   const a = { code: "A1", name: "Widget", qty: 5 };
   const b = { code: "B2", name: "Widget", qty: 2 };
   const c = { code: "C3", name: "Gizmo", qty: 1 };
@@ -625,7 +627,7 @@ describe("rows whose content moved to other ids (a sort the script could not fol
   it("finds a swap: each row holds exactly what the other last held", () => {
     const moved = findMovedRows(
       [
-        { id: "x", state: synced(a), values: b },
+        { id: "x", state: unsent(a), values: b },
         { id: "y", state: synced(b), values: a },
       ],
       cols,
@@ -643,7 +645,7 @@ describe("rows whose content moved to other ids (a sort the script could not fol
     const withNote = (v: RowValues, note: string) => ({ ...v, note });
     const moved = findMovedRows(
       [
-        { id: "x", state: synced(withNote(a, "urgent")), values: withNote(b, "urgent") },
+        { id: "x", state: unsent(withNote(a, "urgent")), values: withNote(b, "urgent") },
         { id: "y", state: synced(withNote(b, "ok")), values: withNote(a, "ok") },
       ],
       [...cols, "note"],
@@ -660,7 +662,7 @@ describe("rows whose content moved to other ids (a sort the script could not fol
   it("finds a cycle of three", () => {
     const moved = findMovedRows(
       [
-        { id: "x", state: synced(a), values: c },
+        { id: "x", state: unsent(a), values: c },
         { id: "y", state: synced(b), values: a },
         { id: "z", state: synced(c), values: b },
       ],
@@ -676,12 +678,34 @@ describe("rows whose content moved to other ids (a sort the script could not fol
     );
   });
 
+  it("leaves rows the script knew to the script: two first columns swapped by typing are edits", () => {
+    const moved = findMovedRows(
+      [
+        { id: "x", state: synced(a), values: { ...a, code: "B2" } },
+        { id: "y", state: synced({ ...a, code: "B2" }), values: a },
+      ],
+      cols,
+    );
+    assert.equal(moved.size, 0);
+    // The same swap of whole rows the script knew: it follows those itself.
+    assert.equal(
+      findMovedRows(
+        [
+          { id: "x", state: synced(a), values: b },
+          { id: "y", state: synced(b), values: a },
+        ],
+        cols,
+      ).size,
+      0,
+    );
+  });
+
   it("leaves edits alone: a row given another's content whose own row still holds it, a partial match, a row not in the sheet", () => {
     // y still holds b: x copied it (an edit of x, not a move).
     assert.equal(
       findMovedRows(
         [
-          { id: "x", state: synced(a), values: b },
+          { id: "x", state: unsent(a), values: b },
           { id: "y", state: synced(b), values: b },
         ],
         cols,
@@ -692,7 +716,7 @@ describe("rows whose content moved to other ids (a sort the script could not fol
     assert.equal(
       findMovedRows(
         [
-          { id: "x", state: synced(a), values: { ...b, qty: 3 } },
+          { id: "x", state: unsent(a), values: { ...b, qty: 3 } },
           { id: "y", state: synced(b), values: a },
         ],
         cols,
@@ -703,7 +727,7 @@ describe("rows whose content moved to other ids (a sort the script could not fol
     assert.equal(
       findMovedRows(
         [
-          { id: "x", state: synced(a), values: { ...a, qty: 2 } },
+          { id: "x", state: unsent(a), values: { ...a, qty: 2 } },
           { id: "y", state: synced({ ...a, qty: 2 }), values: a },
         ],
         cols,
@@ -714,7 +738,7 @@ describe("rows whose content moved to other ids (a sort the script could not fol
     assert.equal(
       findMovedRows(
         [
-          { id: "x", state: synced(a), values: b },
+          { id: "x", state: unsent(a), values: b },
           { id: "y", state: synced(b, { inSheet: false }), values: a },
         ],
         cols,

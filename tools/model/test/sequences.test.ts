@@ -557,3 +557,27 @@ describe("a reconcile that read before another path wrote leaves that row alone"
     assertConverged();
   });
 });
+
+describe("a sort of the visible columns over rows the script has not scanned", function () {
+  this.timeout(120_000);
+
+  it("150 rows the flush appended, sorted before the script's next run: every id keeps its item", async () => {
+    // More rows than one webhook transaction takes: the cycles of the move must not be cut.
+    for (let i = 0; i < 150; i++)
+      world.appCreate({ name: `Item ${i}`, qty: (i * 37) % 101, price: 2 });
+    while (world.db.events.length) {
+      await world.startEvent(world.db.events.shift()!);
+      await world.sched.drain();
+    }
+    world.advance(5_000);
+    await world.startFlush();
+    await world.sched.drain();
+    assert.equal(world.sheetTable().rows.length, 154);
+    world.personSortVisible("qty", true, "none");
+    await world.startScript({ kind: "timer" });
+    await world.sched.drain();
+    await world.settle();
+    assertConverged();
+    assert.equal(world.db.conflicts.size, 0);
+  });
+});
