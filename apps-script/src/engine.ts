@@ -13,6 +13,7 @@ import { makeBatches, type Batch } from "./core/payload";
 import { planFlush, type FlushPlan } from "./core/plan";
 import {
   modifiedCellToMs,
+  rowFields,
   rowHash,
   rowModified,
   scanSheet,
@@ -87,9 +88,10 @@ export class SyncEngine {
 
   /** Reads the sheet, fixes ids, queues what changed, and records what it saw. */
   scanAndQueue(sheet: SheetPort, mode: ScanMode): void {
-    let ran = false;
+    // A paste's word is left before waiting for the lock (up to 30 s): by then a person may have
+    // edited the copy, or a flush moved the rows, and the event's rows no longer say which.
+    if (mode.kind === "edit") this.notePaste(sheet, mode);
     this.withLock(() => {
-      ran = true;
       const { headerRow, rows } = sheet.readAll();
       const header = this.usableHeader(headerRow);
       if (!header) return;
@@ -117,23 +119,38 @@ export class SyncEngine {
       this.state.saveSnapshot(result.snapshot, seen.text);
       this.state.dropMissedPastes(seen.missedPastes.keys);
     });
-    if (!ran && mode.kind === "edit") this.noteMissedPaste(sheet, mode);
   }
 
   /**
-   * An onEdit that found the lock taken. Which of two rows holding one id is the copy, only the
-   * paste's own edit says: when it wrote hidden id cells, the rows it pasted are kept for the
-   * next scan (unlike cell edits, which the minute's scan finds by itself).
+   * Which of two rows holding one id is the copy, only the paste's own edit says. When it wrote
+   * hidden id cells, the rows it pasted are kept (under a key of their own: no lock needed) for
+   * the scan, this run's or, when another run holds the lock, the next one. Cell edits need no
+   * such word: the minute's scan finds them by itself.
    */
-  private noteMissedPaste(sheet: SheetPort, mode: Extract<ScanMode, { kind: "edit" }>): void {
+  private notePaste(sheet: SheetPort, mode: Extract<ScanMode, { kind: "edit" }>): void {
     const { headerRow, rows } = sheet.readAll();
     const header = analyzeHeader(headerRow);
+    if (header.idColumn < 0) return;
     if (header.idColumn < mode.firstColumn || header.idColumn > mode.lastColumn) return;
+    const holders = new Map<string, number[]>();
+    rows.forEach((cells, i) => {
+      const id = cellToRowId(cells[header.idColumn]);
+      if (id) holders.set(id, [...(holders.get(id) ?? []), i]);
+    });
     const pasted: MissedPaste[] = [];
     for (let row = Math.max(0, mode.firstRow); row <= mode.lastRow && row < rows.length; row++) {
-      const cells = rows[row]!;
-      const id = cellToRowId(cells[header.idColumn]);
-      if (id) pasted.push({ row, id, hash: rowHash(header, cells) });
+      const id = cellToRowId(rows[row]![header.idColumn]);
+      const all = id ? holders.get(id)! : [];
+      if (all.length < 2) continue; // no other row holds it: nothing to tell apart
+      const hash = rowHash(header, rows[row]!);
+      pasted.push({
+        row,
+        id,
+        hash,
+        rank: all.indexOf(row),
+        holders: all.length,
+        alike: all.some((i) => i !== row && rowHash(header, rows[i]!) === hash),
+      });
     }
     if (pasted.length) this.state.addMissedPaste(pasted, this.env.uuid());
   }
@@ -208,7 +225,7 @@ export class SyncEngine {
   finishRound(sheet: SheetPort, round: PreparedRound, report: SendReport): boolean {
     const { plan } = round;
     const more = this.withLock(() => {
-      const moved = this.moveIds(sheet, report.moved);
+      const moved = this.moveIds(sheet, report.moved, round);
       const done = new Map(
         [...plan.sent].filter(
           ([id]) => report.accepted.has(id) || report.rejected.has(id) || moved.has(id),
@@ -218,7 +235,7 @@ export class SyncEngine {
       outbox.acknowledge(done, report.complete ? plan.resyncSeq : null);
       // Sent again under their own ids: a column outside the sorted range stayed, and is an edit
       // of the item now beside it (where everything moved, the server finds nothing new).
-      for (const id of moved) outbox.upsert(report.moved.get(id)!, this.env.now(), null);
+      for (const [id, at] of moved) outbox.upsert(report.moved.get(id)!, at, null);
       this.state.saveOutbox(outbox);
       this.state.releaseLease();
       this.recordOutcomes(sheet, report);
@@ -226,7 +243,9 @@ export class SyncEngine {
       if (report.accepted.size > 0 || report.complete) {
         this.state.recordSuccess(report.accepted.size, report.warnings);
       }
-      return report.complete && !outbox.isEmpty;
+      // Rows that could not be moved now (changed since they were read) wait for the next run:
+      // another round would send them as they were, and be told the same.
+      return report.complete && !outbox.isEmpty && moved.size === report.moved.size;
     });
     return more === true;
   }
@@ -235,15 +254,30 @@ export class SyncEngine {
    * Moves ids after content the server found moved (rows the scan had no record of, sorted by
    * their visible columns): each row named takes the id of the item it holds, with that item's
    * `_modified` and `_rev`, and the snapshot follows. Only whole cycles of rows that still hold
-   * what was sent; the others stay queued and are sent again. Returns the ids that moved away.
+   * what was sent; the others stay queued. Returns the ids that moved away, each with the time
+   * its row is sent again under its own id (the `_modified` that came with the content).
    */
-  private moveIds(sheet: SheetPort, moved: ReadonlyMap<string, string>): Set<string> {
-    if (moved.size === 0) return new Set();
+  private moveIds(
+    sheet: SheetPort,
+    moved: ReadonlyMap<string, string>,
+    round: PreparedRound,
+  ): Map<string, number> {
+    if (moved.size === 0) return new Map();
     const { headerRow, rows } = sheet.readAll();
     const header = analyzeHeader(headerRow);
     const seen = this.state.loadSnapshot();
     const snapshot = seen.snapshot;
-    if (header.idColumn < 0 || !snapshot) return new Set();
+    if (header.idColumn < 0) return new Map();
+    const sent = new Map(round.plan.changes.map((c) => [c.id, c.values]));
+    const stillSent = (id: string, row: readonly unknown[]): boolean => {
+      const values = sent.get(id);
+      return (
+        values !== undefined &&
+        rowFields(header, row).every(
+          ([name, cell]) => JSON.stringify(cell) === JSON.stringify(values[name] ?? null),
+        )
+      );
+    };
     const rowsOf = new Map<string, number[]>();
     rows.forEach((row, i) => {
       const id = cellToRowId(row[header.idColumn]);
@@ -254,7 +288,7 @@ export class SyncEngine {
       if (holds === id) continue;
       const found = rowsOf.get(id);
       const row = found?.length === 1 ? found[0]! : -1;
-      if (row >= 0 && snapshot.rows.get(id)?.hash === rowHash(header, rows[row]!)) at.set(id, row);
+      if (row >= 0 && stillSent(id, rows[row]!)) at.set(id, row);
     }
     for (let changed = true; changed;) {
       changed = false;
@@ -268,25 +302,30 @@ export class SyncEngine {
     const ids = new Map<number, string>();
     const modified = new Map<number, string | number>();
     const revs = new Map<number, string | number>();
-    const next = new Map(snapshot.rows);
+    const next = new Map(snapshot?.rows ?? []);
+    const resend = new Map<string, number>();
     for (const [id, row] of at) {
       const holds = moved.get(id)!;
       const from = rows[at.get(holds)!]!;
       ids.set(row, holds);
       if (header.modifiedColumn >= 0) modified.set(row, from[header.modifiedColumn] as number);
       if (header.revColumn >= 0) revs.set(row, from[header.revColumn] as number);
-      next.set(holds, {
-        ...snapshot.rows.get(id)!,
-        modified: rowModified(header, from),
-        rev: header.revColumn >= 0 ? modifiedCellToMs(from[header.revColumn]) : 0,
-      });
+      resend.set(id, rowModified(header, from) || this.env.now());
+      const entry = snapshot?.rows.get(id);
+      if (entry) {
+        next.set(holds, {
+          ...entry,
+          modified: rowModified(header, from),
+          rev: header.revColumn >= 0 ? modifiedCellToMs(from[header.revColumn]) : 0,
+        });
+      }
     }
-    if (at.size === 0) return new Set();
+    if (at.size === 0) return new Map();
     sheet.writeColumn(header.idColumn, ids);
     sheet.writeColumn(header.modifiedColumn, modified);
     sheet.writeColumn(header.revColumn, revs);
-    this.state.saveSnapshot({ ...snapshot, rows: next }, seen.text);
-    return new Set(at.keys());
+    if (snapshot) this.state.saveSnapshot({ ...snapshot, rows: next }, seen.text);
+    return resend;
   }
 
   /** A round that failed before any answer: the lease goes, the outbox stays. */

@@ -11,8 +11,8 @@ const MAX_MESSAGE = 500;
 const LEASE_MS = 2 * 60 * 1000;
 /** A missed paste older than this says nothing reliable about rows any more. */
 const MISSED_PASTE_KEPT_MS = 10 * 60 * 1000;
-/** Rows one missed paste records (a property value holds 9 KB). */
-export const MISSED_PASTE_ROWS = 100;
+/** What one paste's word may hold: a property value holds 9 KB. */
+const MISSED_PASTE_CHARS = 8_000;
 
 export interface Status {
   lastSuccessAt?: number;
@@ -88,10 +88,15 @@ export class ScriptState {
 
   /** Each under a key of its own: an onEdit that has no lock adds one without losing others. */
   addMissedPaste(rows: readonly MissedPaste[], unique: string): void {
-    this.documentProps.setProperty(
-      `${STATE_KEY.missedPaste}.${unique}`,
-      JSON.stringify({ at: this.now(), rows: rows.slice(0, MISSED_PASTE_ROWS) }),
-    );
+    let kept = [...rows];
+    let text = JSON.stringify({ at: this.now(), rows: kept });
+    // A paste of very many rows keeps what fits: its top rows.
+    while (text.length > MISSED_PASTE_CHARS && kept.length > 1) {
+      kept = kept.slice(0, Math.ceil(kept.length / 2));
+      text = JSON.stringify({ at: this.now(), rows: kept });
+    }
+    if (text.length <= MISSED_PASTE_CHARS)
+      this.documentProps.setProperty(`${STATE_KEY.missedPaste}.${unique}`, text);
   }
 
   dropMissedPastes(keys: readonly string[]): void {
@@ -110,7 +115,14 @@ export class ScriptState {
         if (!Array.isArray(entry.rows)) continue;
         for (const r of entry.rows as Array<Partial<MissedPaste>>) {
           if (typeof r.row === "number" && typeof r.id === "string" && typeof r.hash === "string")
-            rows.push({ row: r.row, id: r.id, hash: r.hash });
+            rows.push({
+              row: r.row,
+              id: r.id,
+              hash: r.hash,
+              ...(typeof r.rank === "number" ? { rank: r.rank } : {}),
+              ...(typeof r.holders === "number" ? { holders: r.holders } : {}),
+              ...(r.alike === true ? { alike: true } : {}),
+            });
         }
       } catch {
         // Unreadable: dropped with the rest.

@@ -478,7 +478,75 @@ describe("Sheet Sync (entry points against the fakes)", () => {
     });
   });
 
+  describe("a paste's word on which row is the copy", () => {
+    it("keeps the original's id when the identical copy is renamed after its onEdit found the lock taken", () => {
+      fakes = setUpSheet();
+      const width = fakes.sheet.getLastColumn();
+      const appended = fakes.sheet
+        .getRange(1, 1, 1, width)
+        .getValues()[0]!
+        .map((h) =>
+          h === "_id" ? "app_x" : h === "name" ? "Thing" : h === "_modified" ? Date.now() : "",
+        );
+      // The flush appended app_x; a person pastes it as it is, hidden cells too, below it.
+      fakes.sheet.getRange(5, 1, 1, width).setValues([appended]);
+      fakes.lock.holdByAnotherExecution();
+      main.handleEdit(userEdit(fakes.sheet, 6, 1, [appended]));
+      fakes.lock.releaseAnotherExecution();
+      // Then renames the copy (this onEdit has the lock): the copy is the lower row still.
+      main.handleEdit(userEdit(fakes.sheet, 6, columnIndex(fakes, "name"), [["Copy"]]));
+      main.flushOutbox();
+      const ids = column(fakes, "_id");
+      const names = column(fakes, "name");
+      assert.equal(ids[names.indexOf("Thing")], "app_x");
+      assert.match(String(ids[names.indexOf("Copy")]), /^r_/);
+    });
+  });
+
   describe("content the server finds moved", () => {
+    it("settles moved rows even when the snapshot cannot be saved (a full property store)", () => {
+      fakes = setUpSheet();
+      for (let n = 0; fakes.documentProperties.usedBytes() < 500 * 1024 - 200; n++) {
+        const room = 500 * 1024 - 100 - fakes.documentProperties.usedBytes();
+        fakes.documentProperties.setProperty(
+          `filler${n}`,
+          "x".repeat(Math.max(1, Math.min(9000, room))),
+        );
+      }
+      const width = fakes.sheet.getLastColumn();
+      const header = fakes.sheet.getRange(1, 1, 1, width).getValues()[0]!;
+      const rowOf = (id: string, name: string, rev: number) =>
+        header.map((h) =>
+          h === "_id"
+            ? id
+            : h === "name"
+              ? name
+              : h === "_modified"
+                ? 1000 + rev
+                : h === "_rev"
+                  ? rev
+                  : "",
+        );
+      fakes.sheet
+        .getRange(5, 1, 2, width)
+        .setValues([rowOf("app_x", "Other", 1), rowOf("app_y", "Thing", 2)]);
+      fakes.urlFetch.transport = (request) => {
+        const results = parseBody(request).changes.map((c) => {
+          if (c.id === "app_x" && c.values.name === "Other")
+            return { id: c.id, op: "upsert", outcome: "moved", holds: "app_y" };
+          if (c.id === "app_y" && c.values.name === "Thing")
+            return { id: c.id, op: "upsert", outcome: "moved", holds: "app_x" };
+          return { id: c.id, op: "upsert", outcome: "applied" };
+        });
+        return { status: 200, body: JSON.stringify({ results, warnings: [] }) };
+      };
+      main.flushOutbox();
+      assert.ok(scriptState().loadOutbox().isEmpty);
+      const ids = column(fakes, "_id");
+      const names = column(fakes, "name");
+      assert.equal(ids[names.indexOf("Other")], "app_y");
+    });
+
     it("moves the ids after rows the flush appended and a sort swapped before any scan", () => {
       fakes = setUpSheet();
       const width = fakes.sheet.getLastColumn();

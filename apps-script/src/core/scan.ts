@@ -33,6 +33,11 @@ export interface MissedPaste {
   readonly row: number;
   readonly id: string;
   readonly hash: string;
+  /** Among the rows holding the id then, top to bottom: the copy's place, and how many. */
+  readonly rank?: number;
+  readonly holders?: number;
+  /** Another of them held the same content then: the hash cannot tell them apart. */
+  readonly alike?: boolean;
 }
 
 export interface ScanInput {
@@ -654,8 +659,9 @@ export function scanSheet(input: ScanInput): ScanResult {
 }
 
 /**
- * The copies missed pastes made: of the rows holding a pasted id, the one that still holds what
- * was pasted, or else the one still where it was pasted (a copy that was identical, or edited).
+ * The copies pastes made: of the rows holding a pasted id, the one that still holds what was
+ * pasted (when that told it from the others), or else the one in the copy's place among them
+ * (rows moved since keep their order), or else the one still where it was pasted.
  */
 function findMissedCopies(
   header: HeaderInfo,
@@ -669,8 +675,10 @@ function findMissedCopies(
       if (cellToRowId(row[header.idColumn]) === paste.id) holders.push(i);
     });
     if (holders.length < 2) continue;
-    const same = holders.filter((i) => rowHash(header, rows[i]!) === paste.hash);
+    const same = paste.alike ? [] : holders.filter((i) => rowHash(header, rows[i]!) === paste.hash);
     if (same.length === 1) copies.add(same[0]!);
+    else if (paste.rank !== undefined && paste.holders === holders.length)
+      copies.add(holders[paste.rank]!);
     else if (holders.includes(paste.row)) copies.add(paste.row);
   }
   return copies;
