@@ -233,13 +233,17 @@ export function findMovedRows(
     const own = row.state!;
     const cell = (c: string) => ({ value: row.values[c] ?? null, formula: false });
     if (!looksLikeAnotherItem(own, columns, cell, false)) continue;
-    // Each cell is the other item's, or stayed (a column outside the sorted range).
+    // Each cell is the other item's, or stayed (a column outside the sorted range). An item's row
+    // shows its base, or a flush's write the sheet has not confirmed yet (it may have landed).
+    const shows = (s: RowState, c: string, value: CellValue | null) =>
+      matchesBase(value, s.base[c]) ||
+      (s.inFlight !== null && c in s.inFlight.cells && matchesBase(value, s.inFlight.cells[c]));
     const owners = live.filter(
       (other) =>
         other.id !== row.id &&
         columns.every((c) => {
           const value = row.values[c] ?? null;
-          return matchesBase(value, other.state!.base[c]) || matchesBase(value, own.base[c]);
+          return shows(other.state!, c, value) || shows(own, c, value);
         }),
     );
     if (owners.length === 1) holds.set(row.id, owners[0]!.id);
