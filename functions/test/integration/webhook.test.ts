@@ -55,7 +55,13 @@ describe("sheetWebhook on the emulators", function () {
       ]),
     );
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(res.json!.counts, { applied: 2, duplicate: 0, stale: 0, rejected: 0 });
+    assert.deepEqual(res.json!.counts, {
+      applied: 2,
+      duplicate: 0,
+      stale: 0,
+      rejected: 0,
+      moved: 0,
+    });
 
     const docA = await rowData(a);
     assert.equal(docA!.name, "Widget");
@@ -249,7 +255,13 @@ describe("sheetWebhook on the emulators", function () {
 
     const second = await postBatch(body, { timestamp });
     assert.equal(second.status, 200, second.text);
-    assert.deepEqual(second.json!.counts, { applied: 0, duplicate: 2, stale: 0, rejected: 0 });
+    assert.deepEqual(second.json!.counts, {
+      applied: 0,
+      duplicate: 2,
+      stale: 0,
+      rejected: 0,
+      moved: 0,
+    });
     const after = await rows().doc(ids[0]!).get();
     assert.deepEqual(after.data(), before.data());
     assert.equal(
@@ -349,8 +361,9 @@ describe("sheetWebhook on the emulators", function () {
 
   it("ingests a 5,000-row batch", async function () {
     // One request of 5,000 rows (the script sends 500): on the Node stand-in, with the trigger
-    // events of every row delivered meanwhile, about 150 s here (issue 9 is about speed).
-    this.timeout(300_000);
+    // events of every row delivered meanwhile, 150–280 s on this 2-core machine depending on the
+    // day and the backlog before it (issue 9 is about speed): the deadline leaves room.
+    this.timeout(600_000);
     const prefix = uniqueId("bulk");
     const changes = Array.from({ length: 5000 }, (_, i) => ({
       id: `${prefix}_${i}`,
@@ -365,7 +378,13 @@ describe("sheetWebhook on the emulators", function () {
     const started = Date.now();
     const res = await postBatch(batch(changes));
     assert.equal(res.status, 200, res.text.slice(0, 500));
-    assert.deepEqual(res.json!.counts, { applied: 5000, duplicate: 0, stale: 0, rejected: 0 });
+    assert.deepEqual(res.json!.counts, {
+      applied: 5000,
+      duplicate: 0,
+      stale: 0,
+      rejected: 0,
+      moved: 0,
+    });
     console.log(`      5,000 rows ingested in ${Date.now() - started} ms`);
 
     const refs = changes.map((c) => rows().doc(c.id));
