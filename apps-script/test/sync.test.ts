@@ -504,15 +504,8 @@ describe("Sheet Sync (entry points against the fakes)", () => {
   });
 
   describe("content the server finds moved", () => {
-    it("settles moved rows even when the snapshot cannot be saved (a full property store)", () => {
-      fakes = setUpSheet();
-      for (let n = 0; fakes.documentProperties.usedBytes() < 500 * 1024 - 200; n++) {
-        const room = 500 * 1024 - 100 - fakes.documentProperties.usedBytes();
-        fakes.documentProperties.setProperty(
-          `filler${n}`,
-          "x".repeat(Math.max(1, Math.min(9000, room))),
-        );
-      }
+    /** Two app rows the flush appended, their visible cells swapped by a sort before any scan. */
+    const appendSwappedAppRows = (fakes: FakeAppsScript): void => {
       const width = fakes.sheet.getLastColumn();
       const header = fakes.sheet.getRange(1, 1, 1, width).getValues()[0]!;
       const rowOf = (id: string, name: string, rev: number) =>
@@ -530,6 +523,18 @@ describe("Sheet Sync (entry points against the fakes)", () => {
       fakes.sheet
         .getRange(5, 1, 2, width)
         .setValues([rowOf("app_x", "Other", 1), rowOf("app_y", "Thing", 2)]);
+    };
+
+    it("settles moved rows even when the snapshot cannot be saved (a full property store)", () => {
+      fakes = setUpSheet();
+      for (let n = 0; fakes.documentProperties.usedBytes() < 500 * 1024 - 200; n++) {
+        const room = 500 * 1024 - 100 - fakes.documentProperties.usedBytes();
+        fakes.documentProperties.setProperty(
+          `filler${n}`,
+          "x".repeat(Math.max(1, Math.min(9000, room))),
+        );
+      }
+      appendSwappedAppRows(fakes);
       fakes.urlFetch.transport = (request) => {
         const results = parseBody(request).changes.map((c) => {
           if (c.id === "app_x" && c.values.name === "Other")
@@ -549,25 +554,9 @@ describe("Sheet Sync (entry points against the fakes)", () => {
 
     it("moves the ids after rows the flush appended and a sort swapped before any scan", () => {
       fakes = setUpSheet();
-      const width = fakes.sheet.getLastColumn();
-      const header = fakes.sheet.getRange(1, 1, 1, width).getValues()[0]!;
-      const rowOf = (id: string, name: string, rev: number) =>
-        header.map((h) =>
-          h === "_id"
-            ? id
-            : h === "name"
-              ? name
-              : h === "_modified"
-                ? 1000 + rev
-                : h === "_rev"
-                  ? rev
-                  : "",
-        );
       // The flush appended two app rows; a sort of the visible columns swapped their contents
       // under the hidden ones before the script's scan ever saw them.
-      fakes.sheet
-        .getRange(5, 1, 2, width)
-        .setValues([rowOf("app_x", "Other", 1), rowOf("app_y", "Thing", 2)]);
+      appendSwappedAppRows(fakes);
       fakes.urlFetch.transport = (request) => {
         const body = parseBody(request);
         const results = body.changes.map((c) => {
