@@ -61,22 +61,40 @@ export interface ReconcileDecision extends RowDecision {
 
 export function reconcileRow(input: ReconcileInput): ReconcileDecision {
   const { state, doc, sheetRow } = input;
-  // (A document gone meanwhile goes through the merge: its delete must be recorded.)
-  if (
-    sheetRow &&
-    doc &&
-    state?.inSheet &&
+  // The first column only: the reconcile is what repairs a row whose many edits' webhooks were
+  // not taken (the flush, which the reconcile un-parks, is more careful).
+  const moved =
+    sheetRow !== null &&
+    state?.inSheet === true &&
     !state.deleted &&
-    // The first column only: the reconcile is what repairs a row whose many edits' webhooks
-    // were not taken (the flush, which the reconcile un-parks, is more careful).
     looksLikeAnotherItem(
       state,
       input.columns,
       (c) => ({ value: sheetRow.values[c], formula: input.sheetFormulas?.has(c) ?? false }),
       false,
-    )
-  ) {
+    );
+  if (moved && doc) {
     return { state, doc: null, conflicts: [], outcome: "duplicate", finding: "looks-moved" };
+  }
+  if (moved && state) {
+    // Deleted in Firestore while its row holds another item (a sort the script has not followed
+    // yet): that row's cells and `_modified` are not this item's, so they cannot undo the delete.
+    // It is recorded as of when the document was last seen (a later sheet edit still beats it);
+    // the flush removes the row once the script has moved the ids after the content.
+    const s: RowState = {
+      ...state,
+      deleted: { at: state.docSeenAt || input.now, by: "firestore" },
+      docEdits: {},
+      provisional: null,
+      parked: false,
+    };
+    return {
+      state: s,
+      doc: null,
+      conflicts: [],
+      outcome: "applied",
+      finding: "deleted-in-firestore",
+    };
   }
   const decision = sheetRow
     ? mergeSheetRow({ ...input, row: sheetRow, delivery: null })

@@ -221,7 +221,10 @@ export function looksLikeAnotherItem(
  * appended and the script had not scanned yet). That is a sort of the visible columns the
  * script could not follow (it had no record of that row), not edits: merged as edits, each id
  * would take another item's content. Rows the script knew it follows itself; two of them whose
- * first columns were swapped by typing are edits. Returns id → the id whose item it holds.
+ * first columns were swapped by typing are edits. A row also edited after the sort (before the
+ * script read it) still counts when its first column names one other row's item and at least
+ * half of its other cells are that item's or stayed: the script sends it again under its new
+ * id, and the edit lands then. Returns id → the id whose item it holds.
  */
 export function findMovedRows(
   rows: ReadonlyArray<{ id: string; state: RowState | null; values: RowValues }>,
@@ -229,24 +232,42 @@ export function findMovedRows(
 ): Map<string, string> {
   const live = rows.filter((r) => r.state?.inSheet && !r.state.deleted);
   const holds = new Map<string, string>();
+  // An item's row shows its base, or a flush's write the sheet has not confirmed yet (it may
+  // have landed).
+  const shows = (s: RowState, c: string, value: CellValue | null) =>
+    matchesBase(value, s.base[c]) ||
+    (s.inFlight !== null && c in s.inFlight.cells && matchesBase(value, s.inFlight.cells[c]));
+  const [first, ...rest] = columns;
   for (const row of live) {
     const own = row.state!;
     const cell = (c: string) => ({ value: row.values[c] ?? null, formula: false });
-    if (!looksLikeAnotherItem(own, columns, cell, false)) continue;
-    // Each cell is the other item's, or stayed (a column outside the sorted range). An item's row
-    // shows its base, or a flush's write the sheet has not confirmed yet (it may have landed).
-    const shows = (s: RowState, c: string, value: CellValue | null) =>
-      matchesBase(value, s.base[c]) ||
-      (s.inFlight !== null && c in s.inFlight.cells && matchesBase(value, s.inFlight.cells[c]));
+    if (first === undefined || !looksLikeAnotherItem(own, columns, cell, false)) continue;
+    // Each cell is the other item's, or stayed (a column outside the sorted range).
+    const kept = (other: RowState, c: string) => {
+      const value = row.values[c] ?? null;
+      return shows(other, c, value) || shows(own, c, value);
+    };
     const owners = live.filter(
+      (other) => other.id !== row.id && columns.every((c) => kept(other.state!, c)),
+    );
+    if (owners.length === 1) {
+      holds.set(row.id, owners[0]!.id);
+      continue;
+    }
+    if (owners.length > 1) continue;
+    const named = live.filter(
       (other) =>
         other.id !== row.id &&
-        columns.every((c) => {
-          const value = row.values[c] ?? null;
-          return shows(other.state!, c, value) || shows(own, c, value);
-        }),
+        other.state!.base[first] !== undefined &&
+        shows(other.state!, first, row.values[first] ?? null),
     );
-    if (owners.length === 1) holds.set(row.id, owners[0]!.id);
+    if (named.length !== 1) continue;
+    const other = named[0]!.state!;
+    const compared = rest.filter(
+      (c) => (row.values[c] ?? null) !== null || other.base[c] !== undefined,
+    );
+    const same = compared.filter((c) => kept(other, c)).length;
+    if (same * 2 >= compared.length) holds.set(row.id, named[0]!.id);
   }
   // Whole cycles only: an id named by one row and not moving itself would end on two rows.
   for (let changed = true; changed;) {

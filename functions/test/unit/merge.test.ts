@@ -633,11 +633,11 @@ describe("rows whose content moved to other ids (a sort the script could not fol
       cols,
     );
     assert.deepEqual(
-      [...moved],
-      [
+      moved,
+      new Map([
         ["x", "y"],
         ["y", "x"],
-      ],
+      ]),
     );
   });
 
@@ -651,11 +651,11 @@ describe("rows whose content moved to other ids (a sort the script could not fol
       [...cols, "note"],
     );
     assert.deepEqual(
-      [...moved],
-      [
+      moved,
+      new Map([
         ["x", "y"],
         ["y", "x"],
-      ],
+      ]),
     );
   });
 
@@ -669,11 +669,28 @@ describe("rows whose content moved to other ids (a sort the script could not fol
       cols,
     );
     assert.deepEqual(
-      new Map(moved),
+      moved,
       new Map([
         ["x", "z"],
         ["y", "x"],
         ["z", "y"],
+      ]),
+    );
+  });
+
+  it("finds a swap where a row was also edited after the sort", () => {
+    const moved = findMovedRows(
+      [
+        { id: "x", state: unsent(a), values: { ...b, qty: 3 } },
+        { id: "y", state: synced(b), values: a },
+      ],
+      cols,
+    );
+    assert.deepEqual(
+      moved,
+      new Map([
+        ["x", "y"],
+        ["y", "x"],
       ]),
     );
   });
@@ -712,11 +729,11 @@ describe("rows whose content moved to other ids (a sort the script could not fol
       ).size,
       0,
     );
-    // Not exactly the other's content (edited as well): the script's matching, not this.
+    // The other's first column, but most other cells neither item's: edits, not a move.
     assert.equal(
       findMovedRows(
         [
-          { id: "x", state: unsent(a), values: { ...b, qty: 3 } },
+          { id: "x", state: unsent(a), values: { ...b, name: "Gizmo", qty: 9 } },
           { id: "y", state: synced(b), values: a },
         ],
         cols,
