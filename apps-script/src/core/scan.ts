@@ -419,9 +419,28 @@ export function findMoves(
     const displaced = [...taken.keys()].filter(
       (i) => ids[i] && !claimed.has(ids[i]!) && !home.has(ids[i]!),
     );
-    const vacated = hashes
+    let vacated = hashes
       .map((_, i) => i)
       .filter((i) => hashes[i] !== "" && !taken.has(i) && claimed.has(ids[i]!));
+    // A row without an id is a place the displaced content may have gone too (a row typed in
+    // just before the sort): an id whose content is known goes to the one row, of those and the
+    // vacated ones, that kept its most telling column (a code), when exactly one did.
+    const idless = hashes.map((_, i) => i).filter((i) => hashes[i] !== "" && !ids[i]);
+    for (const from of [...displaced]) {
+      const seen = snapshot.rows.get(ids[from]!);
+      if (!seen) continue;
+      const keyed = [...vacated, ...idless].filter(
+        (i) => !taken.has(i) && sim.agreesOnKey(seen.digest, i),
+      );
+      if (keyed.length !== 1) continue;
+      taken.set(keyed[0]!, {
+        id: ids[from]!,
+        modified: cell(from, header.modifiedColumn),
+        rev: cell(from, header.revColumn),
+      });
+      displaced.splice(displaced.indexOf(from), 1);
+      vacated = vacated.filter((i) => i !== keyed[0]);
+    }
     // Several such ids the flush wrote since the last scan (their content unknown here): paired
     // in order, a guess the webhook checks. Rows that each hold another one's item come back
     // `moved`, and the ids follow their content then; a fresh id would make a new item instead.

@@ -340,6 +340,32 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(result.deletes, []);
   });
 
+  it("follows edited content into a row typed just before the sort, not into the row the sort left over", () => {
+    // A person typed "Zed" in a new row (no id yet), changed three of Gadget's four cells, and
+    // sorted by qty before the script ran. Gadget (no exact match, too edited to match by most
+    // cells) went to the row without id; "Zed" into the row whose id went elsewhere. r_b must
+    // follow its name, not go to the row left over.
+    const wide = ["_id", "name", "qty", "price", "due", "_modified"];
+    const was = [
+      ["r_a", "Widget", 3, 2, "x", 1000],
+      ["r_b", "Gadget", 5, 2, "y", 2000],
+      ["r_c", "Doohickey", 7, 2, "z", 3000],
+      ["r_d", "Sprocket", 9, 2, "w", 4000],
+    ];
+    const rows = [
+      ["r_a", "Sprocket", 9, 2, "w", 1000],
+      ["r_b", "Doohickey", 7, 2, "z", 2000],
+      ["r_c", "Widget", 3, 2, "x", 3000],
+      ["r_d", "Zed", 1, 2, "v", 4000],
+      ["", "Gadget", 0, 4, "u", ""],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_d", "r_c", "r_a", "r_new1", "r_b"]);
+    // Gadget's cells go out as r_b's edit; "Zed" as a new row.
+    assert.deepEqual(result.upserts.map((u) => u.id).sort(), ["r_b", "r_new1"]);
+    assert.deepEqual(result.deletes, []);
+  });
+
   it("does not take an id for content that only looks alike: a different name is another item", () => {
     const rows = [
       ["r_a", "Widget", 3, 1000],
