@@ -14,6 +14,7 @@ import { planFlush, type FlushPlan } from "./core/plan";
 import {
   modifiedCellToMs,
   rowFields,
+  rowHasContent,
   rowHash,
   rowModified,
   scanSheet,
@@ -187,6 +188,7 @@ export class SyncEngine {
         header: header.texts,
         readAt,
         moves: true,
+        chains: true,
       };
       return { plan, envelope, batches: makeBatches(envelope, plan.changes, plan.deletes) };
     });
@@ -235,7 +237,10 @@ export class SyncEngine {
       outbox.acknowledge(done, report.complete ? plan.resyncSeq : null);
       // Sent again under their own ids: a column outside the sorted range stayed, and is an edit
       // of the item now beside it (where everything moved, the server finds nothing new).
-      for (const [id, at] of moved) outbox.upsert(report.moved.get(id)!, at, null);
+      for (const [id, at] of moved) {
+        const holds = report.moved.get(id)!;
+        if (holds !== "") outbox.upsert(holds, at, null);
+      }
       this.state.saveOutbox(outbox);
       this.state.releaseLease();
       this.recordOutcomes(sheet, report);
@@ -253,8 +258,9 @@ export class SyncEngine {
   /**
    * Moves ids after content the server found moved (rows the scan had no record of, sorted by
    * their visible columns): each row named takes the id of the item it holds, with that item's
-   * `_modified` and `_rev`, and the snapshot follows. Only whole cycles of rows that still hold
-   * what was sent; the others stay queued. Returns the ids that moved away, each with the time
+   * `_modified` and `_rev`, and the snapshot follows; the end of a chain (`holds: ""`) loses its
+   * id. Only whole cycles and chains of rows that still hold what was sent (the end: nothing);
+   * the others stay queued. Returns the ids that moved away, each with the time
    * its row is sent again under its own id (the `_modified` that came with the content).
    */
   private moveIds(
@@ -283,17 +289,33 @@ export class SyncEngine {
       const id = cellToRowId(row[header.idColumn]);
       if (id) rowsOf.set(id, [...(rowsOf.get(id) ?? []), i]);
     });
+    // Each id's row; -1 for the end of a chain whose id is no longer in the sheet.
     const at = new Map<string, number>();
     for (const [id, holds] of moved) {
       if (holds === id) continue;
       const found = rowsOf.get(id);
+      if (holds === "") {
+        // The end of a chain: its row is empty now, or its id gone (the scan moved another there).
+        if (!found) at.set(id, -1);
+        else if (found.length === 1 && !rowHasContent(header, rows[found[0]!]!)) {
+          at.set(id, found[0]!);
+        }
+        continue;
+      }
       const row = found?.length === 1 ? found[0]! : -1;
       if (row >= 0 && stillSent(id, rows[row]!)) at.set(id, row);
     }
+    // Whole cycles and chains only: the id each row takes moves too, and so does the row that
+    // takes each id.
+    const namer = new Map(
+      [...moved].filter(([, holds]) => holds !== "").map(([id, holds]) => [holds, id]),
+    );
     for (let changed = true; changed;) {
       changed = false;
       for (const id of [...at.keys()]) {
-        if (!at.has(moved.get(id)!)) {
+        const holds = moved.get(id)!;
+        const by = namer.get(id);
+        if ((holds !== "" && !at.has(holds)) || (by !== undefined && !at.has(by))) {
           at.delete(id);
           changed = true;
         }
@@ -303,10 +325,22 @@ export class SyncEngine {
     const modified = new Map<number, string | number>();
     const revs = new Map<number, string | number>();
     const next = new Map(snapshot?.rows ?? []);
+    for (const id of at.keys()) next.delete(id);
     const resend = new Map<string, number>();
     for (const [id, row] of at) {
       const holds = moved.get(id)!;
-      const from = rows[at.get(holds)!]!;
+      if (holds === "") {
+        // Its content went up the chain: the row keeps no id (nor its bookkeeping).
+        if (row >= 0) {
+          ids.set(row, "");
+          if (header.modifiedColumn >= 0) modified.set(row, "");
+          if (header.revColumn >= 0) revs.set(row, "");
+        }
+        resend.set(id, 0);
+        continue;
+      }
+      // The item's bookkeeping comes from its row; one no longer in the sheet left none.
+      const from = at.get(holds)! >= 0 ? rows[at.get(holds)!]! : rows[row]!;
       ids.set(row, holds);
       if (header.modifiedColumn >= 0) modified.set(row, from[header.modifiedColumn] as number);
       if (header.revColumn >= 0) revs.set(row, from[header.revColumn] as number);

@@ -587,6 +587,59 @@ describe("Sheet Sync (entry points against the fakes)", () => {
       main.flushOutbox();
       assert.equal(fakes.urlFetch.requests.length, 0);
     });
+
+    it("moves the ids along a chain: a blank row sorted in shifted the app rows' content up by one", () => {
+      fakes = setUpSheet();
+      // Before any scan saw them: the row without id holds app_x's item, app_x's row holds
+      // app_y's, and app_y's row is empty.
+      appendSwappedAppRows(fakes);
+      const width = fakes.sheet.getLastColumn();
+      const header = fakes.sheet.getRange(1, 1, 1, width).getValues()[0]!;
+      const nameAt = header.indexOf("name") + 1;
+      fakes.sheet
+        .getRange(5, 1, 3, width)
+        .setValues([
+          header.map((h) => (h === "name" ? "Thing" : "")),
+          fakes.sheet.getRange(5, 1, 1, width).getValues()[0]!,
+          header.map((h) =>
+            h === "_id" ? "app_y" : h === "_modified" ? 1002 : h === "_rev" ? 2 : "",
+          ),
+        ]);
+      assert.equal(fakes.sheet.getRange(6, nameAt).getValue(), "Other");
+      fakes.urlFetch.transport = (request) => {
+        const body = parseBody(request);
+        const results = [
+          ...body.changes.map((c) => {
+            const holds =
+              c.values.name === "Thing" ? "app_x" : c.values.name === "Other" ? "app_y" : "";
+            return holds === c.id
+              ? { id: c.id, op: "upsert", outcome: "duplicate" }
+              : { id: c.id, op: "upsert", outcome: "moved", holds };
+          }),
+          ...body.deletes.map((d) => ({ id: d.id, op: "delete", outcome: "applied" })),
+        ];
+        return { status: 200, body: JSON.stringify({ results, warnings: [] }) };
+      };
+      main.flushOutbox();
+      const ids = column(fakes, "_id");
+      const names = column(fakes, "name");
+      assert.equal(ids[names.indexOf("Thing")], "app_x");
+      assert.equal(ids[names.indexOf("Other")], "app_y");
+      assert.equal(column(fakes, "_rev")[names.indexOf("Other")], 2);
+      // The emptied row keeps no id; the new id the script gave "Thing" is gone.
+      assert.equal(ids.filter((id) => id === "app_y").length, 1);
+      assert.equal(ids.filter((id) => /^r_/.test(String(id))).length, 3, "the set-up rows only");
+      const bodies = takeBodies(fakes);
+      assert.deepEqual(
+        bodies
+          .at(-1)
+          ?.changes.map((c) => c.id)
+          .sort(),
+        ["app_x", "app_y"],
+        "sent again under their own ids",
+      );
+      assert.ok(scriptState().loadOutbox().isEmpty);
+    });
   });
 
   describe("outbox storage", () => {

@@ -37,6 +37,8 @@ export interface SheetBatch {
   readAt: number;
   /** The sender takes the `moved` outcome (see Envelope). */
   moves: boolean;
+  /** The sender follows chains of moves (see Envelope). */
+  chains: boolean;
   /** Rows that passed their checks, in request order. */
   changes: SheetRowChange[];
   /** Rows refused on their own, with the reason. */
@@ -52,6 +54,7 @@ const envelopeSchema = z.strictObject({
   header: z.array(z.string().max(50_000)).min(1).max(1000),
   readAt: z.number().int().positive().optional(),
   moves: z.boolean().optional(),
+  chains: z.boolean().optional(),
   changes: z.array(z.unknown()).default([]),
   deletes: z.array(z.unknown()).default([]),
 });
@@ -192,6 +195,7 @@ export function parseWebhookBody(
       columns,
       readAt: b.readAt ?? opts.timestamp,
       moves: b.moves ?? false,
+      chains: (b.moves ?? false) && (b.chains ?? false),
       changes,
       rejected,
       warnings,

@@ -36,6 +36,12 @@ export interface Envelope {
    * it, such rows are merged as edits: a sender that does not know `moved` would drop them.
    */
   readonly moves?: boolean;
+  /**
+   * With `moves`: the sender also follows chains (a row new to the sync holds an item whose row
+   * holds the next one's, and so on, to an item whose row is empty or gone), and takes
+   * `holds: ""` for that last id: it leaves the sheet, its content is elsewhere.
+   */
+  readonly chains?: boolean;
 }
 
 export interface Batch {
@@ -52,6 +58,7 @@ export function encodeBody(envelope: Envelope, batch: Batch): string {
     header: envelope.header,
     ...(envelope.readAt === undefined ? {} : { readAt: envelope.readAt }),
     ...(envelope.moves ? { moves: true } : {}),
+    ...(envelope.moves && envelope.chains ? { chains: true } : {}),
     changes: batch.changes,
     deletes: batch.deletes,
   };
@@ -83,7 +90,7 @@ export interface RowResult {
   readonly outcome: RowOutcome;
   readonly conflicts?: number;
   readonly reason?: string;
-  /** For "moved": the id whose item this row holds. */
+  /** For "moved": the id whose item this row holds ("" for none: the id leaves the sheet). */
   readonly holds?: string;
 }
 

@@ -77,6 +77,12 @@ describe("webhook body validation", () => {
     const withMoves = parse(body([ok("r_1")], [], { moves: true }));
     assert.ok(withMoves.ok && withMoves.batch.moves === true);
     assert.equal(parse(body([ok("r_1")], [], { moves: "yes" })).ok, false);
+    assert.ok(withMoves.ok && withMoves.batch.chains === false);
+    const withChains = parse(body([ok("r_1")], [], { moves: true, chains: true }));
+    assert.ok(withChains.ok && withChains.batch.chains === true);
+    // Chains are a kind of move: without `moves`, none.
+    const chainsAlone = parse(body([ok("r_1")], [], { chains: true }));
+    assert.ok(chainsAlone.ok && chainsAlone.batch.chains === false);
   });
 
   it("refuses one bad row alone, with its reason, and keeps the others (sequence 12)", () => {

@@ -513,6 +513,17 @@ export function scanSheet(input: ScanInput): ScanResult {
     put(header.revColumn, moved?.rev ?? "", revWrites);
     return copy;
   });
+  // Ids the flush wrote since the last scan whose rows the moves gave to other ids: their
+  // items' content is elsewhere (the server, which knows it, may answer that it moved along a
+  // chain), and their ids are no longer in the sheet: deleted, as far as the sheet knows.
+  const left = new Set<string>();
+  if (moves.size > 0) {
+    const after = new Set(rows.map((row) => cellToRowId(row[header.idColumn])));
+    for (const i of moves.keys()) {
+      const id = cellToRowId(input.rows[i]![header.idColumn]);
+      if (id && !snapshot?.rows.has(id) && !after.has(id)) left.add(id);
+    }
+  }
 
   const inEdit = (row: number): boolean =>
     mode.kind === "edit" && row >= mode.firstRow && row <= mode.lastRow;
@@ -642,6 +653,7 @@ export function scanSheet(input: ScanInput): ScanResult {
     seen.set(id, { hash, modified, rev, digest: rowDigest(header, row), goneAt: 0 });
   });
 
+  for (const id of left) deletes.push({ id, modifiedAt: now });
   if (snapshot !== null) {
     for (const [id, previous] of snapshot.rows) {
       if (seen.has(id)) continue;

@@ -366,6 +366,23 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(result.deletes, []);
   });
 
+  it("sends an id the flush wrote, which a move took the row of, as a delete (the server may find it moved along a chain)", () => {
+    // A sort swapped Widget and Gadget, and moved r_c's content into r_x's row.
+    const rows = [
+      ["r_a", "Gadget", 5, 1000],
+      ["r_b", "Widget", 3, 2000],
+      ["r_x", "Doohickey", 7, 9000], // r_c's content, in the row the flush wrote r_x into
+      ["r_d", "Sprocket", 9, 4000],
+      ["r_c", "", "", 3000], // r_c's row, emptied
+    ];
+    const result = scan(rows, seen(before), { kind: "reconcile" });
+    assert.deepEqual(idsOf(result, rows), ["r_b", "r_a", "r_c", "r_d", ""]);
+    assert.deepEqual(
+      result.deletes.map((d) => d.id),
+      ["r_x"],
+    );
+  });
+
   it("does not take an id for content that only looks alike: a different name is another item", () => {
     const rows = [
       ["r_a", "Widget", 3, 1000],

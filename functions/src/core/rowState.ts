@@ -224,13 +224,31 @@ export function looksLikeAnotherItem(
  * first columns were swapped by typing are edits. A row also edited after the sort (before the
  * script read it) still counts when its first column names one other row's item and at least
  * half of its other cells are that item's or stayed: the script sends it again under its new
- * id, and the edit lands then. Returns id → the id whose item it holds.
+ * id, and the edit lands then. With `chains`, also whole chains: a row new to the sync holds an
+ * item whose row holds the next one's, and so on, to an item whose row is empty or whose id the
+ * delivery deletes (a blank row a sort moved to the end shifted the content by one row); that
+ * last id holds "" (it leaves the sheet). Returns id → the id whose item it holds.
  */
 export function findMovedRows(
-  rows: ReadonlyArray<{ id: string; state: RowState | null; values: RowValues }>,
+  rows: ReadonlyArray<{ id: string; state: RowState | null; values: RowValues | null }>,
   columns: readonly string[],
+  /** Chains too (the sender takes `holds: ""`), not only cycles. */
+  { chains = false }: { chains?: boolean } = {},
 ): Map<string, string> {
-  const live = rows.filter((r) => r.state?.inSheet && !r.state.deleted);
+  const isLive = (s: RowState | null): s is RowState => !!s?.inSheet && !s.deleted;
+  const live = rows.filter((r) => isLive(r.state));
+  // Where the content can have gone: rows delivered with content, live or new to the sync.
+  const holders = rows.filter(
+    (r): r is { id: string; state: RowState | null; values: RowValues } =>
+      r.values !== null && ((chains && r.state === null) || isLive(r.state)),
+  );
+  // An item's row left empty, or its id gone from the sheet (delivered as a delete): the end of
+  // a chain of rows that each took the next one's content (a sort that moved a blank row in).
+  const emptied = new Set(
+    (chains ? live : [])
+      .filter((r) => r.values === null || columns.every((c) => (r.values![c] ?? null) === null))
+      .map((r) => r.id),
+  );
   const holds = new Map<string, string>();
   // An item's row shows its base, or a flush's write the sheet has not confirmed yet (it may
   // have landed).
@@ -238,14 +256,15 @@ export function findMovedRows(
     matchesBase(value, s.base[c]) ||
     (s.inFlight !== null && c in s.inFlight.cells && matchesBase(value, s.inFlight.cells[c]));
   const [first, ...rest] = columns;
-  for (const row of live) {
-    const own = row.state!;
+  for (const row of holders) {
+    const own = row.state;
     const cell = (c: string) => ({ value: row.values[c] ?? null, formula: false });
-    if (first === undefined || !looksLikeAnotherItem(own, columns, cell, false)) continue;
+    if (first === undefined || emptied.has(row.id)) continue;
+    if (own && !looksLikeAnotherItem(own, columns, cell, false)) continue;
     // Each cell is the other item's, or stayed (a column outside the sorted range).
     const kept = (other: RowState, c: string) => {
       const value = row.values[c] ?? null;
-      return shows(other, c, value) || shows(own, c, value);
+      return shows(other, c, value) || (own !== null && shows(own, c, value));
     };
     const owners = live.filter(
       (other) => other.id !== row.id && columns.every((c) => kept(other.state!, c)),
@@ -269,25 +288,38 @@ export function findMovedRows(
     const same = compared.filter((c) => kept(other, c)).length;
     if (same * 2 >= compared.length) holds.set(row.id, named[0]!.id);
   }
-  // Whole cycles only: an id named by one row and not moving itself would end on two rows.
+  // Whole cycles, or whole chains from a row new to the sync to an emptied one: an id named by
+  // one row and not moving itself would end on two rows; a row whose content is named twice is
+  // no move. The emptied row holds nothing ("").
+  const isNew = new Set(rows.filter((r) => r.state === null).map((r) => r.id));
+  for (const id of emptied) holds.set(id, "");
   for (let changed = true; changed;) {
     changed = false;
     const named = new Map<string, number>();
-    for (const to of holds.values()) named.set(to, (named.get(to) ?? 0) + 1);
+    for (const to of holds.values()) if (to) named.set(to, (named.get(to) ?? 0) + 1);
     for (const [from, to] of holds) {
-      if (!holds.has(to) || named.get(to) !== 1 || !named.has(from)) {
+      const ends = to === "" || holds.has(to);
+      if (!ends || (to !== "" && named.get(to) !== 1) || (!named.has(from) && !isNew.has(from))) {
         holds.delete(from);
         changed = true;
       }
     }
   }
-  // Only cycles through a row the script had no record of: it follows the others itself.
+  // Only moves through a row the script had no record of: it follows the others itself.
   const unsent = new Set(live.filter((r) => r.state!.sheetAt === 0).map((r) => r.id));
+  const named = new Map([...holds].filter(([, to]) => to !== "").map(([from, to]) => [to, from]));
   for (const start of [...holds.keys()]) {
     if (!holds.has(start)) continue;
-    const cycle = [start];
-    for (let id = holds.get(start)!; id !== start; id = holds.get(id)!) cycle.push(id);
-    if (!cycle.some((id) => unsent.has(id))) for (const id of cycle) holds.delete(id);
+    // From the chain's head (or anywhere in a cycle) to its end.
+    let head = start;
+    while (named.has(head) && named.get(head) !== start) head = named.get(head)!;
+    if (named.get(head) === start) head = start;
+    const group = [head];
+    for (let id = holds.get(head)!; id !== "" && id !== head; id = holds.get(id)!) group.push(id);
+    const chain = holds.get(group[group.length - 1]!) === "";
+    // A chain runs from a row new to the sync to an emptied one; a cycle holds neither.
+    const whole = chain ? isNew.has(head) : group.every((id) => !isNew.has(id) && !emptied.has(id));
+    if (!whole || !group.some((id) => unsent.has(id))) for (const id of group) holds.delete(id);
   }
   return holds;
 }

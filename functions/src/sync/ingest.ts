@@ -42,8 +42,9 @@ export async function ingestBatch(deps: IngestDeps, batch: SheetBatch): Promise<
           let anyQueued = false;
           const moved = batch.moves
             ? findMovedRows(
-                upserts(part, (id) => rows.get(id)?.state ?? null),
+                delivered(part, (id) => rows.get(id)?.state ?? null),
                 batch.columns,
+                { chains: batch.chains },
               )
             : new Map<string, string>();
           for (const change of part) {
@@ -118,34 +119,39 @@ export async function recordColumns(store: SyncStore, columns: readonly string[]
   await store.saveSheet({ columns: [...columns] });
 }
 
-function upserts(part: readonly SheetRowChange[], stateOf: (id: string) => RowState | null) {
-  return part.flatMap((c) =>
-    c.op === "upsert" ? [{ id: c.id, state: stateOf(c.id), values: c.values }] : [],
-  );
+/** The rows of a delivery as findMovedRows reads them: a delete has no values. */
+function delivered(part: readonly SheetRowChange[], stateOf: (id: string) => RowState | null) {
+  return part.map((c) => ({
+    id: c.id,
+    state: stateOf(c.id),
+    values: c.op === "upsert" ? c.values : null,
+  }));
 }
 
 /**
  * Chunks as `chunk`, but the rows of a move (see findMovedRows) share one, so that its
- * transaction sees the whole cycle: found on a read before, checked again inside. A delivery
+ * transaction sees the whole cycle or chain: found on a read before, checked again inside. A delivery
  * of one chunk needs no read before.
  */
 async function chunkKeepingMoves(store: SyncStore, batch: SheetBatch): Promise<SheetRowChange[][]> {
   const plain = chunk(batch.changes);
   if (plain.length < 2) return plain;
-  const ids = batch.changes.filter((c) => c.op === "upsert").map((c) => c.id);
-  const records = await store.read(ids);
+  const records = await store.read(batch.changes.map((c) => c.id));
   const moved = findMovedRows(
-    upserts(batch.changes, (id) => records.get(id)?.state ?? null),
+    delivered(batch.changes, (id) => records.get(id)?.state ?? null),
     batch.columns,
+    { chains: batch.chains },
   );
   if (moved.size === 0) return plain;
   const inMove = batch.changes.filter((c) => moved.has(c.id));
   const cycles: SheetRowChange[][] = [];
   const placed = new Set<string>();
-  for (const c of inMove) {
+  const named = new Set(moved.values());
+  // Chains from their heads first (their end holds nothing: ""), then what is left: cycles.
+  for (const c of [...inMove.filter((c) => !named.has(c.id)), ...inMove]) {
     if (placed.has(c.id)) continue;
     const cycle: SheetRowChange[] = [];
-    for (let id = c.id; !placed.has(id); id = moved.get(id)!) {
+    for (let id = c.id; id !== "" && !placed.has(id); id = moved.get(id)!) {
       placed.add(id);
       cycle.push(inMove.find((x) => x.id === id)!);
     }

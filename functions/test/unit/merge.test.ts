@@ -763,4 +763,58 @@ describe("rows whose content moved to other ids (a sort the script could not fol
       0,
     );
   });
+
+  describe("chains: a blank row sorted in shifted content by one", () => {
+    // The flush appended x (a) and y (b) under a blank row a person had inserted; a sort moved
+    // the blank to the end: the row without id (sent as new: n) holds a, x's row holds b, and
+    // y's row is empty (or its id was taken over by a known row's move: sent as a delete).
+    const blank = { code: null, name: null, qty: null };
+
+    it("finds the chain from the new row to the emptied one, which holds nothing", () => {
+      for (const last of [blank, null]) {
+        const moved = findMovedRows(
+          [
+            { id: "n", state: null, values: a },
+            { id: "x", state: unsent(a), values: b },
+            { id: "y", state: unsent(b), values: last },
+          ],
+          cols,
+          { chains: true },
+        );
+        assert.deepEqual(
+          moved,
+          new Map([
+            ["n", "x"],
+            ["x", "y"],
+            ["y", ""],
+          ]),
+          `the last row ${last ? "blank" : "deleted"}`,
+        );
+      }
+    });
+
+    it("finds no chain for a sender that does not follow them, or when a link is missing", () => {
+      const rows = [
+        { id: "n", state: null, values: a },
+        { id: "x", state: unsent(a), values: b },
+        { id: "y", state: unsent(b), values: blank },
+      ];
+      assert.equal(findMovedRows(rows, cols).size, 0);
+      // y still holds b: x's b is a copy, n's a is a copy too. Nothing moved.
+      const copies = [rows[0]!, rows[1]!, { id: "y", state: unsent(b), values: b }];
+      assert.equal(findMovedRows(copies, cols, { chains: true }).size, 0);
+      // A row cleared by a person with nothing else moved: no chain.
+      assert.equal(findMovedRows([rows[2]!], cols, { chains: true }).size, 0);
+      // Known rows only (the script follows those itself): no chain.
+      const known = [
+        rows[0]!,
+        { ...rows[1]!, state: synced(a) },
+        { ...rows[2]!, state: synced(b) },
+      ];
+      assert.equal(findMovedRows(known, cols, { chains: true }).size, 0);
+      // Two new rows naming one item: which one holds it is not known.
+      const twice = [...rows, { id: "m", state: null, values: a }];
+      assert.equal(findMovedRows(twice, cols, { chains: true }).size, 0);
+    });
+  });
 });
