@@ -596,6 +596,12 @@ export function scanSheet(input: ScanInput): ScanResult {
     },
   );
 
+  const unscannedSent =
+    snapshot !== null &&
+    ids.some(
+      (id, i) =>
+        id !== "" && !undecidedIds.has(id) && !generated.has(i) && !snapshot.rows.has(id),
+    );
   ids.forEach((id, index) => {
     if (id === "" || undecidedIds.has(id)) return;
     const row = rows[index] ?? [];
@@ -640,7 +646,9 @@ export function scanSheet(input: ScanInput): ScanResult {
               ? [...new Set([...editedFields, ...changedColumns(previous, row)])]
               : null,
         });
-      } else if (mode.kind === "reconcile") {
+      } else if (mode.kind === "reconcile" || unscannedSent) {
+        // (With rows the flush wrote since the last scan going out, so do the rows a sort may
+        // have moved their content to or from: the server finds a move only within a delivery.)
         const modifiedAt = modified > previous.modified ? modified : stamp();
         upserts.push({ id, modifiedAt, fields: null });
       } else {

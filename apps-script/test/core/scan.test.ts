@@ -77,6 +77,26 @@ describe("scanSheet", () => {
     );
   });
 
+  it("sends changed rows outside an edit when rows the flush wrote go out with it (a move is found within one delivery)", () => {
+    // r_a's cells changed outside the edit (row 1); r_x, which the flush wrote since the last
+    // scan, holds r_a's old content: a sort the server must see whole.
+    const sorted = [
+      ["r_a", "Thing", 1, 1000],
+      ["r_b", "Gadget", 6, 2000],
+      ["r_c", "Doohickey", 7, 3000],
+      ["r_x", "Widget", 3, 1000],
+    ];
+    const edit = { kind: "edit", firstRow: 1, lastRow: 1, firstColumn: 2, lastColumn: 2 } as const;
+    const result = scan(sorted, seen(rows), { ...edit, headerEdited: false });
+    assert.deepEqual(result.upserts.map((u) => u.id).sort(), ["r_a", "r_b", "r_x"]);
+    // Without such rows, a change outside the edit waits for its own event (or the minute's scan).
+    const alone = scan(sorted.slice(0, 3), seen(rows), { ...edit, headerEdited: false });
+    assert.deepEqual(
+      alone.upserts.map((u) => u.id),
+      ["r_b"],
+    );
+  });
+
   it("finds nothing after sorting: rows keep their ids and content", () => {
     const sorted = [rows[2], rows[0], rows[1]] as unknown[][];
     for (const kind of ["reconcile", "change"] as const) {
