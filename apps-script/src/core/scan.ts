@@ -599,8 +599,7 @@ export function scanSheet(input: ScanInput): ScanResult {
   const unscannedSent =
     snapshot !== null &&
     ids.some(
-      (id, i) =>
-        id !== "" && !undecidedIds.has(id) && !generated.has(i) && !snapshot.rows.has(id),
+      (id, i) => id !== "" && !undecidedIds.has(id) && !generated.has(i) && !snapshot.rows.has(id),
     );
   ids.forEach((id, index) => {
     if (id === "" || undecidedIds.has(id)) return;
