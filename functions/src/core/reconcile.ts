@@ -18,7 +18,15 @@ import {
   type DocSnapshot,
   type RowState,
 } from "./rowState.js";
-import { normalize, sameValue, type CellValue, type RowValues } from "./values.js";
+import {
+  baseKey,
+  matchesBase,
+  normalize,
+  sameValue,
+  valueKey,
+  type CellValue,
+  type RowValues,
+} from "./values.js";
 
 export type Finding =
   /** Both sides and the state agree. */
@@ -52,6 +60,11 @@ export interface ReconcileInput {
   sheetRow: SheetRow | null;
   /** The row's cells that hold formulas. */
   sheetFormulas?: ReadonlySet<string>;
+  /**
+   * The row shows exactly another item's last agreed cells, not its own (see heldItems): moved
+   * content, whatever its first column says (an item whose base has no first column yet).
+   */
+  holdsAnother?: boolean;
   now: number;
 }
 
@@ -67,12 +80,13 @@ export function reconcileRow(input: ReconcileInput): ReconcileDecision {
     sheetRow !== null &&
     state?.inSheet === true &&
     !state.deleted &&
-    looksLikeAnotherItem(
-      state,
-      input.columns,
-      (c) => ({ value: sheetRow.values[c], formula: input.sheetFormulas?.has(c) ?? false }),
-      false,
-    );
+    (input.holdsAnother === true ||
+      looksLikeAnotherItem(
+        state,
+        input.columns,
+        (c) => ({ value: sheetRow.values[c], formula: input.sheetFormulas?.has(c) ?? false }),
+        false,
+      ));
   if (moved && doc) {
     return { state, doc: null, conflicts: [], outcome: "duplicate", finding: "looks-moved" };
   }
@@ -102,6 +116,38 @@ export function reconcileRow(input: ReconcileInput): ReconcileDecision {
       ? observeOnly(input, doc)
       : bothGone(input);
   return { ...decision, finding: findingOf(input, decision, state, doc, sheetRow) };
+}
+
+/**
+ * Which rows show exactly another live item's last agreed cells (and not their own): content a
+ * sort of the visible columns moved, which the script has not followed yet. Looked up by the
+ * first column, so a whole tab costs one pass.
+ */
+export function heldItems(
+  states: Iterable<readonly [string, RowState | null]>,
+  columns: readonly string[],
+): (rowId: string, values: RowValues) => string | null {
+  const [first] = columns;
+  const byFirst = new Map<string, Array<[string, RowState]>>();
+  const own = new Map<string, RowState>();
+  for (const [id, s] of states) {
+    if (!s?.inSheet || s.deleted) continue;
+    own.set(id, s);
+    if (first === undefined || s.base[first] === undefined) continue;
+    const key = baseKey(s.base[first]);
+    byFirst.set(key, [...(byFirst.get(key) ?? []), [id, s]]);
+  }
+  const shows = (s: RowState, values: RowValues) =>
+    columns.every((c) => matchesBase(values[c] ?? null, s.base[c]));
+  return (rowId, values) => {
+    if (first === undefined) return null;
+    const mine = own.get(rowId);
+    if (mine && shows(mine, values)) return null;
+    const found = (byFirst.get(valueKey(values[first] ?? null)) ?? []).filter(
+      ([id, s]) => id !== rowId && shows(s, values),
+    );
+    return found.length === 1 ? found[0]![0] : null;
+  };
 }
 
 function observeOnly(input: ReconcileInput, doc: DocSnapshot): RowDecision {

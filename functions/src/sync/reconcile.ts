@@ -12,7 +12,13 @@
  */
 import { columnNameProblem } from "../../../contract/src/limits.js";
 import { readLayout, type SheetLayout } from "../core/flushPlan.js";
-import { documentRow, reconcileRow, showsDocument, type Finding } from "../core/reconcile.js";
+import {
+  documentRow,
+  heldItems,
+  reconcileRow,
+  showsDocument,
+  type Finding,
+} from "../core/reconcile.js";
 import type { SheetRow } from "../core/merge.js";
 import { looseRows, type SheetsGateway } from "../sheets/gateway.js";
 import { rememberLayout } from "./flush.js";
@@ -99,6 +105,10 @@ export async function reconcileSheet(
   const ids = [...new Set([...loose.keys(), ...records.keys()])].filter(
     (id) => !duplicateIds.has(id) && (sheetRows.has(id) || !loose.has(id)),
   );
+  const holder = heldItems(
+    [...records].map(([id, r]) => [id, r.state] as const),
+    layout.columns,
+  );
   const counts: Partial<Record<Finding, number>> = {};
   const found: Partial<Record<Finding, string[]>> = {};
   let conflicts = 0;
@@ -129,6 +139,8 @@ export async function reconcileSheet(
             columns: layout.columns,
             sheetRow: sheetRows.get(rowId) ?? null,
             sheetFormulas: formulas.get(rowId),
+            holdsAnother:
+              sheetRows.has(rowId) && holder(rowId, sheetRows.get(rowId)!.values) !== null,
             now,
           });
           const { update, queued: q } = rowUpdate(record, decision, now);

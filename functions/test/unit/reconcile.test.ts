@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { reconcileRow } from "../../src/core/reconcile.js";
+import { heldItems, reconcileRow } from "../../src/core/reconcile.js";
 import { emptyRowState, setBaseRow, type RowState } from "../../src/core/rowState.js";
 import type { RowValues } from "../../src/core/values.js";
 
@@ -51,5 +51,34 @@ describe("reconcileRow: a row holding another item (a sort the script has not fo
     assert.notEqual(d.finding, "looks-moved");
     assert.notEqual(d.finding, "deleted-in-firestore");
     assert.equal(d.doc?.kind, "set");
+  });
+
+  it("finds a row showing exactly another item's cells, though its own base has no first column (an item typed without a code)", () => {
+    const unnamed = synced({ name: "Widget" });
+    const held = heldItems(
+      [
+        ["x", unnamed],
+        ["y", synced(a)],
+        ["z", { ...synced(b), deleted: { at: 1, by: "sheet" } }],
+      ],
+      columns,
+    );
+    assert.equal(held("x", a), "y");
+    // Its own cells, a deleted item's, or cells that are nobody's: not another item's.
+    assert.equal(held("x", { name: "Widget" }), null);
+    assert.equal(held("x", b), null);
+    assert.equal(held("x", { ...a, qty: 6 }), null);
+    // The first column alone does not say it (x's base has none): the lookup does.
+    const d = reconcileRow({
+      rowId: "x",
+      state: unnamed,
+      doc: { values: { name: "Widget" }, updateTime: 50 },
+      columns,
+      sheetRow: { values: a, modifiedAt: 900, rev: 0 },
+      holdsAnother: held("x", a) !== null,
+      now: NOW,
+    });
+    assert.equal(d.finding, "looks-moved");
+    assert.equal(d.doc, null);
   });
 });
