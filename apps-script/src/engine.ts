@@ -112,7 +112,7 @@ export class SyncEngine {
 
       const outbox = this.state.loadOutbox();
       for (const u of result.upserts) outbox.upsert(u.id, u.modifiedAt, u.fields);
-      for (const d of result.deletes) outbox.delete(d.id, d.modifiedAt);
+      for (const d of result.deletes) outbox.delete(d.id, d.modifiedAt, d.displaced);
       if (result.resyncAt !== null) outbox.requestResync(result.resyncAt);
       const changed = result.upserts.length + result.deletes.length > 0 || result.resyncAt !== null;
       // Outbox first: if it cannot be stored, the old snapshot makes the next scan find it all again.

@@ -26,7 +26,7 @@ export type SheetRowChange =
       values: RowValues;
       fields: string[] | null;
     }
-  | { op: "delete"; id: string; modifiedAt: number };
+  | { op: "delete"; id: string; modifiedAt: number; displaced: boolean };
 
 export interface SheetBatch {
   spreadsheetId: string;
@@ -72,7 +72,11 @@ const changeSchema = z.strictObject({
   fields: z.array(z.string()).optional(),
 });
 
-const deleteSchema = z.strictObject({ id: z.string(), modifiedAt: timeSchema });
+const deleteSchema = z.strictObject({
+  id: z.string(),
+  modifiedAt: timeSchema,
+  displaced: z.boolean().optional(),
+});
 
 function path(p: ReadonlyArray<PropertyKey>): string {
   return p.length ? p.map(String).join(".") : "(row)";
@@ -184,7 +188,12 @@ export function parseWebhookBody(
       rejected.push({ id, op: "delete", outcome: "rejected", reason: problems.join("; ") });
       return;
     }
-    changes.push({ op: "delete", id, modifiedAt: row.data.modifiedAt });
+    changes.push({
+      op: "delete",
+      id,
+      modifiedAt: row.data.modifiedAt,
+      displaced: row.data.displaced ?? false,
+    });
   });
 
   return {

@@ -22,6 +22,13 @@ export interface ChangeItem {
 export interface DeleteItem {
   readonly id: string;
   readonly modifiedAt: number;
+  /**
+   * Not a person's delete: the script's own matching after a sort of the visible columns gave
+   * this id's row to another id, and its item's content is elsewhere (it never saw that item).
+   * The server applies it only as the end of a chain of moves (see Envelope `chains`); else it
+   * is left to the reconcile, which finds the item's row gone, or back.
+   */
+  readonly displaced?: boolean;
 }
 
 export interface Envelope {

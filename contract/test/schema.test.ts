@@ -68,7 +68,7 @@ describe("webhook body validation", () => {
     assert.equal(up?.op === "upsert" && up.rev, 4);
     assert.ok(up?.op === "upsert" && up.values.due instanceof Date);
     assert.equal(up?.op === "upsert" && up.values.qty, 2);
-    assert.deepEqual(del, { op: "delete", id: "r_2", modifiedAt: NOW });
+    assert.deepEqual(del, { op: "delete", id: "r_2", modifiedAt: NOW, displaced: false });
   });
 
   it("says whether the sender takes the moved outcome (a script that does not know it, no)", () => {

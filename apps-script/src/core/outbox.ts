@@ -9,6 +9,8 @@ export interface OutboxEntry {
   readonly seq: number;
   /** Union of touched columns; null when unknown (send the whole row). */
   readonly fields: readonly string[] | null;
+  /** A delete of an id a sort's matching displaced, not a person's (see DeleteItem). */
+  readonly displaced?: boolean;
 }
 
 export interface ResyncRequest {
@@ -17,7 +19,8 @@ export interface ResyncRequest {
   readonly seq: number;
 }
 
-type StoredEntry = [op: "u" | "d", modifiedAt: number, seq: number, fields: string[] | 0];
+/** "x": a displaced delete. */
+type StoredEntry = [op: "u" | "d" | "x", modifiedAt: number, seq: number, fields: string[] | 0];
 interface StoredOutbox {
   v: 1;
   seq: number;
@@ -67,14 +70,16 @@ export class Outbox {
     });
   }
 
-  /** A delete replaces any pending upsert. */
-  delete(id: string, modifiedAt: number): void {
+  /** A delete replaces any pending upsert; a person's delete stays one. */
+  delete(id: string, modifiedAt: number, displaced = false): void {
     const old = this.entries.get(id);
+    const real = old?.op === "delete" && !old.displaced;
     this.entries.set(id, {
       op: "delete",
       modifiedAt: Math.max(old?.modifiedAt ?? 0, modifiedAt),
       seq: ++this.seq,
       fields: null,
+      ...(displaced && !real ? { displaced: true } : {}),
     });
   }
 
@@ -114,7 +119,7 @@ export class Outbox {
     const e: Record<string, StoredEntry> = {};
     for (const [id, entry] of this.entries) {
       e[id] = [
-        entry.op === "upsert" ? "u" : "d",
+        entry.op === "upsert" ? "u" : entry.displaced ? "x" : "d",
         entry.modifiedAt,
         entry.seq,
         entry.fields ? [...entry.fields] : 0,
@@ -142,6 +147,7 @@ export class Outbox {
         modifiedAt,
         seq,
         fields: fields === 0 ? null : fields,
+        ...(op === "x" ? { displaced: true } : {}),
       });
     }
     return outbox;

@@ -59,7 +59,11 @@ export function planFlush(
     if (!entry || onTwoRows.has(id)) continue;
     sent.set(id, entry.seq);
     if (entry.op === "delete") {
-      deletes.push({ id, modifiedAt: entry.modifiedAt });
+      deletes.push(
+        entry.displaced
+          ? { id, modifiedAt: entry.modifiedAt, displaced: true }
+          : { id, modifiedAt: entry.modifiedAt },
+      );
       continue;
     }
     const row = rowById.get(id) ?? [];

@@ -62,6 +62,8 @@ export interface QueuedUpsert {
 export interface QueuedDelete {
   readonly id: string;
   readonly modifiedAt: number;
+  /** The id's row went to another id by this scan's matching (see DeleteItem). */
+  readonly displaced?: boolean;
 }
 
 export interface ScanResult {
@@ -660,7 +662,7 @@ export function scanSheet(input: ScanInput): ScanResult {
     seen.set(id, { hash, modified, rev, digest: rowDigest(header, row), goneAt: 0 });
   });
 
-  for (const id of left) deletes.push({ id, modifiedAt: now });
+  for (const id of left) deletes.push({ id, modifiedAt: now, displaced: true });
   if (snapshot !== null) {
     for (const [id, previous] of snapshot.rows) {
       if (seen.has(id)) continue;

@@ -36,6 +36,18 @@ describe("outbox", () => {
     assert.equal(outbox.get("r_1")?.fields, null, "the whole row must be sent again");
   });
 
+  it("keeps a displaced delete marked through storage, and a person's delete a person's", () => {
+    const outbox = new Outbox();
+    outbox.delete("r_1", 100, true);
+    outbox.delete("r_2", 100);
+    outbox.delete("r_2", 200, true); // the person's delete stands
+    const stored = Outbox.parse(outbox.serialize());
+    assert.equal(stored.get("r_1")?.displaced, true);
+    assert.equal(stored.get("r_2")?.displaced, undefined);
+    stored.delete("r_1", 300); // a person's delete of it after all
+    assert.equal(stored.get("r_1")?.displaced, undefined);
+  });
+
   it("acknowledges only entries unchanged since they were sent", () => {
     const outbox = new Outbox();
     outbox.upsert("r_1", 100, ["qty"]);

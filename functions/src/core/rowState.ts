@@ -230,7 +230,13 @@ export function looksLikeAnotherItem(
  * last id holds "" (it leaves the sheet). Returns id → the id whose item it holds.
  */
 export function findMovedRows(
-  rows: ReadonlyArray<{ id: string; state: RowState | null; values: RowValues | null }>,
+  rows: ReadonlyArray<{
+    id: string;
+    state: RowState | null;
+    /** null: delivered as a delete; `displaced` says the script's matching made it one. */
+    values: RowValues | null;
+    displaced?: boolean;
+  }>,
   columns: readonly string[],
   /** Chains too (the sender takes `holds: ""`), not only cycles. */
   { chains = false }: { chains?: boolean } = {},
@@ -242,11 +248,16 @@ export function findMovedRows(
     (r): r is { id: string; state: RowState | null; values: RowValues } =>
       r.values !== null && ((chains && r.state === null) || isLive(r.state)),
   );
-  // An item's row left empty, or its id gone from the sheet (delivered as a delete): the end of
-  // a chain of rows that each took the next one's content (a sort that moved a blank row in).
+  // An item's row left empty, or its id displaced by the script's matching (a delete no person
+  // made): the end of a chain of rows that each took the next one's content (a sort that moved a
+  // blank row in).
   const emptied = new Set(
     (chains ? live : [])
-      .filter((r) => r.values === null || columns.every((c) => (r.values![c] ?? null) === null))
+      .filter((r) =>
+        r.values === null
+          ? r.displaced === true
+          : columns.every((c) => (r.values![c] ?? null) === null),
+      )
       .map((r) => r.id),
   );
   const holds = new Map<string, string>();
@@ -273,7 +284,9 @@ export function findMovedRows(
       holds.set(row.id, owners[0]!.id);
       continue;
     }
-    if (owners.length > 1) continue;
+    // A row new to the sync heads a chain only with another item's content exactly (else it is
+    // a new item that happens to share a first column).
+    if (owners.length > 1 || own === null) continue;
     const named = live.filter(
       (other) =>
         other.id !== row.id &&
@@ -322,6 +335,30 @@ export function findMovedRows(
     if (!whole || !group.some((id) => unsent.has(id))) for (const id of group) holds.delete(id);
   }
   return holds;
+}
+
+/**
+ * The moves a transaction found on its chunk that the whole delivery found too, in whole cycles
+ * and chains: a chunk holds fewer rows, and a move the whole delivery ruled out (an item named
+ * twice, across chunks) must not come back in one of them.
+ */
+export function agreedMoves(
+  found: ReadonlyMap<string, string>,
+  whole: ReadonlyMap<string, string>,
+): Map<string, string> {
+  const kept = new Map([...found].filter(([id, holds]) => whole.get(id) === holds));
+  const namer = new Map([...whole].filter(([, to]) => to !== "").map(([from, to]) => [to, from]));
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [id, holds] of kept) {
+      const by = namer.get(id);
+      if ((holds !== "" && !kept.has(holds)) || (by !== undefined && !kept.has(by))) {
+        kept.delete(id);
+        changed = true;
+      }
+    }
+  }
+  return kept;
 }
 
 /** Every column of `values` becomes the base, as the sheet holds it from `rev` on. */

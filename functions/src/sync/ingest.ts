@@ -10,7 +10,7 @@ import type { RowResult } from "../../../contract/src/wire.js";
 import { MAX_DOCUMENT_BYTES } from "../../../contract/src/limits.js";
 import { documentBytes } from "../core/docSize.js";
 import { mergeSheetDelete, mergeSheetRow } from "../core/merge.js";
-import { findMovedRows, type RowState } from "../core/rowState.js";
+import { agreedMoves, findMovedRows, type RowState } from "../core/rowState.js";
 import type { RowUpdate, ScheduleFlush, SyncStore } from "./ports.js";
 import { emptyRecord, rowUpdate } from "./rows.js";
 import { flushTaskId, windowOf } from "./schedule.js";
@@ -26,7 +26,9 @@ export async function ingestBatch(deps: IngestDeps, batch: SheetBatch): Promise<
   const { store } = deps;
   const now = deps.now();
   await recordColumns(store, batch.columns);
-  const chunks = batch.moves ? await chunkKeepingMoves(store, batch) : chunk(batch.changes);
+  const { chunks, whole } = batch.moves
+    ? await chunkKeepingMoves(store, batch)
+    : { chunks: chunk(batch.changes), whole: null };
   const results: RowResult[][] = new Array(chunks.length);
   let queued = false;
   let next = 0;
@@ -40,18 +42,25 @@ export async function ingestBatch(deps: IngestDeps, batch: SheetBatch): Promise<
           const updates = new Map<string, RowUpdate>();
           const rowResults: RowResult[] = [];
           let anyQueued = false;
-          const moved = batch.moves
+          const found = batch.moves
             ? findMovedRows(
                 delivered(part, (id) => rows.get(id)?.state ?? null),
                 batch.columns,
                 { chains: batch.chains },
               )
             : new Map<string, string>();
+          const moved = whole ? agreedMoves(found, whole) : found;
           for (const change of part) {
             const holds = moved.get(change.id);
             if (holds !== undefined) {
               // Nothing to merge: the script moves the ids after the content it moved.
               rowResults.push({ id: change.id, op: change.op, outcome: "moved", holds });
+              continue;
+            }
+            if (change.op === "delete" && change.displaced) {
+              // No person deleted it and no chain explains it: the reconcile finds out whether
+              // its row is gone (a sort's content elsewhere) or back.
+              rowResults.push({ id: change.id, op: "delete", outcome: "duplicate" });
               continue;
             }
             const record = rows.get(change.id) ?? emptyRecord(change.id);
@@ -125,24 +134,28 @@ function delivered(part: readonly SheetRowChange[], stateOf: (id: string) => Row
     id: c.id,
     state: stateOf(c.id),
     values: c.op === "upsert" ? c.values : null,
+    displaced: c.op === "delete" && c.displaced,
   }));
 }
 
 /**
  * Chunks as `chunk`, but the rows of a move (see findMovedRows) share one, so that its
- * transaction sees the whole cycle or chain: found on a read before, checked again inside. A delivery
- * of one chunk needs no read before.
+ * transaction sees the whole cycle or chain: found on a read before, checked again inside
+ * (`whole`: what the read found). A delivery of one chunk needs no read before.
  */
-async function chunkKeepingMoves(store: SyncStore, batch: SheetBatch): Promise<SheetRowChange[][]> {
+async function chunkKeepingMoves(
+  store: SyncStore,
+  batch: SheetBatch,
+): Promise<{ chunks: SheetRowChange[][]; whole: Map<string, string> | null }> {
   const plain = chunk(batch.changes);
-  if (plain.length < 2) return plain;
+  if (plain.length < 2) return { chunks: plain, whole: null };
   const records = await store.read(batch.changes.map((c) => c.id));
   const moved = findMovedRows(
     delivered(batch.changes, (id) => records.get(id)?.state ?? null),
     batch.columns,
     { chains: batch.chains },
   );
-  if (moved.size === 0) return plain;
+  if (moved.size === 0) return { chunks: plain, whole: moved };
   const inMove = batch.changes.filter((c) => moved.has(c.id));
   const cycles: SheetRowChange[][] = [];
   const placed = new Set<string>();
@@ -164,7 +177,10 @@ async function chunkKeepingMoves(store: SyncStore, batch: SheetBatch): Promise<S
     if (last && last.length + cycle.length <= ROWS_PER_COMMIT) last.push(...cycle);
     else groups.push([...cycle]);
   }
-  return [...groups, ...chunk(batch.changes.filter((c) => !placed.has(c.id)))];
+  return {
+    chunks: [...groups, ...chunk(batch.changes.filter((c) => !placed.has(c.id)))],
+    whole: moved,
+  };
 }
 
 /** Chunks of at most ROWS_PER_COMMIT rows and about BYTES_PER_COMMIT of values. */

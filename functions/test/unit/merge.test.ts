@@ -7,6 +7,7 @@ import {
 } from "../../src/core/merge.js";
 import {
   emptyRowState,
+  agreedMoves,
   findMovedRows,
   isSettledDelete,
   outboxOpFor,
@@ -767,54 +768,66 @@ describe("rows whose content moved to other ids (a sort the script could not fol
   describe("chains: a blank row sorted in shifted content by one", () => {
     // The flush appended x (a) and y (b) under a blank row a person had inserted; a sort moved
     // the blank to the end: the row without id (sent as new: n) holds a, x's row holds b, and
-    // y's row is empty (or its id was taken over by a known row's move: sent as a delete).
+    // y's row is empty (or the script's own matching gave it to another id: a displaced delete).
     const blank = { code: null, name: null, qty: null };
+    const chain = (last: RowValues | null, more: Partial<{ displaced: boolean }> = {}) => [
+      { id: "n", state: null, values: a },
+      { id: "x", state: unsent(a), values: b },
+      { id: "y", state: unsent(b), values: last, ...more },
+    ];
 
-    it("finds the chain from the new row to the emptied one, which holds nothing", () => {
-      for (const last of [blank, null]) {
-        const moved = findMovedRows(
-          [
-            { id: "n", state: null, values: a },
-            { id: "x", state: unsent(a), values: b },
-            { id: "y", state: unsent(b), values: last },
-          ],
-          cols,
-          { chains: true },
-        );
+    it("finds the chain from the new row to the emptied or displaced one, which holds nothing", () => {
+      for (const rows of [chain(blank), chain(null, { displaced: true })]) {
         assert.deepEqual(
-          moved,
+          findMovedRows(rows, cols, { chains: true }),
           new Map([
             ["n", "x"],
             ["x", "y"],
             ["y", ""],
           ]),
-          `the last row ${last ? "blank" : "deleted"}`,
         );
       }
     });
 
     it("finds no chain for a sender that does not follow them, or when a link is missing", () => {
-      const rows = [
-        { id: "n", state: null, values: a },
-        { id: "x", state: unsent(a), values: b },
-        { id: "y", state: unsent(b), values: blank },
-      ];
-      assert.equal(findMovedRows(rows, cols).size, 0);
+      assert.equal(findMovedRows(chain(blank), cols).size, 0);
+      // A person's delete is no end of a chain: only the script's displaced ids are.
+      assert.equal(findMovedRows(chain(null), cols, { chains: true }).size, 0);
       // y still holds b: x's b is a copy, n's a is a copy too. Nothing moved.
-      const copies = [rows[0]!, rows[1]!, { id: "y", state: unsent(b), values: b }];
-      assert.equal(findMovedRows(copies, cols, { chains: true }).size, 0);
+      assert.equal(findMovedRows(chain(b), cols, { chains: true }).size, 0);
       // A row cleared by a person with nothing else moved: no chain.
-      assert.equal(findMovedRows([rows[2]!], cols, { chains: true }).size, 0);
+      assert.equal(findMovedRows(chain(blank).slice(2), cols, { chains: true }).size, 0);
       // Known rows only (the script follows those itself): no chain.
-      const known = [
-        rows[0]!,
-        { ...rows[1]!, state: synced(a) },
-        { ...rows[2]!, state: synced(b) },
-      ];
+      const known = chain(blank).map((r) =>
+        r.state ? { ...r, state: synced(r.id === "x" ? a : b) } : r,
+      );
       assert.equal(findMovedRows(known, cols, { chains: true }).size, 0);
       // Two new rows naming one item: which one holds it is not known.
-      const twice = [...rows, { id: "m", state: null, values: a }];
+      const twice = [...chain(blank), { id: "m", state: null, values: a }];
       assert.equal(findMovedRows(twice, cols, { chains: true }).size, 0);
+    });
+
+    it("takes a new row as a chain's head only when it holds another item's content exactly", () => {
+      // A cleared app row and a new row typed with the same first column and one cell: a new item.
+      const typed = { ...a, name: "Pear" };
+      const rows = [
+        { id: "n", state: null, values: typed },
+        { id: "y", state: unsent(a), values: blank },
+      ];
+      assert.equal(findMovedRows(rows, cols, { chains: true }).size, 0);
+    });
+
+    it("keeps in a transaction only the moves the whole delivery found (a chunk sees fewer rows)", () => {
+      const whole = new Map([
+        ["n", "x"],
+        ["x", "y"],
+        ["y", ""],
+      ]);
+      assert.deepEqual(agreedMoves(whole, whole), whole);
+      // The whole delivery found nothing (an item named twice across chunks): nothing here.
+      assert.equal(agreedMoves(whole, new Map()).size, 0);
+      // One link differs: the whole chain is dropped.
+      assert.equal(agreedMoves(new Map([...whole, ["n", "z"]]), whole).size, 0);
     });
   });
 });
