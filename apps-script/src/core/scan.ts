@@ -413,6 +413,31 @@ export function findMoves(
       taken.set(to, bookkeepingOf(source));
     }
   }
+  // An id whose row no longer shows its item's most telling column (a code), and exactly one row
+  // without an id that does (no other item's): the id follows its code there, however much else
+  // was edited. A sort put the content of a row typed just before it in the id's row; or a person
+  // gave the row a new code and typed the old one in a new row: the code names the item.
+  {
+    const claimed = new Set([...taken.values()].map((b) => b.id));
+    const idless = hashes
+      .map((_, i) => i)
+      .filter((i) => hashes[i] !== "" && !ids[i] && !taken.has(i));
+    for (const source of sources) {
+      const from = source.from;
+      if (from === null || claimed.has(source.id) || taken.has(from)) continue;
+      const old = snapshot.rows.get(source.id)!.digest;
+      if (hashes[from] !== "" && sim.agreesOnKey(old, from)) continue;
+      const keyed = idless.filter((i) => !taken.has(i) && sim.agreesOnKey(old, i));
+      if (keyed.length !== 1) continue;
+      const to = keyed[0]!;
+      const others = [...snapshot.rows].filter(
+        ([id, seen]) => id !== source.id && !seen.goneAt && sim.agreesOnKey(seen.digest, to),
+      );
+      if (others.length > 0) continue;
+      taken.set(to, bookkeepingOf(source));
+      claimed.add(source.id);
+    }
+  }
   // What is left: one id whose row another's content took, and one row whose id went elsewhere.
   // Everything else accounted for, that content is this id's, however much it was edited.
   // (The id may be one the flush wrote since the last scan: the snapshot does not know it.)

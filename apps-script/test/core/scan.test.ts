@@ -386,6 +386,31 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(result.deletes, []);
   });
 
+  it("follows an id's code into a row without id when nothing else moved exactly", () => {
+    // A person typed "Zed" in a new row and edited most of Gadget's cells; a sort then swapped
+    // just those two rows. No content is anywhere exactly: Gadget's name says where r_b went.
+    const wide = ["_id", "name", "qty", "price", "due", "_modified"];
+    const was = [
+      ["r_a", "Widget", 3, 2, "x", 1000],
+      ["r_b", "Gadget", 5, 2, "y", 2000],
+      ["r_c", "Doohickey", 7, 2, "z", 3000],
+    ];
+    const rows = [
+      ["r_a", "Widget", 3, 2, "x", 1000],
+      ["r_b", "Zed", 1, 2, "v", 2000],
+      ["r_c", "Doohickey", 7, 2, "z", 3000],
+      ["", "Gadget", 0, 4, "u", ""],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_a", "r_new1", "r_c", "r_b"]);
+    assert.deepEqual(result.deletes, []);
+    // Not when another item has that code too: the code does not say which.
+    const twoGadgets = [...was.slice(0, 2), ["r_c", "Gadget", 7, 2, "z", 3000]];
+    const sameCode = [...rows.slice(0, 2), twoGadgets[2]!, rows[3]!];
+    const ambiguous = scan(sameCode, seen(twoGadgets, wide), { kind: "reconcile" }, wide);
+    assert.equal(idsOf(ambiguous, sameCode)[1], "r_b");
+  });
+
   it("sends an id the flush wrote, which a move took the row of, as a delete (the server may find it moved along a chain)", () => {
     // A sort swapped Widget and Gadget, and moved r_c's content into r_x's row.
     const rows = [
