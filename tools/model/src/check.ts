@@ -198,14 +198,14 @@ function unrecordedAppendDeleted(world: World, id: string, key: string, del: Tru
 
 /**
  * Drops runs of writes that undo themselves: a delete and a restore of the same
- * content, or one side writing a field and, with no create or delete meanwhile
+ * content, or one side writing a field and, with no create or delete of its own meanwhile
  * and nothing changing the field on that side in between, writing the old
  * value back (2 → 1 → 2). The field never changed; no sync could tell, and none
  * needs to (a delete on the other side in between rightly wins). A run ends where the server
  * took the item in (a webhook or a reconcile's read of the row, a transaction's read of the
  * document): it saw the value there.
  */
-function withoutUndoneWrites(
+export function withoutUndoneWrites(
   truth: readonly Truth[],
   sheetSeen: World["sheetSeen"],
   firestoreSeen: World["firestoreSeen"],
@@ -252,9 +252,15 @@ function withoutUndoneWrites(
       if (stashed) for (const [k, run] of stashed) open.set(k, run);
       return;
     }
+    if (e.op === "delete") {
+      beforeDelete.set(e.key, new Map(open));
+      // A delete ends its own side's runs. The other side's go on: a run of theirs the sync never
+      // saw left nothing to weigh against the delete, which rightly wins.
+      for (const k of [...open.keys()]) if (k.startsWith(`${e.side}:`)) open.delete(k);
+      return;
+    }
     if (e.op !== "write" || e.before === undefined) {
-      if (e.op === "delete") beforeDelete.set(e.key, new Map(open));
-      open.clear(); // a create, a delete, or a write of unknown effect ends every run
+      open.clear(); // a create, or a write of unknown effect, ends every run
       return;
     }
     const runKey = `${e.side}:${e.field}`;
