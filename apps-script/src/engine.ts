@@ -95,31 +95,44 @@ export class SyncEngine {
     this.withLock(() => {
       const { headerRow, rows } = sheet.readAll();
       const header = this.usableHeader(headerRow);
-      if (!header) return;
-      const seen = this.state.loadSnapshot();
-      const result = scanSheet({
-        header,
-        rows,
-        snapshot: seen.snapshot,
-        now: this.env.now(),
-        newId: () => rowIdFromUuid(this.env.uuid()),
-        mode,
-        missedPastes: seen.missedPastes.rows,
-      });
-      sheet.writeColumn(header.idColumn, result.idWrites);
-      sheet.writeColumn(header.modifiedColumn, result.modifiedWrites);
-      sheet.writeColumn(header.revColumn, result.revWrites);
-
-      const outbox = this.state.loadOutbox();
-      for (const u of result.upserts) outbox.upsert(u.id, u.modifiedAt, u.fields);
-      for (const d of result.deletes) outbox.delete(d.id, d.modifiedAt, d.displaced);
-      if (result.resyncAt !== null) outbox.requestResync(result.resyncAt);
-      const changed = result.upserts.length + result.deletes.length > 0 || result.resyncAt !== null;
-      // Outbox first: if it cannot be stored, the old snapshot makes the next scan find it all again.
-      if (changed && this.state.saveOutbox(outbox) === "failed") return;
-      this.state.saveSnapshot(result.snapshot, seen.text);
-      this.state.dropMissedPastes(seen.missedPastes.keys);
+      if (header) this.scanRead(sheet, header, rows, mode);
     });
+  }
+
+  /**
+   * The scan, under the lock, of rows just read: fixes ids (their writes also go into `rows`),
+   * queues what changed and records what it saw. Returns false when the outbox could not be
+   * stored (the old snapshot stays, so the next scan finds it all again).
+   */
+  private scanRead(sheet: SheetPort, header: HeaderInfo, rows: unknown[][], mode: ScanMode) {
+    const seen = this.state.loadSnapshot();
+    const result = scanSheet({
+      header,
+      rows,
+      snapshot: seen.snapshot,
+      now: this.env.now(),
+      newId: () => rowIdFromUuid(this.env.uuid()),
+      mode,
+      missedPastes: seen.missedPastes.rows,
+    });
+    const write = (column: number, cells: ReadonlyMap<number, string | number>) => {
+      sheet.writeColumn(column, cells);
+      if (column >= 0) for (const [i, value] of cells) if (rows[i]) rows[i]![column] = value;
+    };
+    write(header.idColumn, result.idWrites);
+    write(header.modifiedColumn, result.modifiedWrites);
+    write(header.revColumn, result.revWrites);
+
+    const outbox = this.state.loadOutbox();
+    for (const u of result.upserts) outbox.upsert(u.id, u.modifiedAt, u.fields);
+    for (const d of result.deletes) outbox.delete(d.id, d.modifiedAt, d.displaced);
+    if (result.resyncAt !== null) outbox.requestResync(result.resyncAt);
+    const changed = result.upserts.length + result.deletes.length > 0 || result.resyncAt !== null;
+    // Outbox first: if it cannot be stored, the old snapshot makes the next scan find it all again.
+    if (changed && this.state.saveOutbox(outbox) === "failed") return false;
+    this.state.saveSnapshot(result.snapshot, seen.text);
+    this.state.dropMissedPastes(seen.missedPastes.keys);
+    return true;
   }
 
   /**
@@ -165,8 +178,7 @@ export class SyncEngine {
   prepareRound(sheet: SheetPort): PreparedRound | null {
     const prepared = this.withLock(() => {
       if (this.state.leaseHeld()) return null;
-      const outbox = this.state.loadOutbox();
-      if (outbox.isEmpty) return null;
+      if (this.state.loadOutbox().isEmpty) return null;
       const { headerRow, rows } = sheet.readAll();
       const readAt = this.env.now();
       const header = this.usableHeader(headerRow);
@@ -175,6 +187,10 @@ export class SyncEngine {
         this.state.recordError(`Duplicate column names in row 1: ${header.duplicates.join(", ")}`);
         return null;
       }
+      // Values go out by id: content a sort moved since the scan that queued them would go out
+      // under the wrong ids. The same read is scanned first, so the ids follow their content.
+      if (!this.scanRead(sheet, header, rows, { kind: "change" })) return null;
+      const outbox = this.state.loadOutbox();
       const plan = planFlush(header, rows, outbox, readAt);
       if (plan.outboxChanged && this.state.saveOutbox(outbox) === "failed") return null;
       // All that waits is rows whose id is on two rows: the next scan settles them first.

@@ -503,6 +503,44 @@ describe("Sheet Sync (entry points against the fakes)", () => {
     });
   });
 
+  it("sends each queued row under the id its content has, when a sort moved it after the scan that queued it", () => {
+    fakes = setUpSheet();
+    const ids = column(fakes, "_id");
+    const names = column(fakes, "name");
+    const widget = String(ids[names.indexOf("Widget")]);
+    const gadget = String(ids[names.indexOf("Gadget")]);
+    const queue = (id: string) => {
+      const outbox = scriptState().loadOutbox();
+      outbox.upsert(id, Date.now(), null);
+      scriptState().saveOutbox(outbox);
+    };
+    queue(gadget);
+    // While the first round is on the wire, an edit's run queues Widget's row; then a sort of
+    // the visible columns swaps the first two rows' cells under the hidden ids. The second round
+    // reads the sheet after the sort.
+    const first = columnIndex(fakes, "name");
+    const width = columnIndex(fakes, "due") - first + 1;
+    const sent: Array<{ id: string; name: unknown }> = [];
+    fakes.urlFetch.transport = (request) => {
+      const body = parseBody(request);
+      for (const c of body.changes) sent.push({ id: c.id, name: c.values.name });
+      if (sent.length === 1) {
+        queue(widget);
+        const top = fakes.sheet.getRange(2, first, 2, width).getValues();
+        fakes.sheet.getRange(2, first, 2, width).setValues([top[1]!, top[0]!]);
+      }
+      const results = body.changes.map((c) => ({ id: c.id, op: "upsert", outcome: "applied" }));
+      return { status: 200, body: JSON.stringify({ results, warnings: [] }) };
+    };
+    main.flushOutbox();
+    assert.deepEqual(
+      sent.filter((c) => c.id === widget).map((c) => c.name),
+      ["Widget"],
+      "Widget's id goes out with Widget's cells",
+    );
+    assert.equal(column(fakes, "_id")[column(fakes, "name").indexOf("Widget")], widget);
+  });
+
   describe("content the server finds moved", () => {
     /** Two app rows the flush appended, their visible cells swapped by a sort before any scan. */
     const appendSwappedAppRows = (fakes: FakeAppsScript): void => {
