@@ -261,6 +261,7 @@ export function findMovedRows(
       .map((r) => r.id),
   );
   const holds = new Map<string, string>();
+  const exact = new Set<string>();
   // An item's row shows its base, or a flush's write the sheet has not confirmed yet (it may
   // have landed).
   const shows = (s: RowState, c: string, value: CellValue | null) =>
@@ -282,11 +283,10 @@ export function findMovedRows(
     );
     if (owners.length === 1) {
       holds.set(row.id, owners[0]!.id);
+      exact.add(row.id);
       continue;
     }
-    // A row new to the sync heads a chain only with another item's content exactly (else it is
-    // a new item that happens to share a first column).
-    if (owners.length > 1 || own === null) continue;
+    if (owners.length > 1) continue;
     const named = live.filter(
       (other) =>
         other.id !== row.id &&
@@ -329,9 +329,16 @@ export function findMovedRows(
     if (named.get(head) === start) head = start;
     const group = [head];
     for (let id = holds.get(head)!; id !== "" && id !== head; id = holds.get(id)!) group.push(id);
-    const chain = holds.get(group[group.length - 1]!) === "";
-    // A chain runs from a row new to the sync to an emptied one; a cycle holds neither.
-    const whole = chain ? isNew.has(head) : group.every((id) => !isNew.has(id) && !emptied.has(id));
+    const last = group[group.length - 1]!;
+    const chain = holds.get(last) === "";
+    // A chain runs from a row new to the sync to an emptied one; a cycle holds neither. A row a
+    // person emptied (not an id the script's matching displaced) ends one only when the new row
+    // holds the first item's content exactly: else it is a new item sharing a first column. (A
+    // new row's cells outside the sorted range are its own, which the server never saw.)
+    const displacedEnd = rows.some((r) => r.id === last && r.values === null);
+    const whole = chain
+      ? isNew.has(head) && (displacedEnd || exact.has(head))
+      : group.every((id) => !isNew.has(id) && !emptied.has(id));
     if (!whole || !group.some((id) => unsent.has(id))) for (const id of group) holds.delete(id);
   }
   return holds;

@@ -807,7 +807,7 @@ describe("rows whose content moved to other ids (a sort the script could not fol
       assert.equal(findMovedRows(twice, cols, { chains: true }).size, 0);
     });
 
-    it("takes a new row as a chain's head only when it holds another item's content exactly", () => {
+    it("takes a new row as the head of a chain a person's cleared row ends only with the item's content exactly", () => {
       // A cleared app row and a new row typed with the same first column and one cell: a new item.
       const typed = { ...a, name: "Pear" };
       const rows = [
@@ -815,6 +815,16 @@ describe("rows whose content moved to other ids (a sort the script could not fol
         { id: "y", state: unsent(a), values: blank },
       ];
       assert.equal(findMovedRows(rows, cols, { chains: true }).size, 0);
+      // Where the script's matching displaced the id, its code and most cells do: a cell
+      // outside the sorted range stayed with the new row, which the server never saw.
+      const displaced = [rows[0]!, { id: "y", state: unsent(a), values: null, displaced: true }];
+      assert.deepEqual(
+        findMovedRows(displaced, cols, { chains: true }),
+        new Map([
+          ["n", "y"],
+          ["y", ""],
+        ]),
+      );
     });
 
     it("keeps in a transaction only the moves the whole delivery found (a chunk sees fewer rows)", () => {
