@@ -563,6 +563,16 @@ describe("Sheet Sync (entry points against the fakes)", () => {
         .setValues([rowOf("app_x", "Other", 1), rowOf("app_y", "Thing", 2)]);
     };
 
+    /** Thing and Other under app_x and app_y again, Other with app_y's `_rev`; the ids. */
+    const assertIdsFollowContent = (): unknown[] => {
+      const ids = column(fakes, "_id");
+      const names = column(fakes, "name");
+      assert.equal(ids[names.indexOf("Thing")], "app_x");
+      assert.equal(ids[names.indexOf("Other")], "app_y");
+      assert.equal(column(fakes, "_rev")[names.indexOf("Other")], 2);
+      return ids;
+    };
+
     it("settles moved rows even when the snapshot cannot be saved (a full property store)", () => {
       fakes = setUpSheet();
       for (let n = 0; fakes.documentProperties.usedBytes() < 500 * 1024 - 200; n++) {
@@ -606,12 +616,8 @@ describe("Sheet Sync (entry points against the fakes)", () => {
         return { status: 200, body: JSON.stringify({ results, warnings: [] }) };
       };
       main.flushOutbox();
-      const ids = column(fakes, "_id");
-      const names = column(fakes, "name");
-      assert.equal(ids[names.indexOf("Thing")], "app_x");
-      assert.equal(ids[names.indexOf("Other")], "app_y");
       // Their bookkeeping went with them, and nothing is left to send.
-      assert.equal(column(fakes, "_rev")[names.indexOf("Other")], 2);
+      assertIdsFollowContent();
       // They were sent once more under their own ids (a column outside a sort is an edit).
       assert.deepEqual(
         takeBodies(fakes).map((b) => b.changes.map((c) => c.id).sort()),
@@ -659,11 +665,7 @@ describe("Sheet Sync (entry points against the fakes)", () => {
         return { status: 200, body: JSON.stringify({ results, warnings: [] }) };
       };
       main.flushOutbox();
-      const ids = column(fakes, "_id");
-      const names = column(fakes, "name");
-      assert.equal(ids[names.indexOf("Thing")], "app_x");
-      assert.equal(ids[names.indexOf("Other")], "app_y");
-      assert.equal(column(fakes, "_rev")[names.indexOf("Other")], 2);
+      const ids = assertIdsFollowContent();
       // The emptied row keeps no id; the new id the script gave "Thing" is gone.
       assert.equal(ids.filter((id) => id === "app_y").length, 1);
       assert.equal(ids.filter((id) => /^r_/.test(String(id))).length, 3, "the set-up rows only");
