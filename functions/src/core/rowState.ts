@@ -272,7 +272,10 @@ export function findMovedRows(
     const own = row.state;
     const cell = (c: string) => ({ value: row.values[c] ?? null, formula: false });
     if (first === undefined || emptied.has(row.id)) continue;
-    if (own && !looksLikeAnotherItem(own, columns, cell, false)) continue;
+    // A row showing its own item is where it was. One whose first column is its item's can still
+    // hold exactly another's cells: two items alike but for a quantity, sorted by it.
+    if (own && matchesBaseRow(own, columns, (c) => row.values[c] ?? null)) continue;
+    const renamed = own === null || looksLikeAnotherItem(own, columns, cell, false);
     // Each cell is the other item's, or stayed (a column outside the sorted range).
     const kept = (other: RowState, c: string) => {
       const value = row.values[c] ?? null;
@@ -286,7 +289,7 @@ export function findMovedRows(
       exact.add(row.id);
       continue;
     }
-    if (owners.length > 1) continue;
+    if (owners.length > 1 || !renamed) continue;
     const named = live.filter(
       (other) =>
         other.id !== row.id &&

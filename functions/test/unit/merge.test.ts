@@ -679,6 +679,25 @@ describe("rows whose content moved to other ids (a sort the script could not fol
     );
   });
 
+  it("finds a swap of two items alike but for one cell (the first column tells them apart nowhere)", () => {
+    // Two app rows with the same code and name, qty 1 and 2, sorted by qty before any scan.
+    const one = { ...a, qty: 1 };
+    const two = { ...a, qty: 2 };
+    assert.deepEqual(
+      findMovedRows(
+        [
+          { id: "x", state: unsent(one), values: two },
+          { id: "y", state: unsent(two), values: one },
+        ],
+        cols,
+      ),
+      new Map([
+        ["x", "y"],
+        ["y", "x"],
+      ]),
+    );
+  });
+
   it("finds a swap where a row was also edited after the sort", () => {
     const moved = findMovedRows(
       [
@@ -741,12 +760,13 @@ describe("rows whose content moved to other ids (a sort the script could not fol
       ).size,
       0,
     );
-    // The same first column: an edit of the row's other cells.
+    // The same first column, one row given the other's quantity: an edit (its own row still
+    // shows the other item).
     assert.equal(
       findMovedRows(
         [
           { id: "x", state: unsent(a), values: { ...a, qty: 2 } },
-          { id: "y", state: synced({ ...a, qty: 2 }), values: a },
+          { id: "y", state: synced({ ...a, qty: 2 }), values: { ...a, qty: 2 } },
         ],
         cols,
       ).size,
