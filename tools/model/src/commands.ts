@@ -282,7 +282,7 @@ async function run(world: World, c: Command, targets: Targets): Promise<void> {
           world.db.failNextUpdate = "14 UNAVAILABLE: the connection dropped";
           return;
         case "ttl":
-          world.db.expireSettledDeletes();
+          world.expireTombstones();
           return;
         case "lockBusy":
           world.lockBusy = !world.lockBusy;

@@ -98,8 +98,14 @@ export class MemoryDb {
   }
 
   /** TTL: forgotten deletes' states go (the fault "Sheets was down longer than a tombstone lives"). */
-  expireSettledDeletes(): void {
-    for (const [id, s] of this.states) if (isSettledDelete(s)) this.states.delete(id);
+  expireSettledDeletes(): string[] {
+    const gone: string[] = [];
+    for (const [id, s] of this.states) {
+      if (!isSettledDelete(s)) continue;
+      this.states.delete(id);
+      gone.push(id);
+    }
+    return gone;
   }
 }
 

@@ -130,6 +130,8 @@ export class World {
    * read them, when the truth had `after` entries), or every row (a reconcile's read).
    */
   readonly sheetSeen: Array<{ after: number; keys: Set<string> | null }> = [];
+  /** Ids whose delete's state the TTL fault expired, with the truth's length then. */
+  readonly tombstonesExpired = new Map<string, number>();
   /** Documents the server read in a transaction (what it decides on), as `sheetSeen`. */
   readonly firestoreSeen: Array<{ after: number; keys: Set<string> }> = [];
   /** The script's clock's last reading (see `now` in the constructor). */
@@ -642,6 +644,16 @@ export class World {
   /** Ctrl-Z undoes the person's last action: once they did something else, not a delete before it. */
   private forgetUndo(): void {
     this.deleted.length = 0;
+  }
+
+  /**
+   * The fault "Sheets was down longer than a tombstone lives": forgotten deletes' states go. That
+   * is days (SHEET_SYNC_TOMBSTONE_DAYS); no one presses Ctrl-Z on a delete across it.
+   */
+  expireTombstones(): void {
+    for (const id of this.db.expireSettledDeletes())
+      this.tombstonesExpired.set(id, this.truth.length);
+    this.forgetUndo();
   }
 
   /** Ctrl-Z of the last delete: the row comes back where it was, hidden cells and all. */
