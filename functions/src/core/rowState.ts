@@ -215,8 +215,8 @@ export function looksLikeAnotherItem(
 
 /**
  * Rows of one delivery whose ids the content left: each holds what another row of the delivery
- * last agreed on (every cell is that item's, or its own where a column stayed put), its own
- * first column is not its item's, and the ids so named form whole cycles (every row named holds
+ * last agreed on (every cell is that item's, or its own where a column stayed put) and not its
+ * own item's, and the ids so named form whole cycles (every row named holds
  * another's content in turn), each cycle holding a row the sheet has never sent (one the flush
  * appended and the script had not scanned yet). That is a sort of the visible columns the
  * script could not follow (it had no record of that row), not edits: merged as edits, each id
@@ -308,6 +308,7 @@ export function findMovedRows(
   // one row and not moving itself would end on two rows; a row whose content is named twice is
   // no move. The emptied row holds nothing ("").
   const isNew = new Set(rows.filter((r) => r.state === null).map((r) => r.id));
+  const deletes = new Set(rows.filter((r) => r.values === null).map((r) => r.id));
   for (const id of emptied) holds.set(id, "");
   for (let changed = true; changed;) {
     changed = false;
@@ -338,7 +339,7 @@ export function findMovedRows(
     // person emptied (not an id the script's matching displaced) ends one only when the new row
     // holds the first item's content exactly: else it is a new item sharing a first column. (A
     // new row's cells outside the sorted range are its own, which the server never saw.)
-    const displacedEnd = rows.some((r) => r.id === last && r.values === null);
+    const displacedEnd = deletes.has(last);
     const whole = chain
       ? isNew.has(head) && (displacedEnd || exact.has(head))
       : group.every((id) => !isNew.has(id) && !emptied.has(id));
