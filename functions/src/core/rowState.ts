@@ -284,7 +284,11 @@ export function findMovedRows(
     const owners = live.filter(
       (other) => other.id !== row.id && columns.every((c) => kept(other.state!, c)),
     );
-    if (owners.length === 1) {
+    // With its first column its own, every cell must be the other item's (a cell that stayed
+    // proves nothing then).
+    const strictly = (other: RowState) =>
+      columns.every((c) => shows(other, c, row.values[c] ?? null));
+    if (owners.length === 1 && (renamed || strictly(owners[0]!.state!))) {
       holds.set(row.id, owners[0]!.id);
       exact.add(row.id);
       continue;

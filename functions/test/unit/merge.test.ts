@@ -698,6 +698,18 @@ describe("rows whose content moved to other ids (a sort the script could not fol
     );
   });
 
+  it("takes no row for a move whose first column stayed its own while its other cells are another's", () => {
+    // x kept its code A1 and shows b's other cells: typed, not sorted (a sort moves the code too).
+    const moved = findMovedRows(
+      [
+        { id: "x", state: unsent(a), values: { ...b, code: "A1" } },
+        { id: "y", state: synced(b), values: a },
+      ],
+      cols,
+    );
+    assert.equal(moved.size, 0);
+  });
+
   it("finds a swap where a row was also edited after the sort", () => {
     const moved = findMovedRows(
       [
