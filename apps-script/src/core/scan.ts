@@ -294,6 +294,12 @@ export function findMoves(
   const taken = new Map<number, Bookkeeping>();
   // What moves with content: from the row it left, or, for content of a row gone from the
   // sheet, what the snapshot remembers of it.
+  // What a row's own hidden cells hold: its id, `_modified` and `_rev`.
+  const bookkeepingAt = (row: number): Bookkeeping => ({
+    id: ids[row]!,
+    modified: cell(row, header.modifiedColumn),
+    rev: cell(row, header.revColumn),
+  });
   const bookkeepingOf = (source: (typeof sources)[number]): Bookkeeping => {
     const seen = snapshot.rows.get(source.id)!;
     return {
@@ -460,11 +466,7 @@ export function findMoves(
         (i) => !taken.has(i) && sim.agreesOnKey(seen.digest, i),
       );
       if (keyed.length !== 1) continue;
-      taken.set(keyed[0]!, {
-        id: ids[from]!,
-        modified: cell(from, header.modifiedColumn),
-        rev: cell(from, header.revColumn),
-      });
+      taken.set(keyed[0]!, bookkeepingAt(from));
       displaced.splice(displaced.indexOf(from), 1);
       vacated = vacated.filter((i) => i !== keyed[0]);
     }
@@ -476,13 +478,7 @@ export function findMoves(
       displaced.length === vacated.length &&
       (displaced.length === 1 || (displaced.length > 1 && unknown))
     ) {
-      displaced.forEach((from, k) =>
-        taken.set(vacated[k]!, {
-          id: ids[from]!,
-          modified: cell(from, header.modifiedColumn),
-          rev: cell(from, header.revColumn),
-        }),
-      );
+      displaced.forEach((from, k) => taken.set(vacated[k]!, bookkeepingAt(from)));
     }
   }
   if (taken.size === 0) return moves;
