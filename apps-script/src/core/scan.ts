@@ -330,6 +330,8 @@ export function findMoves(
       !sim.agreesOnKey(snapshot.rows.get(source.id)!.digest, source.from);
     if (evidenceBefore || swapped) taken.set(to, bookkeepingOf(source));
   }
+  // Ids whose item left the sheet (see `abandoned`): no leftover row is theirs.
+  const gone = new Set<string>();
   // Rows both moved and edited in the same run (a sort, then an edit before the script ran):
   // once some content evidently moved, each id whose content is nowhere exactly goes where most
   // of its cells went (more than half, more than stayed in its own row, and no other id as
@@ -401,6 +403,17 @@ export function findMoves(
       best.set(from, { source: other, score: same(old, from), tie: false });
       placed.add(other.id);
     }
+    // A row whose own item is gone from it and from every other row (its telling columns were
+    // blank, say, so the sort moved its visible cells last and left only cells outside the sorted
+    // range): another item's content that came in takes the row, and its id leaves the sheet.
+    const abandoned = (to: number) => {
+      const source = sourceAt.get(to);
+      if (!source || source.id !== ids[to] || claimed.has(source.id) || placed.has(source.id)) {
+        return false;
+      }
+      const old = snapshot.rows.get(source.id)!.digest;
+      return vacated(source) && !hashes.some((h, i) => i !== to && h !== "" && agreesOnKey(old, i));
+    };
     let proposed = [...best].filter(([, b]) => !b.tie && b.source.from !== null);
     for (let changed = !evidence; changed;) {
       changed = false;
@@ -408,7 +421,8 @@ export function findMoves(
       const leaving = new Set(proposed.map(([, b]) => b.source.from!));
       const kept = proposed.filter(
         ([to, b]) =>
-          (targets.has(b.source.from!) || vacated(b.source)) && (ids[to] === "" || leaving.has(to)),
+          (targets.has(b.source.from!) || vacated(b.source)) &&
+          (ids[to] === "" || leaving.has(to) || abandoned(to)),
       );
       changed = kept.length !== proposed.length;
       proposed = kept;
@@ -417,6 +431,9 @@ export function findMoves(
     for (const [to, { source, tie }] of best) {
       if (tie || (!evidence && !accepted.has(to))) continue;
       taken.set(to, bookkeepingOf(source));
+      if (!evidence && ids[to] !== "" && !proposed.some(([, b]) => b.source.from === to)) {
+        gone.add(ids[to]!);
+      }
     }
   }
   // An id whose row no longer shows its item's most telling column (a code), and exactly one row
@@ -450,7 +467,7 @@ export function findMoves(
   if (taken.size > 0) {
     const claimed = new Set([...taken.values()].map((b) => b.id));
     const displaced = [...taken.keys()].filter(
-      (i) => ids[i] && !claimed.has(ids[i]!) && !home.has(ids[i]!),
+      (i) => ids[i] && !claimed.has(ids[i]!) && !home.has(ids[i]!) && !gone.has(ids[i]!),
     );
     let vacated = hashes
       .map((_, i) => i)

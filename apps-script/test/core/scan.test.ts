@@ -386,6 +386,44 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(result.deletes, []);
   });
 
+  it("gives a row whose visible cells were blank to the content a sort moved into it; its id leaves", () => {
+    // r_e held only a note (a column outside the sorted range). A person typed "Gizmo" in a new
+    // row and sorted name..price before the script ran: blanks go last, so Sprocket moved up
+    // into r_e's row (beside its note), Gizmo into Sprocket's, and the new row was left empty.
+    const wide = ["_id", "name", "qty", "price", "note", "_modified"];
+    const was = [
+      ["r_a", "Widget", 3, 2, "", 1000],
+      ["r_e", "", "", "", "reorder", 2000],
+      ["r_f", "Sprocket", 13, 2, "", 3000],
+    ];
+    const rows = [
+      ["r_a", "Widget", 3, 2, "", 1000],
+      ["r_e", "Sprocket", 13, 2, "reorder", 2000],
+      ["r_f", "Gizmo", "", 2, "", 3000],
+      ["", "", "", "", "", ""],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_a", "r_f", "r_new1", ""]);
+    assert.deepEqual(
+      result.deletes.map((d) => d.id),
+      ["r_e"],
+    );
+    // Not when the row's own item still shows somewhere (here in a row the flush wrote since the
+    // last scan, whose content this scan does not know): nothing is known to have moved.
+    const shown = [
+      ["r_a", "Thing", 1, 1, "", 1000],
+      ["r_e", "Widget", 3, 2, "x", 2000],
+      ["r_x", "Gadget", 5, 2, "", 3000],
+    ];
+    const twoItems = [
+      ["r_a", "Widget", 3, 2, "", 1000],
+      ["r_e", "Gadget", 5, 2, "", 2000],
+    ];
+    const edits = scan(shown, seen(twoItems, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(edits, shown), ["r_a", "r_e", "r_x"]);
+    assert.deepEqual(edits.deletes, []);
+  });
+
   it("follows an id's code into a row without id when nothing else moved exactly", () => {
     // A person typed "Zed" in a new row and edited most of Gadget's cells; a sort then swapped
     // just those two rows. No content is anywhere exactly: Gadget's name says where r_b went.
