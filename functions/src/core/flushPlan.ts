@@ -123,8 +123,19 @@ export function planFlushRow(input: {
   if (sheetRow) {
     s = settleInFlight(s, sheetRow.rev);
     // Flushes run one at a time: an earlier flush's write the sheet does not show never landed.
-    // Its revision stays taken, in case it lands after all.
-    if (s.inFlight) s = { ...s, rev: Math.max(s.rev, s.inFlight.rev), inFlight: null };
+    // Its revision stays taken, in case it lands after all. Webhooks read its cells as not yet
+    // written: a person's edit there went unread, and the reconcile merges it.
+    if (s.inFlight) {
+      const unread = Object.keys(s.inFlight.cells).some(
+        (c) => !s.docEdits[c] && !matchesBaseRow(s, [c], () => sheetRow.cells[c]?.value ?? null),
+      );
+      s = {
+        ...s,
+        rev: Math.max(s.rev, s.inFlight.rev),
+        inFlight: null,
+        parked: s.parked || unread,
+      };
+    }
   } else if (s.inFlight && now - s.inFlight.since > IN_FLIGHT_EXPIRY_MS) {
     s = { ...s, inFlight: null };
   }

@@ -399,6 +399,8 @@ export function outboxOpFor(state: RowState, docExists: boolean): OutboxOp | nul
   if (state.deleted) return state.deleted.by === "firestore" && state.inSheet ? "delete" : null;
   if (!docExists) return null; // deleted in Firestore; its event (or the reconcile) records when
   if (!state.inSheet) return "upsert";
+  // A write that may not have landed (its flush died): a flush reads the row and settles it.
+  if (state.inFlight) return "upsert";
   return Object.keys(state.docEdits).length > 0 ? "upsert" : null;
 }
 

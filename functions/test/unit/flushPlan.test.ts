@@ -127,6 +127,24 @@ describe("flush plan: one row", () => {
     assert.deepEqual(p.action, { kind: "write", rowNumber: 7, cells: { name: "Gizmo" }, rev: 3 });
   });
 
+  it("keeps a row whose write may not have landed in the outbox until a flush reads it", () => {
+    // The flush died after recording its write (a 429), and nothing else is left to send: the
+    // row still needs a flush, or webhooks read those cells as "not written yet" for good.
+    const state = synced(base, { inFlight: { rev: 2, cells: { qty: 4 }, since: NOW - 5 } });
+    assert.equal(outboxOpFor(state, true), "upsert");
+    // The flush finds it never landed, and a person's value where it was to go, which webhooks
+    // could not read as an edit: the row waits for the reconcile to merge it.
+    const p = plan(state, base, sheetRow({ ...base, qty: 10 }, [], 1));
+    assert.deepEqual(p.action, { kind: "none" });
+    assert.equal(p.state.inFlight, null);
+    assert.equal(p.state.rev, 2, "the revision stays taken");
+    assert.equal(p.state.parked, true);
+    // The sheet showing what the base holds there: nothing went unread.
+    const quiet = plan(state, base, sheetRow(base, [], 1));
+    assert.equal(quiet.state.parked, false);
+    assert.equal(outboxOpFor(quiet.state, true), null);
+  });
+
   it("refuses a sheet without the bookkeeping columns, naming the fix", () => {
     assert.throws(
       () => readLayout(["_id", "name", "_modified"]),

@@ -3,6 +3,8 @@
  * faster than fast-check's shrinking on long sequences. It first pins each command to what it
  * targeted (see `Pinned` in commands.ts), so deleting a command does not retarget later ones:
  *   node --import tsx tools/model/src/shrink.ts <file with [skew, commands] as JSON>
+ * With SHEET_SYNC_MODEL_SHRINK_MATCH=<regex>, only failures matching it count (a divergence
+ * can otherwise shrink into a different, lesser failure).
  */
 import { readFileSync } from "node:fs";
 import { startSheetsEmulator } from "@sheet-sync/sheets-emulator";
@@ -15,11 +17,16 @@ quietLogs();
 const [skew, start] = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as [number, Command[]];
 const server = await startSheetsEmulator({ port: 0 });
 
+const match = process.env.SHEET_SYNC_MODEL_SHRINK_MATCH
+  ? new RegExp(process.env.SHEET_SYNC_MODEL_SHRINK_MATCH)
+  : null;
+
 async function failures(commands: Command[], picks?: string[][]): Promise<string[]> {
   const world = await World.create(server, { scriptSkewMs: skew });
   for (const c of commands) await apply(world, c, picks && ((pin) => picks.push(pin)));
   await world.settle();
-  return check(world).failures;
+  const found = check(world).failures;
+  return match && !found.some((f) => match.test(f)) ? [] : found;
 }
 
 const picks: string[][] = [];
