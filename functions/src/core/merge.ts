@@ -142,6 +142,10 @@ export function mergeSheetRow(
         continue;
       }
       const dv = normalize(doc.values[c]);
+      // Read by the server under a `_modified` older than the document's edit: the script may not
+      // have stamped this edit yet. Decided now, a later edit would lose, and its webhook find
+      // nothing new; the flush leaves the cell alone (it differs from the base) until it comes.
+      if (delivery === null && !sameValue(sv, dv) && row.modifiedAt <= edit.at) continue;
       delete s.docEdits[c];
       setBase(s, c, toBase(sv), row.rev);
       if (sameValue(sv, dv)) {
@@ -219,6 +223,10 @@ export function mergeSheetRow(
       s.provisional = null;
       return recreate();
     }
+    // Read by the server: the script may not have stamped the edit yet (its `_modified` is older
+    // than the edit). Taken into the base now, the edit's webhook would find nothing new and a
+    // person's edit made after the delete would lose to it. It waits for that webhook.
+    if (delivery === null) return decided(prior, s, null, conflicts);
     // The delete is newer. The sheet's values join the base so the flush may remove the row.
     conflicts.push(conflict(rowId, null, "last-write-wins", deletion, sheetSide(shown())));
     absorb();

@@ -74,6 +74,37 @@ describe("three-way merge: a sheet row against the document and the base", () =>
     assert.equal(opOf(d, true), null);
   });
 
+  it("leaves a column edited on both sides to the sheet's webhook when the server read it under an older stamp", () => {
+    // The app set qty 8 at 300. The reconcile reads the person's 9 under `_modified` 100: the
+    // script has not stamped that edit yet, so 100 is not when it was made.
+    const edited = deepFreeze({ ...synced(base), docEdits: { qty: { key: "n:8", at: 300 } } });
+    const read = mergeSheetRow({
+      rowId: "r",
+      state: edited,
+      doc: doc({ name: "Widget", qty: 8 }, 300),
+      columns,
+      now: NOW,
+      row: row({ name: "Widget", qty: 9 }, 100),
+      delivery: null,
+    });
+    assert.equal(read.doc, null);
+    assert.equal(read.conflicts.length, 0, "no decision on a time that is not the edit's");
+    assert.equal(read.state.base.qty, 3);
+    assert.ok(read.state.docEdits.qty, "the app's edit still waits");
+    // The webhook carries the edit's own time, after the app's: the person's 9 wins, on record.
+    const sent = fromSheet(
+      deepFreeze(read.state),
+      doc({ name: "Widget", qty: 8 }, 300),
+      {
+        name: "Widget",
+        qty: 9,
+      },
+      350,
+    );
+    assert.deepEqual(sent.doc, { kind: "set", values: { qty: 9 } });
+    assert.equal(sent.conflicts[0]!.rejected.side, "firestore");
+  });
+
   it("an app's write that the sheet happened to hold already still beats a sheet change stamped before it", () => {
     // The app set qty 8 at 300; the person had typed 8 (stamped 200), then 3 (stamped 250).
     const edited = deepFreeze({ ...synced(base), docEdits: { qty: { key: "n:8", at: 300 } } });
@@ -358,6 +389,27 @@ describe("three-way merge: whole rows (creates and deletes)", () => {
       "the sheet's values join the base, so the flush may delete the row",
     );
     assert.equal(opOf(d, false), "delete");
+  });
+
+  it("leaves a sheet edit the server read before the script stamped it to the edit's webhook, not to a Firestore delete", () => {
+    // The reconcile reads qty 9 under the row's old `_modified` (100): the script has not run yet.
+    const state = synced(base, { deleted: { at: 150, by: "firestore" } });
+    const read = mergeSheetRow({
+      rowId: "r",
+      state,
+      doc: null,
+      columns,
+      now: NOW,
+      row: row({ name: "Widget", qty: 9 }, 100),
+      delivery: null,
+    });
+    assert.equal(read.doc, null);
+    assert.equal(read.conflicts.length, 0, "no decision on a time that is not the edit's");
+    assert.equal(read.state.base.qty, 3, "the base keeps the agreed value");
+    // Its webhook, stamped after the delete, brings the row back.
+    const sent = fromSheet(read.state, null, { name: "Widget", qty: 9 }, 160);
+    assert.deepEqual(sent.doc, { kind: "set", values: { name: "Widget", qty: 9 } });
+    assert.equal(sent.state.deleted, null);
   });
 
   it("deletes the document of a row deleted in the sheet, and remembers the delete", () => {
