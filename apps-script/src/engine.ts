@@ -4,8 +4,13 @@
  * server's per-row outcomes. main.ts runs it on Apps Script's services; the
  * model-based test runs the same code on the local Sheets emulator.
  */
-import { ID_HEADER } from "../../contract/src/limits";
-import type { Envelope, ReconcileRequest } from "../../contract/src/wire";
+import { ID_HEADER, MAX_DESCRIBE_IDS } from "../../contract/src/limits";
+import {
+  encodeDescribe,
+  type DescribedRow,
+  type Envelope,
+  type ReconcileRequest,
+} from "../../contract/src/wire";
 import { signBody } from "../../contract/src/signature";
 import { analyzeHeader, type HeaderInfo } from "./core/header";
 import { cellToRowId, rowIdFromUuid } from "./core/ids";
@@ -18,9 +23,12 @@ import {
   rowHash,
   rowModified,
   scanSheet,
+  unscannedWrites,
+  withDescribed,
   type MissedPaste,
   type ScanMode,
 } from "./core/scan";
+import type { Snapshot } from "./core/snapshot";
 import type { PostResult, SendReport } from "./core/send";
 import { PROPERTY, readConfig, type Config } from "./config";
 import type { ScriptEnv, SheetPort } from "./env";
@@ -109,7 +117,7 @@ export class SyncEngine {
     const result = scanSheet({
       header,
       rows,
-      snapshot: seen.snapshot,
+      snapshot: seen.snapshot && this.described(sheet, header, rows, seen.snapshot),
       now: this.env.now(),
       newId: () => rowIdFromUuid(this.env.uuid()),
       mode,
@@ -133,6 +141,48 @@ export class SyncEngine {
     this.state.saveSnapshot(result.snapshot, seen.text);
     this.state.dropMissedPastes(seen.missedPastes.keys);
     return true;
+  }
+
+  /**
+   * The snapshot, plus what the sync wrote into rows this script has not scanned since (the
+   * flush appended or wrote them), as the functions describe it: one request, only when there
+   * are such rows. On any failure the scan goes on without (the server places those rows then).
+   */
+  private described(
+    sheet: SheetPort,
+    header: HeaderInfo,
+    rows: unknown[][],
+    snapshot: Snapshot,
+  ): Snapshot {
+    const ids = unscannedWrites(header, rows, snapshot).slice(0, MAX_DESCRIBE_IDS);
+    const cfg = this.config();
+    if (ids.length === 0 || !this.env.fetch || !cfg.webhookUrl || !cfg.secret) return snapshot;
+    const body = encodeDescribe({
+      spreadsheetId: this.env.spreadsheetId(),
+      sheetName: sheet.getName(),
+      ids,
+    });
+    // A read, safe to repeat: once more after a failure (a request lost on the way).
+    let result = this.env.fetch(this.signed(body, "/describe"));
+    if ("networkError" in result || result.status >= 500) {
+      result = this.env.fetch(this.signed(body, "/describe"));
+    }
+    if ("networkError" in result || result.status !== 200) return snapshot;
+    let described: DescribedRow[];
+    try {
+      const reply = JSON.parse(result.body) as { rows?: unknown };
+      if (!Array.isArray(reply.rows)) return snapshot;
+      described = (reply.rows as DescribedRow[]).filter(
+        (r) =>
+          typeof r?.id === "string" &&
+          typeof r.rev === "number" &&
+          typeof r.values === "object" &&
+          r.values !== null,
+      );
+    } catch {
+      return snapshot;
+    }
+    return withDescribed(header, rows, snapshot, described);
   }
 
   /**

@@ -5,6 +5,8 @@
  * Sheets emulator, so the same engine code runs in both.
  */
 
+import type { PostResult } from "./core/send";
+
 /** The subset of GoogleAppsScript.Properties.Properties used. */
 export interface Props {
   getProperty(key: string): string | null;
@@ -38,4 +40,10 @@ export interface ScriptEnv {
   sheet(name: string): SheetPort | null;
   spreadsheetId(): string;
   hmac(message: string, key: string): readonly number[];
+  /**
+   * One signed request to the functions, answered before it returns (UrlFetchApp): the describe
+   * request made under the lock. Without it, rows the flush wrote since the last scan are sent
+   * for the server to place (its `moved` outcome), as before there was a describe.
+   */
+  fetch?(request: { url: string; headers: Record<string, string>; body: string }): PostResult;
 }

@@ -53,6 +53,7 @@ function appsScriptEnv(): ScriptEnv {
     spreadsheetId: () => SpreadsheetApp.getActive().getId(),
     hmac: (message, key) =>
       Utilities.computeHmacSha256Signature(message, key, Utilities.Charset.UTF_8),
+    fetch: (request) => post(request),
   };
 }
 

@@ -600,6 +600,27 @@ describe("Sheet Sync (entry points against the fakes)", () => {
       assert.equal(ids[names.indexOf("Other")], "app_y");
     });
 
+    it("follows rows the flush appended and a sort swapped before any scan by the content the webhook describes, sending nothing", () => {
+      fakes = setUpSheet();
+      appendSwappedAppRows(fakes);
+      // The flush wrote Thing into app_x (`_rev` 1) and Other into app_y (`_rev` 2).
+      fakes.urlFetch.describe = (request) => {
+        const asked = JSON.parse(request.body) as { ids: string[] };
+        assert.deepEqual([...asked.ids].sort(), ["app_x", "app_y"]);
+        assert.ok(request.headers["X-Sheet-Sync-Signature"], "signed like a batch");
+        const rows = [
+          { id: "app_x", rev: 1, values: { name: "Thing" } },
+          { id: "app_y", rev: 2, values: { name: "Other" } },
+        ];
+        return { status: 200, body: JSON.stringify({ rows }) };
+      };
+      main.flushOutbox();
+      assertIdsFollowContent();
+      assert.equal(fakes.urlFetch.describeRequests.length, 1);
+      assert.deepEqual(takeBodies(fakes), [], "the rows hold what the sync wrote: nothing to send");
+      assert.ok(scriptState().loadOutbox().isEmpty);
+    });
+
     it("moves the ids after rows the flush appended and a sort swapped before any scan", () => {
       fakes = setUpSheet();
       // The flush appended two app rows; a sort of the visible columns swapped their contents

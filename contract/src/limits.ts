@@ -52,6 +52,8 @@ export const MAX_REQUEST_BYTES = 1_000_000;
 
 /** What the server takes in one request. */
 export const MAX_ROWS_PER_BATCH = 10_000;
+/** Ids in one describe request (see DescribeRequest). */
+export const MAX_DESCRIBE_IDS = 2_000;
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** A sheet change may not claim to be from further ahead than this (clock skew). */
 export const MAX_FUTURE_SKEW_MS = 10 * 60 * 1000;

@@ -11,11 +11,12 @@ import {
   BOOKKEEPING_HEADERS,
   columnNameProblem,
   ID_HEADER,
+  MAX_DESCRIBE_IDS,
   MAX_FUTURE_SKEW_MS,
   MAX_ROWS_PER_BATCH,
   rowIdProblem,
 } from "./limits.js";
-import type { RowResult } from "./wire.js";
+import type { DescribeRequest, RowResult } from "./wire.js";
 
 export type SheetRowChange =
   | {
@@ -210,4 +211,28 @@ export function parseWebhookBody(
       warnings,
     },
   };
+}
+
+const describeSchema = z.strictObject({
+  spreadsheetId: z.string().min(1).max(200),
+  sheetName: z.string().min(1).max(200),
+  ids: z
+    .array(z.string())
+    .min(1)
+    .max(MAX_DESCRIBE_IDS, { message: `at most ${MAX_DESCRIBE_IDS} ids in one request` }),
+});
+
+/** A describe request's body (see DescribeRequest), or what is wrong with it. */
+export function parseDescribeBody(
+  body: unknown,
+): { ok: true; request: DescribeRequest } | { ok: false; issues: string[] } {
+  const parsed = describeSchema.safeParse(body);
+  if (!parsed.success) {
+    return { ok: false, issues: parsed.error.issues.map((i) => `${path(i.path)}: ${i.message}`) };
+  }
+  const issues = parsed.data.ids.flatMap((id, i) => {
+    const problem = rowIdProblem(id);
+    return problem ? [`ids.${i}: ${problem}`] : [];
+  });
+  return issues.length ? { ok: false, issues } : { ok: true, request: parsed.data };
 }

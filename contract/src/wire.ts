@@ -125,3 +125,38 @@ export interface ReconcileRequest {
   readonly spreadsheetId: string;
   readonly sheetName: string;
 }
+
+/**
+ * POST <webhook>/describe, signed like a batch: what the sync last wrote into rows the script has
+ * not scanned since (rows the flush appended or wrote after the script's last scan). The script
+ * asks before a scan that finds such rows, so content a sort of the visible columns moved out of
+ * them is followed by content, like any row it scanned itself.
+ */
+export interface DescribeRequest {
+  readonly spreadsheetId: string;
+  readonly sheetName: string;
+  readonly ids: readonly string[];
+}
+
+/**
+ * A row as the sync last agreed on it with the sheet: `values` keyed by column (an empty cell is
+ * left out), as of the write whose `_rev` is `rev`. A row the server cannot describe exactly
+ * (unknown, deleted, or holding text kept only as a hash) is left out.
+ */
+export interface DescribedRow {
+  readonly id: string;
+  readonly rev: number;
+  readonly values: Record<string, WireCell>;
+}
+
+export interface DescribeResponse {
+  readonly rows: DescribedRow[];
+}
+
+export function encodeDescribe(request: DescribeRequest): string {
+  return toAsciiJson({
+    spreadsheetId: request.spreadsheetId,
+    sheetName: request.sheetName,
+    ids: request.ids,
+  });
+}

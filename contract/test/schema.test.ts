@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { fromWire, toWire, wireCellProblem, type WireCell } from "../src/cells.js";
-import { MAX_ROWS_PER_BATCH } from "../src/limits.js";
-import { parseWebhookBody } from "../src/schema.js";
+import { MAX_DESCRIBE_IDS, MAX_ROWS_PER_BATCH } from "../src/limits.js";
+import { parseDescribeBody, parseWebhookBody } from "../src/schema.js";
+import { encodeDescribe } from "../src/wire.js";
 
 const NOW = 1_763_700_000_000;
 const header = ["_id", "name", "qty", "due", "_modified", "_rev"];
@@ -136,5 +137,27 @@ describe("webhook body validation", () => {
     assert.match(issues({ ...body([ok("r")]), extra: 1 }), /extra/);
     const many = Array.from({ length: MAX_ROWS_PER_BATCH + 1 }, (_, i) => ok(`r_${i}`));
     assert.match(issues(body(many)), /more than 10000 rows/);
+  });
+});
+
+describe("describe request validation", () => {
+  const request = { spreadsheetId: "s", sheetName: "Sheet1", ids: ["app_1", "r_2"] };
+
+  it("takes the ids of rows to describe, as the script encodes them", () => {
+    const parsed = parseDescribeBody(JSON.parse(encodeDescribe(request)));
+    assert.deepEqual(parsed, { ok: true, request });
+  });
+
+  it("names what is wrong: no ids, too many, an id that cannot be a row id, an unknown field", () => {
+    const issues = (body: unknown) => {
+      const parsed = parseDescribeBody(body);
+      assert.equal(parsed.ok, false);
+      return parsed.ok ? [] : parsed.issues;
+    };
+    assert.match(issues({ ...request, ids: [] })[0]!, /^ids:/);
+    const many = Array.from({ length: MAX_DESCRIBE_IDS + 1 }, (_, i) => `r_${i}`);
+    assert.match(issues({ ...request, ids: many })[0]!, new RegExp(`at most ${MAX_DESCRIBE_IDS}`));
+    assert.match(issues({ ...request, ids: ["ok", "__x__"] })[0]!, /^ids\.1: .*reserved/);
+    assert.match(issues({ ...request, extra: 1 })[0]!, /extra/);
   });
 });

@@ -29,6 +29,7 @@ import { FirestoreStore } from "./store/firestoreStore.js";
 import { enqueue, type SheetTask } from "./tasks.js";
 import { handleDocEvent } from "./sync/docEvents.js";
 import { ingestBatch } from "./sync/ingest.js";
+import { describeRows } from "./sync/describe.js";
 import type { ReconcileTrigger } from "./sync/ports.js";
 import { flushTaskId } from "./sync/schedule.js";
 import * as logs from "./logs.js";
@@ -92,6 +93,7 @@ export const sheetWebhook = onRequest(
     sheet: () => syncConfig(),
     ingest: (batch) => ingestBatch(wiring(syncConfig()), batch),
     reconcile: () => reconcile(syncConfig(), "request"),
+    describe: (ids) => describeRows(wiring(syncConfig()).store, ids),
     now: Date.now,
     maxBodyBytes: MAX_BODY_BYTES,
   }),

@@ -37,6 +37,9 @@ export const reconcileFinished = (fields: Record<string, unknown>) =>
 export const reconcileFailed = (err: unknown) =>
   logger.error("reconcile failed", { error: err instanceof Error ? err.stack : String(err) });
 
+export const describeFailed = (err: unknown) =>
+  logger.error("describe failed", { error: err instanceof Error ? err.stack : String(err) });
+
 export const outboxSwept = (fields: { sheet: string; rows: number }) =>
   logger.warn("rows were waiting without a flush; a flush is scheduled", fields);
 

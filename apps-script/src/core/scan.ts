@@ -1,4 +1,5 @@
 import { encodeCell, type WireCell } from "../../../contract/src/cells";
+import type { DescribedRow } from "../../../contract/src/wire";
 import { fnv1a } from "./hash";
 import type { HeaderInfo } from "./header";
 import { assignRowIds, cellToRowId } from "./ids";
@@ -93,7 +94,11 @@ export function rowFields(header: HeaderInfo, row: readonly unknown[]): [string,
  * are left out, so adding a column does not make every row look changed.
  */
 export function rowHash(header: HeaderInfo, row: readonly unknown[]): string {
-  const pairs = rowFields(header, row)
+  return fieldsHash(rowFields(header, row));
+}
+
+function fieldsHash(fields: readonly [string, WireCell][]): string {
+  const pairs = fields
     .filter(([, v]) => v !== null)
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return fnv1a(JSON.stringify(pairs));
@@ -113,7 +118,11 @@ export const DIGEST_WIDTH = 2;
  * an empty cell is "..", which no value's fingerprint is.
  */
 export function rowDigest(header: HeaderInfo, row: readonly unknown[]): string {
-  return rowFields(header, row)
+  return fieldsDigest(rowFields(header, row));
+}
+
+function fieldsDigest(fields: [string, WireCell][]): string {
+  return fields
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     .map(([, v]) => {
       if (v === null) return "..";
@@ -760,4 +769,61 @@ function findMissedCopies(
     else if (holders.includes(paste.row)) copies.add(paste.row);
   }
   return copies;
+}
+
+/**
+ * Rows the sync wrote since the snapshot (their `_rev` is set and not what the snapshot saw):
+ * their content is the server's to tell (see DescribeRequest), so that a sort of the visible
+ * columns that moved it is followed by content, like any row the script scanned itself.
+ */
+export function unscannedWrites(
+  header: HeaderInfo,
+  rows: readonly (readonly unknown[])[],
+  snapshot: Snapshot | null,
+): string[] {
+  if (!snapshot || header.idColumn < 0 || header.revColumn < 0) return [];
+  const ids = new Set<string>();
+  for (const row of rows) {
+    const id = cellToRowId(row[header.idColumn]);
+    const rev = modifiedCellToMs(row[header.revColumn]);
+    if (!id || rev === 0) continue;
+    // (A row the snapshot saw deleted and that is back with another `_rev` was written again by
+    // the flush; one an undo brought back shows the `_rev` it had.)
+    const seen = snapshot.rows.get(id);
+    if (!seen || seen.rev !== rev) ids.add(id);
+  }
+  return [...ids];
+}
+
+/**
+ * The snapshot, plus what the server says the sync last wrote into rows it has not scanned:
+ * taken only where the row's `_rev` shows that very write (the server may describe a write
+ * still on its way, or one newer than this read).
+ */
+export function withDescribed(
+  header: HeaderInfo,
+  rows: readonly (readonly unknown[])[],
+  snapshot: Snapshot,
+  described: readonly DescribedRow[],
+): Snapshot {
+  if (described.length === 0 || header.idColumn < 0 || header.revColumn < 0) return snapshot;
+  const byId = new Map(described.map((d) => [d.id, d]));
+  const columns = digestColumns(header);
+  const merged = new Map(snapshot.rows);
+  for (const row of rows) {
+    const id = cellToRowId(row[header.idColumn]);
+    const d = id ? byId.get(id) : undefined;
+    if (!d || d.rev !== modifiedCellToMs(row[header.revColumn])) continue;
+    if (snapshot.rows.get(id)?.rev === d.rev) continue;
+    const fields = (): [string, WireCell][] =>
+      header.dataColumns.map((c) => [c.name, d.values[c.name] ?? null]);
+    merged.set(id, {
+      hash: fieldsHash(fields()),
+      digest: relayDigest(fieldsDigest(fields()), columns, snapshot.columns),
+      modified: rowModified(header, row),
+      rev: d.rev,
+      goneAt: 0,
+    });
+  }
+  return { ...snapshot, rows: merged };
 }

@@ -5,6 +5,8 @@ import {
   rowHash,
   scanSheet,
   UNDECIDED_COPY_MS,
+  unscannedWrites,
+  withDescribed,
   type ScanInput,
   type ScanMode,
 } from "../../src/core/scan";
@@ -291,6 +293,35 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(idsOf(result, rows), ["r_x", "r_a", "r_c", "r_d", "r_b"]);
     // The edit goes out under the item's own id (r_x, first seen, is sent as it is).
     assert.deepEqual(result.upserts.map((u) => u.id).sort(), ["r_b", "r_x"]);
+  });
+
+  it("follows content a sort moved out of rows the flush wrote since the last scan, as the server describes them", () => {
+    // The flush appended r_x (Apple) and r_y (Banana), `_rev` 1; a sort then rotated Apple,
+    // Banana and Widget (r_a's) before the script ran. Which row held what, the server says.
+    const withRev = [...HEADER, "_rev"];
+    const rows = [
+      ["r_a", "Banana", 2, 1000, ""],
+      ["r_b", "Gadget", 5, 2000, ""],
+      ["r_c", "Doohickey", 7, 3000, ""],
+      ["r_d", "Sprocket", 9, 4000, ""],
+      ["r_x", "Widget", 3, 5000, 1],
+      ["r_y", "Apple", 1, 6000, 1],
+    ];
+    const header = analyzeHeader(withRev);
+    const snapshot = seen(before, withRev);
+    assert.deepEqual(unscannedWrites(header, rows, snapshot), ["r_x", "r_y"]);
+    const described = withDescribed(header, rows, snapshot, [
+      { id: "r_x", rev: 1, values: { name: "Apple", qty: 1 } },
+      { id: "r_y", rev: 1, values: { name: "Banana", qty: 2 } },
+      // A write the row's `_rev` does not show yet tells nothing about it.
+      { id: "r_c", rev: 5, values: { name: "Nothing", qty: 0 } },
+    ]);
+    const result = scan(rows, described, { kind: "reconcile" }, withRev);
+    assert.deepEqual(idsOf(result, rows), ["r_y", "r_b", "r_c", "r_d", "r_a", "r_x"]);
+    assert.deepEqual(result.upserts, [], "nothing changed: nothing to send");
+    assert.deepEqual(result.deletes, []);
+    // Scanned now: the next scan asks nothing.
+    assert.deepEqual(unscannedWrites(header, rows, result.snapshot), []);
   });
 
   it("gives ids the flush wrote since the last scan, displaced by a sort, to the rows left over (a guess the webhook checks), not fresh ids", () => {

@@ -43,8 +43,12 @@ class FakeHttpResponse {
 }
 
 export class FakeUrlFetchApp {
-  /** Every request made, in order (including those that failed). */
+  /** Every request made, in order (including those that failed), but describe requests. */
   readonly requests: HttpRequest[] = [];
+  /** Describe requests (POST …/describe), kept apart from the batches tests count. */
+  readonly describeRequests: HttpRequest[] = [];
+  /** The webhook's answer to a describe request: by default it knows none of the rows. */
+  describe: Transport = () => ({ status: 200, body: JSON.stringify({ rows: [] }) });
 
   constructor(public transport: Transport) {}
 
@@ -62,8 +66,9 @@ export class FakeUrlFetchApp {
       headers,
       body: params.payload ?? "",
     };
-    this.requests.push(request);
-    const response = this.transport(request);
+    const describing = url.replace(/\/+$/, "").endsWith("/describe");
+    (describing ? this.describeRequests : this.requests).push(request);
+    const response = (describing ? this.describe : this.transport)(request);
     if (response.status >= 400 && !params.muteHttpExceptions) {
       // Google's wording, so code matching on it behaves the same.
       throw new Error(

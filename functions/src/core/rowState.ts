@@ -8,6 +8,7 @@
  */
 import {
   baseKey,
+  baseValue,
   matchesBase,
   toBase,
   valueKey,
@@ -241,7 +242,9 @@ export function findMovedRows(
   /** Chains too (the sender takes `holds: ""`), not only cycles. */
   { chains = false }: { chains?: boolean } = {},
 ): Map<string, string> {
-  const isLive = (s: RowState | null): s is RowState => !!s?.inSheet && !s.deleted;
+  // (A row the flush appended is live before its flush commits: the append may have landed.)
+  const isLive = (s: RowState | null): s is RowState =>
+    !!s && (s.inSheet || s.inFlight !== null) && !s.deleted;
   const live = rows.filter((r) => isLive(r.state));
   // Where the content can have gone: rows delivered with content, live or new to the sync.
   const holders = rows.filter(
@@ -418,4 +421,21 @@ export function outboxChangedAt(state: RowState): number {
  */
 export function isSettledDelete(state: RowState): boolean {
   return state.deleted !== null && !state.inSheet && state.inFlight === null;
+}
+
+/**
+ * What the sync last agreed the sheet row holds, as of the sheet write `rev` (a write in flight
+ * included: it shows once the row's `_rev` does): for a script that has not scanned the row since
+ * (see DescribeRequest). Null when not exactly known: no live row, or text kept only as a hash.
+ */
+export function describedRow(state: RowState | null): { rev: number; values: RowValues } | null {
+  if (!state || (!state.inSheet && !state.inFlight) || state.deleted) return null;
+  const cells: Record<string, BaseValue> = { ...state.base, ...(state.inFlight?.cells ?? {}) };
+  const values: RowValues = {};
+  for (const [column, base] of Object.entries(cells)) {
+    const value = baseValue(base);
+    if (value === undefined) return null;
+    if (value !== null) values[column] = value;
+  }
+  return { rev: state.inFlight?.rev ?? state.rev, values };
 }

@@ -1,6 +1,7 @@
 /**
- * The HTTP edge of the sync: the script's signed batches (POST /) and the
- * signed reconcile request (POST /reconcile). Method, size and signature are
+ * The HTTP edge of the sync: the script's signed batches (POST /), the
+ * signed reconcile request (POST /reconcile) and the signed describe request
+ * (POST /describe: what the flush wrote into rows the script has not scanned). Method, size and signature are
  * checked before anything is parsed, the envelope is validated with zod, and
  * each row is checked on its own: a bad row is refused alone, with its
  * reason, and the others apply. A refused request writes nothing.
@@ -8,7 +9,11 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Request } from "firebase-functions/v2/https";
 import type { Response } from "express";
-import { parseWebhookBody, type SheetBatch } from "../../../contract/src/schema.js";
+import {
+  parseDescribeBody,
+  parseWebhookBody,
+  type SheetBatch,
+} from "../../../contract/src/schema.js";
 import {
   SIGNATURE_HEADER,
   SIGNATURE_VERSION,
@@ -16,7 +21,13 @@ import {
   TIMESTAMP_HEADER,
 } from "../../../contract/src/signature.js";
 import { SIGNATURE_TOLERANCE_MS } from "../../../contract/src/limits.js";
-import { countOutcomes, type BatchResponse, type RowResult } from "../../../contract/src/wire.js";
+import {
+  countOutcomes,
+  type BatchResponse,
+  type DescribedRow,
+  type DescribeResponse,
+  type RowResult,
+} from "../../../contract/src/wire.js";
 import type { ReconcileReport } from "../sync/ports.js";
 import * as logs from "../logs.js";
 
@@ -31,6 +42,7 @@ export interface WebhookDeps {
   sheet: () => WebhookSheet;
   ingest: (batch: SheetBatch) => Promise<RowResult[]>;
   reconcile: () => Promise<ReconcileReport>;
+  describe: (ids: readonly string[]) => Promise<DescribedRow[]>;
   now: () => number;
   maxBodyBytes: number;
 }
@@ -153,6 +165,20 @@ export async function processWebhook(
     } catch (err) {
       logs.reconcileFailed(err);
       return { status: 500, body: { error: "internal", message: "reconcile failed; retry later" } };
+    }
+  }
+
+  if (req.path.replace(/\/+$/, "").endsWith("/describe")) {
+    const asked = parseDescribeBody(body);
+    if (!asked.ok) return reject(400, "invalid_body", { issues: asked.issues });
+    const issues = wrongSheet(asked.request);
+    if (issues.length) return reject(400, "invalid_body", { issues });
+    try {
+      const reply: DescribeResponse = { rows: await deps.describe(asked.request.ids) };
+      return { status: 200, body: reply };
+    } catch (err) {
+      logs.describeFailed(err);
+      return { status: 500, body: { error: "internal", message: "describe failed; retry later" } };
     }
   }
 

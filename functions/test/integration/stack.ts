@@ -36,6 +36,8 @@ export interface SendOptions {
   signature?: string | null;
   method?: string;
   contentType?: string;
+  /** Appended to the webhook's URL: "/reconcile", "/describe". */
+  path?: string;
 }
 
 export async function postRaw(raw: string, opts: SendOptions = {}): Promise<Response> {
@@ -47,7 +49,11 @@ export async function postRaw(raw: string, opts: SendOptions = {}): Promise<Resp
   const signature =
     opts.signature === undefined ? sign(opts.secret ?? DEV_SECRET, timestamp, raw) : opts.signature;
   if (signature !== null) headers["x-sheet-sync-signature"] = signature;
-  return fetch(WEBHOOK_URL, { method: opts.method ?? "POST", headers, body: raw });
+  return fetch(WEBHOOK_URL + (opts.path ?? ""), {
+    method: opts.method ?? "POST",
+    headers,
+    body: raw,
+  });
 }
 
 export async function postBatch(body: unknown, opts: SendOptions = {}) {

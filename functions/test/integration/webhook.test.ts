@@ -6,6 +6,8 @@ import {
   db,
   postBatch,
   postRaw,
+  SHEET_NAME,
+  SPREADSHEET_ID,
   uniqueId,
   waitForWebhook,
   WEBHOOK_URL,
@@ -239,6 +241,33 @@ describe("sheetWebhook on the emulators", function () {
     assert.match(refused.reason!, /1048576/);
     assert.equal(await rowData(big), null);
     assert.equal(results.find((r) => r.id !== big)!.outcome, "applied");
+  });
+
+  it("describes the rows it knows as the sync last agreed on them, signed, and writes nothing", async () => {
+    const a = uniqueId("desc");
+    const res = await postBatch(
+      batch([{ id: a, modifiedAt: t0, values: { name: "Widget", qty: 3, due: null, done: true } }]),
+    );
+    assert.equal(res.status, 200, res.text);
+    const ask = {
+      spreadsheetId: SPREADSHEET_ID,
+      sheetName: SHEET_NAME,
+      ids: [a, uniqueId("nope")],
+    };
+    const before = await stateOf(a);
+    const described = await postBatch(ask, { path: "/describe" });
+    assert.equal(described.status, 200, described.text);
+    assert.deepEqual(described.json, {
+      rows: [{ id: a, rev: 0, values: { name: "Widget", qty: 3, done: true } }],
+    });
+    assert.deepEqual(await stateOf(a), before, "a describe writes nothing");
+    const unsigned = await postBatch(ask, { path: "/describe", signature: null });
+    assert.equal(unsigned.status, 401);
+    const bad = await postBatch({ ...ask, ids: ["__x__"] }, { path: "/describe" });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /ids\.0: .*reserved/);
+    const other = await postBatch({ ...ask, spreadsheetId: "another" }, { path: "/describe" });
+    assert.equal(other.status, 400);
   });
 
   it("changes nothing when the same batch is delivered twice", async () => {

@@ -8,6 +8,7 @@ import {
 import {
   emptyRowState,
   agreedMoves,
+  describedRow,
   findMovedRows,
   isSettledDelete,
   outboxOpFor,
@@ -923,5 +924,30 @@ describe("rows whose content moved to other ids (a sort the script could not fol
       // One link differs: the whole chain is dropped.
       assert.equal(agreedMoves(new Map([...whole, ["n", "z"]]), whole).size, 0);
     });
+  });
+});
+
+describe("describing a row the script has not scanned (POST /describe)", () => {
+  const base = { name: "Widget", qty: 3 };
+
+  it("is the base, with a write in flight laid over it under that write's revision", () => {
+    assert.deepEqual(describedRow(synced(base, { rev: 2 })), { rev: 2, values: base });
+    const writing = synced(base, { rev: 2, inFlight: { rev: 3, cells: { qty: 4 }, since: 1 } });
+    assert.deepEqual(describedRow(writing), { rev: 3, values: { name: "Widget", qty: 4 } });
+    // A cell the write clears is left out, as an empty cell is.
+    const clearing = synced(base, { rev: 2, inFlight: { rev: 3, cells: { qty: null }, since: 1 } });
+    assert.deepEqual(describedRow(clearing), { rev: 3, values: { name: "Widget" } });
+    // A row the flush is appending (not yet committed as in the sheet) is its append.
+    const appending: RowState = {
+      ...emptyRowState(),
+      inFlight: { rev: 1, cells: { name: "Gizmo" }, since: 1 },
+    };
+    assert.deepEqual(describedRow(appending), { rev: 1, values: { name: "Gizmo" } });
+  });
+
+  it("is nothing for a row it cannot describe exactly: unknown, deleted, or long text kept as a hash", () => {
+    assert.equal(describedRow(null), null);
+    assert.equal(describedRow(synced(base, { deleted: { at: 5, by: "firestore" } })), null);
+    assert.equal(describedRow(synced({ name: "x".repeat(5_000) })), null);
   });
 });

@@ -14,6 +14,11 @@ const server = await startSheetsEmulator({ port: 0 });
 try {
   const world = await World.create(server, { scriptSkewMs: Number(skew ?? 0) });
   for (const c of commands) {
+    if (process.env.SHEET_SYNC_MODEL_BEFORE)
+      console.log(
+        "  before:",
+        JSON.stringify(world.sheetTable().rows.map((r) => [r._id, r.key, r._rev])),
+      );
     await apply(world, c);
     console.log(`> ${JSON.stringify(c)}  blocked: ${JSON.stringify(world.sched.blocked())}`);
     if (process.env.SHEET_SYNC_MODEL_ROW)

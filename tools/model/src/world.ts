@@ -10,7 +10,10 @@
 import { createHmac } from "node:crypto";
 import { sheets } from "@googleapis/sheets";
 import type { RawRow, RunningSheetsEmulator, SheetsEmulator } from "@sheet-sync/sheets-emulator";
+import { toWire, type WireCell } from "../../../contract/src/cells.js";
 import { MAX_BODY_BYTES } from "../../../contract/src/limits.js";
+import { parseDescribeBody } from "../../../contract/src/schema.js";
+import type { DescribedRow } from "../../../contract/src/wire.js";
 import { MAX_FLUSH_ROUNDS, SyncEngine } from "../../../apps-script/src/engine.js";
 import type { ScriptEnv, SheetPort } from "../../../apps-script/src/env.js";
 import { sendBatches, type PostResult } from "../../../apps-script/src/core/send.js";
@@ -18,10 +21,12 @@ import type { ScanMode } from "../../../apps-script/src/core/scan.js";
 import { FakeProperties } from "../../../apps-script/test/fakes/properties.js";
 import { processWebhook, type WebhookDeps } from "../../../functions/src/ingest/webhook.js";
 import { SheetsGateway } from "../../../functions/src/sheets/gateway.js";
+import { describedRow } from "../../../functions/src/core/rowState.js";
 import { handleDocEvent } from "../../../functions/src/sync/docEvents.js";
 import { flushSheet } from "../../../functions/src/sync/flush.js";
 import { ingestBatch } from "../../../functions/src/sync/ingest.js";
 import { reconcileSheet } from "../../../functions/src/sync/reconcile.js";
+import { describeRows } from "../../../functions/src/sync/describe.js";
 import type { ReconcileReport } from "../../../functions/src/sync/ports.js";
 import { sameValue, type CellValue, type RowValues } from "../../../functions/src/core/values.js";
 import { MemoryDb, MemoryStore, type DocEvent } from "./memoryStore.js";
@@ -198,6 +203,7 @@ export class World {
             .update(Buffer.from(message, "utf8"))
             .digest(),
         ].map((b) => (b > 127 ? b - 256 : b)),
+      fetch: (request) => this.describeNow(request),
     };
     this.engine = new SyncEngine(env);
   }
@@ -317,6 +323,7 @@ export class World {
       sheet: () => ({ spreadsheetId: SPREADSHEET, sheetName: TAB }),
       ingest: (batch) => ingestBatch(this.serverDeps(), batch),
       reconcile: () => this.reconcileNow("request"),
+      describe: (ids) => describeRows(this.store, ids),
       now: () => this.now,
       maxBodyBytes: MAX_BODY_BYTES,
     };
@@ -363,6 +370,36 @@ export class World {
     // The server applied the batch, but the answer never reached the script.
     if (fault === "timeout") return { networkError: "Timeout: the request took too long" };
     return { status: reply.status, body: JSON.stringify(reply.body) };
+  }
+
+  /**
+   * The describe request, answered at once (UrlFetchApp returns before the script goes on): the
+   * server's core reading the row records as they are at this instant. A pending webhook fault
+   * hits it as it would any request, so the script's way without it is exercised too.
+   */
+  private describeNow(request: { url: string; body: string }): PostResult {
+    if (process.env.SHEET_SYNC_MODEL_WIRE) {
+      process.stdout.write(`  describe @${this.truth.length}: ${request.body}\n`);
+    }
+    if (!request.url.endsWith("/describe")) return { status: 404, body: "{}" };
+    // A fault hits the next request, whichever it is: this one.
+    const fault = this.webhookFaults.shift();
+    if (fault === "500") return { status: 500, body: '{"error":"internal"}' };
+    if (fault === "timeout") return { networkError: "Timeout: the request took too long" };
+    const asked = parseDescribeBody(JSON.parse(request.body));
+    if (!asked.ok) return { status: 400, body: JSON.stringify({ issues: asked.issues }) };
+    const rows: DescribedRow[] = [];
+    for (const id of asked.request.ids) {
+      const described = describedRow(this.db.states.get(id) ?? null);
+      if (!described) continue;
+      const values: Record<string, WireCell> = {};
+      for (const [c, v] of Object.entries(described.values)) values[c] = toWire(v);
+      rows.push({ id, rev: described.rev, values });
+    }
+    if (process.env.SHEET_SYNC_MODEL_WIRE) {
+      process.stdout.write(`  described @${this.truth.length}: ${JSON.stringify(rows)}\n`);
+    }
+    return { status: 200, body: JSON.stringify({ rows }) };
   }
 
   private sawSent(after: number, body: string): void {
