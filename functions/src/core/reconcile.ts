@@ -119,9 +119,10 @@ export function reconcileRow(input: ReconcileInput): ReconcileDecision {
 }
 
 /**
- * Which rows show exactly another live item's last agreed cells (and not their own): content a
- * sort of the visible columns moved, which the script has not followed yet. Looked up by the
- * first column, so a whole tab costs one pass.
+ * Which rows show exactly another live item's last agreed cells (and not their own), or, for a
+ * row whose item has no first column, another's first column: content a sort of the visible
+ * columns moved, which the script has not followed yet. Looked up by the first column, so a whole
+ * tab costs one pass.
  */
 export function heldItems(
   states: Iterable<readonly [string, RowState | null]>,
@@ -143,10 +144,17 @@ export function heldItems(
     if (first === undefined) return null;
     const mine = own.get(rowId);
     if (mine && shows(mine, values)) return null;
-    const found = (byFirst.get(valueKey(values[first] ?? null)) ?? []).filter(
-      ([id, s]) => id !== rowId && shows(s, values),
+    const named = (byFirst.get(valueKey(values[first] ?? null)) ?? []).filter(
+      ([id]) => id !== rowId,
     );
-    return found.length === 1 ? found[0]![0] : null;
+    const found = named.filter(([, s]) => shows(s, values));
+    if (found.length === 1) return found[0]![0];
+    // A row whose item never had a first column, now showing one other item's (edited since, so
+    // not exactly): content a sort moved there, not a code typed in (its webhook says so if it is).
+    if (found.length === 0 && named.length === 1 && mine && mine.base[first] === undefined) {
+      return named[0]![0];
+    }
+    return null;
   };
 }
 

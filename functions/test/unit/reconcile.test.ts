@@ -67,7 +67,18 @@ describe("reconcileRow: a row holding another item (a sort the script has not fo
     // Its own cells, a deleted item's, or cells that are nobody's: not another item's.
     assert.equal(held("x", { name: "Widget" }), null);
     assert.equal(held("x", b), null);
-    assert.equal(held("x", { ...a, qty: 6 }), null);
+    assert.equal(held("x", { ...a, code: "C3" }), null);
+    // y's first column, edited since: moved there too (x's item never had a first column).
+    assert.equal(held("x", { ...a, qty: 6 }), "y");
+    // Not for a row whose item has a first column of its own: that is its rename, by webhook.
+    const named = heldItems(
+      [
+        ["w", synced(b)],
+        ["y", synced(a)],
+      ],
+      columns,
+    );
+    assert.equal(named("w", { ...a, qty: 6 }), null);
     // The first column alone does not say it (x's base has none): the lookup does.
     const d = reconcileRow({
       rowId: "x",
