@@ -190,6 +190,8 @@ export function similarity(
   total: number;
   /** Does the row agree with the old digest on one of the most telling columns? */
   agreesOnKey: (oldDigest: string, row: number) => boolean;
+  /** Were the most telling columns all empty in the old digest? */
+  blankKey: (oldDigest: string) => boolean;
 } {
   const now = digestColumns(header);
   const at = snapshot.columns.map((name) => now.indexOf(name));
@@ -213,6 +215,7 @@ export function similarity(
   const keys = at.map((i, k) => [i, k] as const).filter(([i]) => i >= 0 && weight[i] === top);
   return {
     total: at.reduce((sum, i) => sum + (i >= 0 ? weight[i]! : 0), 0),
+    blankKey: (old) => top > 0 && keys.every(([, k]) => digestCell(old, k) === ".."),
     agreesOnKey: (old, row) => {
       const current = digestOf(row);
       return (
@@ -412,16 +415,20 @@ export function findMoves(
       best.set(from, { source: other, score: same(old, from), tie: false });
       placed.add(other.id);
     }
-    // A row whose own item is gone from it and from every other row (its telling columns were
-    // blank, say, so the sort moved its visible cells last and left only cells outside the sorted
-    // range): another item's content that came in takes the row, and its id leaves the sheet.
+    // A row whose own item had blank telling columns (only cells outside the sorted range, say: a
+    // sort moves blank rows last) and is in no other row now: another item's content that came in
+    // takes the row, and its id leaves the sheet. (An item whose code was typed over is edited.)
     const abandoned = (to: number) => {
       const source = sourceAt.get(to);
       if (!source || source.id !== ids[to] || claimed.has(source.id) || placed.has(source.id)) {
         return false;
       }
       const old = snapshot.rows.get(source.id)!.digest;
-      return vacated(source) && !hashes.some((h, i) => i !== to && h !== "" && agreesOnKey(old, i));
+      return (
+        sim.blankKey(old) &&
+        vacated(source) &&
+        !hashes.some((h, i) => i !== to && h !== "" && agreesOnKey(old, i))
+      );
     };
     let proposed = [...best].filter(([, b]) => !b.tie && b.source.from !== null);
     for (let changed = !evidence; changed;) {

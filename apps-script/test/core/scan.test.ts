@@ -455,6 +455,22 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(edits.deletes, []);
   });
 
+  it("keeps a paste that typed new codes over two rows as two edits (an item whose code changed is not gone)", () => {
+    const coded = ["_id", "code", "name", "qty", "_modified"];
+    const was = [
+      ["r_a", "k1", "Widget", 1, 1000],
+      ["r_b", "k2", "Gadget", 1, 2000],
+    ];
+    const rows = [
+      ["r_a", "k2", "Widget", 1, 1000],
+      ["r_b", "k9", "Gadget", 1, 2000],
+    ];
+    const result = scan(rows, seen(was, coded), { kind: "reconcile" }, coded);
+    assert.deepEqual(idsOf(result, rows), ["r_a", "r_b"]);
+    assert.deepEqual(result.deletes, []);
+    assert.deepEqual(result.upserts.map((u) => u.id).sort(), ["r_a", "r_b"]);
+  });
+
   it("follows an id's code into a row without id when nothing else moved exactly", () => {
     // A person typed "Zed" in a new row and edited most of Gadget's cells; a sort then swapped
     // just those two rows. No content is anywhere exactly: Gadget's name says where r_b went.

@@ -121,6 +121,10 @@ export function mergeSheetRow(
     values,
   });
   const edited = columns.filter((c) => !masked.has(c) && !matchesBase(row.values[c], s.base[c]));
+  // A server read (the reconcile) waits for an edit's own webhook, which carries its time, unless
+  // a sync write of the row never landed (the row's `_rev` is behind): a webhook read while it
+  // was in flight could not take the cells it was for, so that webhook came and went.
+  const awaitStamp = delivery === null && row.rev >= s.rev;
   const conflicts: Conflict[] = [];
   delivered(s, delivery, row.modifiedAt);
 
@@ -145,7 +149,7 @@ export function mergeSheetRow(
       // Read by the server under a `_modified` older than the document's edit: the script may not
       // have stamped this edit yet. Decided now, a later edit would lose, and its webhook find
       // nothing new; the flush leaves the cell alone (it differs from the base) until it comes.
-      if (delivery === null && !sameValue(sv, dv) && row.modifiedAt <= edit.at) continue;
+      if (awaitStamp && !sameValue(sv, dv) && row.modifiedAt <= edit.at) continue;
       delete s.docEdits[c];
       setBase(s, c, toBase(sv), row.rev);
       if (sameValue(sv, dv)) {
@@ -226,7 +230,7 @@ export function mergeSheetRow(
     // Read by the server: the script may not have stamped the edit yet (its `_modified` is older
     // than the edit). Taken into the base now, the edit's webhook would find nothing new and a
     // person's edit made after the delete would lose to it. It waits for that webhook.
-    if (delivery === null) return decided(prior, s, null, conflicts);
+    if (awaitStamp) return decided(prior, s, null, conflicts);
     // The delete is newer. The sheet's values join the base so the flush may remove the row.
     conflicts.push(conflict(rowId, null, "last-write-wins", deletion, sheetSide(shown())));
     absorb();

@@ -13,6 +13,7 @@ import { mergeSheetDelete, mergeSheetRow, type RowDecision, type SheetRow } from
 import {
   emptyRowState,
   looksLikeAnotherItem,
+  matchesBaseRow,
   observeDoc,
   outboxOpFor,
   type DocSnapshot,
@@ -81,6 +82,12 @@ export function reconcileRow(input: ReconcileInput): ReconcileDecision {
     state?.inSheet === true &&
     !state.deleted &&
     (input.holdsAnother === true ||
+      // A row the flush wrote that the script has not sent since: the script follows what a sort
+      // did to it (it asks what was written) and sends what a person changed; a merge here could
+      // take a sort's doing for an edit, and the script would not send the row to correct it.
+      (state.sheetAt === 0 &&
+        state.rev > 0 &&
+        !matchesBaseRow(state, input.columns, (c) => sheetRow.values[c])) ||
       looksLikeAnotherItem(
         state,
         input.columns,

@@ -106,6 +106,27 @@ describe("three-way merge: a sheet row against the document and the base", () =>
     assert.equal(sent.conflicts[0]!.rejected.side, "firestore");
   });
 
+  it("decides such a column by the row's time when a sync write of the row never landed (the webhook came while it was in flight)", () => {
+    // The flush's write (rev 1) died; a webhook read then could not take qty 9 (the write was
+    // for that cell). The row's `_rev` (0) is behind: that webhook came and went.
+    const edited = deepFreeze({
+      ...synced(base),
+      rev: 1,
+      docEdits: { qty: { key: "n:8", at: 300 } },
+    });
+    const read = mergeSheetRow({
+      rowId: "r",
+      state: edited,
+      doc: doc({ name: "Widget", qty: 8 }, 300),
+      columns,
+      now: NOW,
+      row: row({ name: "Widget", qty: 9 }, 100, 0),
+      delivery: null,
+    });
+    assert.equal(read.conflicts.length, 1, "decided now, on record");
+    assert.equal(read.conflicts[0]!.kept.side, "firestore", "the app's later 8 wins");
+  });
+
   it("an app's write that the sheet happened to hold already still beats a sheet change stamped before it", () => {
     // The app set qty 8 at 300; the person had typed 8 (stamped 200), then 3 (stamped 250).
     const edited = deepFreeze({ ...synced(base), docEdits: { qty: { key: "n:8", at: 300 } } });

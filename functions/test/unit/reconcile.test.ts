@@ -37,6 +37,18 @@ describe("reconcileRow: a row holding another item (a sort the script has not fo
     assert.equal(d.doc, null);
   });
 
+  it("leaves a row the flush wrote and the script has not sent since to the script, whatever it shows", () => {
+    // The flush appended it (rev 1); the sheet never sent it. Its first column is its own, and
+    // no other item's cells are there: still not the reconcile's to merge.
+    const written = { ...synced(a), rev: 1, sheetAt: 0 };
+    const d = reconcile(written, a, { ...a, qty: 6 });
+    assert.equal(d.finding, "looks-moved");
+    assert.equal(d.doc, null);
+    // Once the sheet has sent it, an edit there is merged as usual.
+    const sent = reconcile({ ...written, sheetAt: 100 }, a, { ...a, qty: 6 });
+    assert.deepEqual(sent.doc, { kind: "set", values: { qty: 6 } });
+  });
+
   it("records a document deleted meanwhile as deleted, and does not bring it back with the other item's cells", () => {
     const d = reconcile(synced(a), null, b);
     assert.equal(d.finding, "deleted-in-firestore");
