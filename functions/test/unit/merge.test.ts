@@ -63,6 +63,24 @@ function fromSheet(
   });
 }
 const opOf = (d: RowDecision, docExists: boolean) => outboxOpFor(d.state, docExists);
+/** The row as a server read (the reconcile) sees it: no delivery, `_modified` and `_rev` as read. */
+function readByServer(
+  state: RowState,
+  d: DocSnapshot | null,
+  values: RowValues,
+  at: number,
+  rev = 0,
+): RowDecision {
+  return mergeSheetRow({
+    rowId: "r",
+    state,
+    doc: d,
+    columns,
+    now: NOW,
+    row: row(values, at, rev),
+    delivery: null,
+  });
+}
 
 describe("three-way merge: a sheet row against the document and the base", () => {
   const base = { name: "Widget", qty: 3 };
@@ -79,15 +97,12 @@ describe("three-way merge: a sheet row against the document and the base", () =>
     // The app set qty 8 at 300. The reconcile reads the person's 9 under `_modified` 100: the
     // script has not stamped that edit yet, so 100 is not when it was made.
     const edited = deepFreeze({ ...synced(base), docEdits: { qty: { key: "n:8", at: 300 } } });
-    const read = mergeSheetRow({
-      rowId: "r",
-      state: edited,
-      doc: doc({ name: "Widget", qty: 8 }, 300),
-      columns,
-      now: NOW,
-      row: row({ name: "Widget", qty: 9 }, 100),
-      delivery: null,
-    });
+    const read = readByServer(
+      edited,
+      doc({ name: "Widget", qty: 8 }, 300),
+      { name: "Widget", qty: 9 },
+      100,
+    );
     assert.equal(read.doc, null);
     assert.equal(read.conflicts.length, 0, "no decision on a time that is not the edit's");
     assert.equal(read.state.base.qty, 3);
@@ -114,15 +129,13 @@ describe("three-way merge: a sheet row against the document and the base", () =>
       rev: 1,
       docEdits: { qty: { key: "n:8", at: 300 } },
     });
-    const read = mergeSheetRow({
-      rowId: "r",
-      state: edited,
-      doc: doc({ name: "Widget", qty: 8 }, 300),
-      columns,
-      now: NOW,
-      row: row({ name: "Widget", qty: 9 }, 100, 0),
-      delivery: null,
-    });
+    const read = readByServer(
+      edited,
+      doc({ name: "Widget", qty: 8 }, 300),
+      { name: "Widget", qty: 9 },
+      100,
+      0,
+    );
     assert.equal(read.conflicts.length, 1, "decided now, on record");
     assert.equal(read.conflicts[0]!.kept.side, "firestore", "the app's later 8 wins");
   });
@@ -416,15 +429,7 @@ describe("three-way merge: whole rows (creates and deletes)", () => {
   it("leaves a sheet edit the server read before the script stamped it to the edit's webhook, not to a Firestore delete", () => {
     // The reconcile reads qty 9 under the row's old `_modified` (100): the script has not run yet.
     const state = synced(base, { deleted: { at: 150, by: "firestore" } });
-    const read = mergeSheetRow({
-      rowId: "r",
-      state,
-      doc: null,
-      columns,
-      now: NOW,
-      row: row({ name: "Widget", qty: 9 }, 100),
-      delivery: null,
-    });
+    const read = readByServer(state, null, { name: "Widget", qty: 9 }, 100);
     assert.equal(read.doc, null);
     assert.equal(read.conflicts.length, 0, "no decision on a time that is not the edit's");
     assert.equal(read.state.base.qty, 3, "the base keeps the agreed value");
