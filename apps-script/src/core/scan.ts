@@ -121,8 +121,8 @@ export function rowDigest(header: HeaderInfo, row: readonly unknown[]): string {
   return fieldsDigest(rowFields(header, row));
 }
 
-function fieldsDigest(fields: [string, WireCell][]): string {
-  return fields
+function fieldsDigest(fields: readonly [string, WireCell][]): string {
+  return [...fields]
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     .map(([, v]) => {
       if (v === null) return "..";
@@ -822,11 +822,13 @@ export function withDescribed(
     const d = id ? byId.get(id) : undefined;
     if (!d || d.rev !== modifiedCellToMs(row[header.revColumn])) continue;
     if (snapshot.rows.get(id)?.rev === d.rev) continue;
-    const fields = (): [string, WireCell][] =>
-      header.dataColumns.map((c) => [c.name, d.values[c.name] ?? null]);
+    const fields = header.dataColumns.map((c): [string, WireCell] => [
+      c.name,
+      d.values[c.name] ?? null,
+    ]);
     merged.set(id, {
-      hash: fieldsHash(fields()),
-      digest: relayDigest(fieldsDigest(fields()), columns, snapshot.columns),
+      hash: fieldsHash(fields),
+      digest: relayDigest(fieldsDigest(fields), columns, snapshot.columns),
       modified: rowModified(header, row),
       rev: d.rev,
       goneAt: 0,

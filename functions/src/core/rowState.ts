@@ -16,6 +16,8 @@ import {
   type CellValue,
   type RowValues,
 } from "./values.js";
+import { toWire, type WireCell } from "../../../contract/src/cells.js";
+import type { DescribedRow } from "../../../contract/src/wire.js";
 
 export type Side = "sheet" | "firestore";
 
@@ -426,16 +428,17 @@ export function isSettledDelete(state: RowState): boolean {
 /**
  * What the sync last agreed the sheet row holds, as of the sheet write `rev` (a write in flight
  * included: it shows once the row's `_rev` does): for a script that has not scanned the row since
- * (see DescribeRequest). Null when not exactly known: no live row, or text kept only as a hash.
+ * (see DescribeRequest), in wire form. Null when not exactly known: no live row, or text kept
+ * only as a hash.
  */
-export function describedRow(state: RowState | null): { rev: number; values: RowValues } | null {
+export function describedRow(id: string, state: RowState | null): DescribedRow | null {
   if (!state || (!state.inSheet && !state.inFlight) || state.deleted) return null;
   const cells: Record<string, BaseValue> = { ...state.base, ...(state.inFlight?.cells ?? {}) };
-  const values: RowValues = {};
+  const values: Record<string, WireCell> = {};
   for (const [column, base] of Object.entries(cells)) {
     const value = baseValue(base);
     if (value === undefined) return null;
-    if (value !== null) values[column] = value;
+    if (value !== null) values[column] = toWire(value);
   }
-  return { rev: state.inFlight?.rev ?? state.rev, values };
+  return { id, rev: state.inFlight?.rev ?? state.rev, values };
 }

@@ -957,23 +957,31 @@ describe("describing a row the script has not scanned (POST /describe)", () => {
   const base = { name: "Widget", qty: 3 };
 
   it("is the base, with a write in flight laid over it under that write's revision", () => {
-    assert.deepEqual(describedRow(synced(base, { rev: 2 })), { rev: 2, values: base });
+    assert.deepEqual(describedRow("r", synced(base, { rev: 2 })), {
+      id: "r",
+      rev: 2,
+      values: base,
+    });
     const writing = synced(base, { rev: 2, inFlight: { rev: 3, cells: { qty: 4 }, since: 1 } });
-    assert.deepEqual(describedRow(writing), { rev: 3, values: { name: "Widget", qty: 4 } });
+    assert.deepEqual(describedRow("r", writing), {
+      id: "r",
+      rev: 3,
+      values: { name: "Widget", qty: 4 },
+    });
     // A cell the write clears is left out, as an empty cell is.
     const clearing = synced(base, { rev: 2, inFlight: { rev: 3, cells: { qty: null }, since: 1 } });
-    assert.deepEqual(describedRow(clearing), { rev: 3, values: { name: "Widget" } });
+    assert.deepEqual(describedRow("r", clearing), { id: "r", rev: 3, values: { name: "Widget" } });
     // A row the flush is appending (not yet committed as in the sheet) is its append.
     const appending: RowState = {
       ...emptyRowState(),
       inFlight: { rev: 1, cells: { name: "Gizmo" }, since: 1 },
     };
-    assert.deepEqual(describedRow(appending), { rev: 1, values: { name: "Gizmo" } });
+    assert.deepEqual(describedRow("r", appending), { id: "r", rev: 1, values: { name: "Gizmo" } });
   });
 
   it("is nothing for a row it cannot describe exactly: unknown, deleted, or long text kept as a hash", () => {
-    assert.equal(describedRow(null), null);
-    assert.equal(describedRow(synced(base, { deleted: { at: 5, by: "firestore" } })), null);
-    assert.equal(describedRow(synced({ name: "x".repeat(5_000) })), null);
+    assert.equal(describedRow("r", null), null);
+    assert.equal(describedRow("r", synced(base, { deleted: { at: 5, by: "firestore" } })), null);
+    assert.equal(describedRow("r", synced({ name: "x".repeat(5_000) })), null);
   });
 });

@@ -10,10 +10,8 @@
 import { createHmac } from "node:crypto";
 import { sheets } from "@googleapis/sheets";
 import type { RawRow, RunningSheetsEmulator, SheetsEmulator } from "@sheet-sync/sheets-emulator";
-import { toWire, type WireCell } from "../../../contract/src/cells.js";
 import { MAX_BODY_BYTES } from "../../../contract/src/limits.js";
 import { parseDescribeBody } from "../../../contract/src/schema.js";
-import type { DescribedRow } from "../../../contract/src/wire.js";
 import { MAX_FLUSH_ROUNDS, SyncEngine } from "../../../apps-script/src/engine.js";
 import type { ScriptEnv, SheetPort } from "../../../apps-script/src/env.js";
 import { sendBatches, type PostResult } from "../../../apps-script/src/core/send.js";
@@ -388,14 +386,9 @@ export class World {
     if (fault === "timeout") return { networkError: "Timeout: the request took too long" };
     const asked = parseDescribeBody(JSON.parse(request.body));
     if (!asked.ok) return { status: 400, body: JSON.stringify({ issues: asked.issues }) };
-    const rows: DescribedRow[] = [];
-    for (const id of asked.request.ids) {
-      const described = describedRow(this.db.states.get(id) ?? null);
-      if (!described) continue;
-      const values: Record<string, WireCell> = {};
-      for (const [c, v] of Object.entries(described.values)) values[c] = toWire(v);
-      rows.push({ id, rev: described.rev, values });
-    }
+    const rows = asked.request.ids.flatMap(
+      (id) => describedRow(id, this.db.states.get(id) ?? null) ?? [],
+    );
     if (process.env.SHEET_SYNC_MODEL_WIRE) {
       process.stdout.write(`  described @${this.truth.length}: ${JSON.stringify(rows)}\n`);
     }
