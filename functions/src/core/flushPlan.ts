@@ -157,7 +157,10 @@ export function planFlushRow(input: {
       return plan({ kind: "none" });
     }
     // A row with sheet edits the sync has not seen waits for them: they may be newer than the delete.
-    if (!matchesBaseRow(s, columns, (c) => cellOf(c).value)) {
+    if (
+      !matchesBaseRow(s, columns, (c) => cellOf(c).value) ||
+      unsentEditAfter(s, sheetRow, s.deleted.at)
+    ) {
       s = { ...s, parked: true };
       return plan({ kind: "none" });
     }
@@ -210,7 +213,7 @@ export function planFlushRow(input: {
       giveBack(c, cell.value, dv, edit.at, sheetRow.modifiedAt);
       continue;
     }
-    if (!matchesBaseRow(s, [c], () => cell.value)) {
+    if (!matchesBaseRow(s, [c], () => cell.value) || unsentEditAfter(s, sheetRow, edit.at)) {
       s.parked = true; // the sheet changed it too: its webhook carries when, and decides
       continue;
     }
@@ -242,6 +245,14 @@ export function planFlushRow(input: {
       ),
     );
   }
+}
+
+/**
+ * The row carries a stamp no webhook has brought yet, later than the app's change: a person edited
+ * it since, perhaps typing the base value back (A→B→A), which no cell comparison can see.
+ */
+function unsentEditAfter(s: RowState, sheetRow: SheetRowCells, at: number): boolean {
+  return sheetRow.modifiedAt > s.sheetAt && sheetRow.modifiedAt > at;
 }
 
 function baseCells(values: RowValues) {

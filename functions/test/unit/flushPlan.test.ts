@@ -81,6 +81,25 @@ describe("flush plan: one row", () => {
     assert.equal(outboxOpFor(p.state, true), null);
   });
 
+  it("waits where a person typed the base back after the app's change (A→B→A, not yet sent)", () => {
+    // The app set name at 200; the person typed Gizmo and then Widget again, stamped 300, and
+    // that webhook is still on its way. The cell equals the base, but only its webhook knows.
+    const typedBack = { ...sheetRow(base), modifiedAt: 300 };
+    const p = plan(synced(base, { sheetAt: 100 }), { ...base, name: "Gadget" }, typedBack);
+    assert.deepEqual(p.action, { kind: "none" });
+    assert.ok(p.state.parked);
+    // Once that webhook is in (sheetAt 300), or when the stamp is older than the app's change,
+    // the app's value goes in.
+    const seen = plan(synced(base, { sheetAt: 300 }), { ...base, name: "Gadget" }, typedBack);
+    assert.deepEqual(seen.action.kind, "write");
+    const older = plan(synced(base, { sheetAt: 100 }), { ...base, name: "Gadget" }, typedBack, 400);
+    assert.deepEqual(older.action.kind, "write");
+    // The same for an app delete.
+    const gone = synced(base, { sheetAt: 100, deleted: { at: 200, by: "firestore" } });
+    assert.deepEqual(plan(gone, null, typedBack).action, { kind: "none" });
+    assert.deepEqual(plan(gone, null, sheetRow(base)).action, { kind: "delete", rowNumber: 7 });
+  });
+
   it("writes nothing where the sheet already shows the document", () => {
     const p = plan(synced(base), { ...base, qty: 9 }, sheetRow({ ...base, qty: 9 }));
     assert.deepEqual(p.action, { kind: "none" });

@@ -79,6 +79,8 @@ export class Scheduler {
     if (this.waiting.length === 0) return false;
     const i = ((k % this.waiting.length) + this.waiting.length) % this.waiting.length;
     const [w] = this.waiting.splice(i, 1);
+    if (process.env.SHEET_SYNC_MODEL_STEPS)
+      process.stderr.write(`  step: ${w!.execution} | ${w!.label}${fail ? " (fails)" : ""}\n`);
     if (fail) w!.fail(fail);
     else w!.go();
     await this.settle();
