@@ -80,7 +80,6 @@ export function reconcileRow(input: ReconcileInput): ReconcileDecision {
   const moved =
     sheetRow !== null &&
     state?.inSheet === true &&
-    !state.deleted &&
     (input.holdsAnother === true ||
       // A row the flush wrote that the script has not sent since: the script follows what a sort
       // did to it (it asks what was written) and sends what a person changed; a merge here could
@@ -94,7 +93,8 @@ export function reconcileRow(input: ReconcileInput): ReconcileDecision {
         (c) => ({ value: sheetRow.values[c], formula: input.sheetFormulas?.has(c) ?? false }),
         false,
       ));
-  if (moved && doc) {
+  // Deleted already: the content there is not this item's, so it cannot bring it back either.
+  if (moved && (doc || state.deleted)) {
     return { state, doc: null, conflicts: [], outcome: "duplicate", finding: "looks-moved" };
   }
   if (moved && state) {

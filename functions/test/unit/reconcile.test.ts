@@ -58,6 +58,17 @@ describe("reconcileRow: a row holding another item (a sort the script has not fo
     assert.deepEqual(d.state.deleted, { at: 50, by: "firestore" });
   });
 
+  it("does not bring back an item already recorded deleted with the other item's cells (seed 2127)", () => {
+    // The delete was on record before the sort; the row's stamp (900) is later than the delete,
+    // but it is the id's stamp, not the moved content's: nothing here undoes the delete.
+    const gone = { ...synced(a), deleted: { at: 50, by: "firestore" as const } };
+    const d = reconcile(gone, null, b);
+    assert.equal(d.finding, "looks-moved");
+    assert.equal(d.doc, null);
+    assert.deepEqual(d.conflicts, []);
+    assert.deepEqual(d.state.deleted, { at: 50, by: "firestore" });
+  });
+
   it("merges a row that is its own item edited: a sheet edit newer than the delete's earliest time keeps the row", () => {
     const d = reconcile(synced(a), null, { ...a, qty: 9 });
     assert.notEqual(d.finding, "looks-moved");
