@@ -482,9 +482,14 @@ export function findMoves(
   // (The id may be one the flush wrote since the last scan: the snapshot does not know it.)
   if (taken.size > 0) {
     const claimed = new Set([...taken.values()].map((b) => b.id));
-    const displaced = [...taken.keys()].filter(
-      (i) => ids[i] && !claimed.has(ids[i]!) && !home.has(ids[i]!) && !gone.has(ids[i]!),
-    );
+    // An id whose item had blank telling columns (only a note beside them, say) is not the
+    // content left over: blanks sort last, so what took its row came from elsewhere; it leaves.
+    const displaced = [...taken.keys()].filter((i) => {
+      const id = ids[i];
+      if (!id || claimed.has(id) || home.has(id) || gone.has(id)) return false;
+      const seen = snapshot.rows.get(id);
+      return !seen || !sim.blankKey(seen.digest);
+    });
     let vacated = hashes
       .map((_, i) => i)
       .filter((i) => hashes[i] !== "" && !taken.has(i) && claimed.has(ids[i]!));

@@ -455,6 +455,32 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(edits.deletes, []);
   });
 
+  it("does not hand a blank row's id to a new row left over by a sort (seed 2129)", () => {
+    // r_e held only a note. A person typed "Zed" in a new row below and sorted name..price: the
+    // items moved up one row each (Widget beside r_e's note) and Zed into r_c's row; the new row
+    // was left empty. r_e's item is gone; Zed is a new item, not r_e's.
+    const wide = ["_id", "name", "qty", "price", "note", "_modified"];
+    const was = [
+      ["r_e", "", "", "", "reorder", 1000],
+      ["r_a", "Widget", 3, 2, "", 2000],
+      ["r_b", "Gadget", 5, 2, "", 3000],
+      ["r_c", "Sprocket", 13, 2, "", 4000],
+    ];
+    const rows = [
+      ["r_e", "Widget", 3, 2, "reorder", 1000],
+      ["r_a", "Gadget", 5, 2, "", 2000],
+      ["r_b", "Sprocket", 13, 2, "", 3000],
+      ["r_c", "Zed", 1, 2, "", 4000],
+      ["", "", "", "", "", ""],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_a", "r_b", "r_c", "r_new1", ""]);
+    assert.deepEqual(
+      result.deletes.map((d) => d.id),
+      ["r_e"],
+    );
+  });
+
   it("keeps a paste that typed new codes over two rows as two edits (an item whose code changed is not gone)", () => {
     const coded = ["_id", "code", "name", "qty", "_modified"];
     const was = [

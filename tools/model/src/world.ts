@@ -424,7 +424,12 @@ export class World {
       process.stdout.write(`  script @${this.truth.length}: ${JSON.stringify(mode)}\n`);
     }
     this.engine.scanAndQueue(sheet, mode);
-    this.observeIdentity();
+    if (process.env.SHEET_SYNC_MODEL_SCANNED) {
+      const rows = this.sheetTable().rows.map((r) => [r._id, r.key, r.note ?? null]);
+      process.stdout.write(`  scanned: ${JSON.stringify(rows)}\n`);
+    }
+    // A run that did not get the lock scanned nothing: the sheet may still show a sort's doing.
+    if (!this.lockBusy) this.observeIdentity();
     for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
       const prepared = this.engine.prepareRound(sheet);
       if (!prepared) return;
