@@ -5,7 +5,8 @@
  * fast-check shrinks a failure to its shortest sequence and prints the seed.
  *
  * Quick profile (npm test): SHEET_SYNC_MODEL_RUNS runs × SHEET_SYNC_MODEL_OPS operations.
- * Soak (npm run test:soak): 100 runs × 1,000 operations, or as set in the environment.
+ * Soak (npm run test:soak): 100 runs of 1,000 operations each, or as set in the environment
+ * (SHEET_SYNC_MODEL_MIN_OPS lets run lengths vary).
  */
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
@@ -19,6 +20,13 @@ import { World } from "../src/world.js";
 const soak = process.env.SHEET_SYNC_MODEL_PROFILE === "soak";
 const RUNS = Number(process.env.SHEET_SYNC_MODEL_RUNS ?? (soak ? 100 : 12));
 const OPS = Number(process.env.SHEET_SYNC_MODEL_OPS ?? (soak ? 1000 : 250));
+/** The soak's runs are all of OPS operations (issue 7 asks for runs of 1,000); the quick profile's vary. */
+const MIN_OPS = Number(process.env.SHEET_SYNC_MODEL_MIN_OPS ?? (soak ? OPS : 1));
+if (!(Number.isSafeInteger(MIN_OPS) && MIN_OPS >= 1 && MIN_OPS <= OPS)) {
+  throw new Error(
+    `SHEET_SYNC_MODEL_MIN_OPS must be a whole number from 1 to ${OPS}, not "${MIN_OPS}"`,
+  );
+}
 /**
  * "full" (the soak's default) includes sorts of the visible columns only, where the script infers
  * which item is which from content; "sorted-rows" (npm test's default) leaves them out. Issue 7
@@ -37,7 +45,8 @@ if (SEED !== undefined && !Number.isSafeInteger(SEED)) {
   throw new Error(`SHEET_SYNC_MODEL_SEED must be a whole number or "random", not "${seedSetting}"`);
 }
 
-describe(`model: ${RUNS} runs × up to ${OPS} operations (${MIX}, seed ${seedSetting}), faults and interleavings included`, function () {
+const length = MIN_OPS === OPS ? `${OPS}` : `${MIN_OPS}–${OPS}`;
+describe(`model: ${RUNS} runs × ${length} operations (${MIX}, seed ${seedSetting}), faults and interleavings included`, function () {
   this.timeout(0);
   let server: RunningSheetsEmulator;
   const totals = { runs: 0, ops: 0, conflicts: 0, rekeyed: 0, rows: 0 };
@@ -57,7 +66,7 @@ describe(`model: ${RUNS} runs × up to ${OPS} operations (${MIX}, seed ${seedSet
     let firstFailure = false;
     const property = fc.asyncProperty(
       fc.integer({ min: -3000, max: 3000 }),
-      fc.noBias(fc.array(commandMix, { minLength: 1, maxLength: OPS, size: "max" })),
+      fc.noBias(fc.array(commandMix, { minLength: MIN_OPS, maxLength: OPS, size: "max" })),
       async (skew: number, commands: Command[]) => {
         // A run that does not end is a bug of its own: say which sequence, and stop.
         const watchdog = setTimeout(() => {
@@ -84,7 +93,8 @@ describe(`model: ${RUNS} runs × up to ${OPS} operations (${MIX}, seed ${seedSet
           // Shrinking can take minutes: say at once what failed, unshrunk.
           firstFailure = true;
           process.stderr.write(
-            `first failure, before shrinking: ${JSON.stringify([skew, commands])}\n  ${result.failures.join("\n  ")}\n`,
+            `first failure, before shrinking: ${JSON.stringify([skew, commands])}\n  ${result.failures.join("\n  ")}\n` +
+              "  (shrink it: save [skew, commands] to a file, then node --import tsx src/shrink.ts <file>)\n",
           );
         }
         assert.deepEqual(result.failures, []);
@@ -96,8 +106,11 @@ describe(`model: ${RUNS} runs × up to ${OPS} operations (${MIX}, seed ${seedSet
       await fc.assert(property, {
         numRuns: RUNS,
         seed: SEED,
-        // SHEET_SYNC_MODEL_SHRINK=0: report the first failure as it is, without shrinking it.
-        endOnFailure: process.env.SHEET_SYNC_MODEL_SHRINK === "0",
+        // SHEET_SYNC_MODEL_SHRINK=0: report the first failure as it is, without shrinking it. Runs
+        // of a fixed length cannot get shorter: src/shrink.ts shrinks those (the message says how).
+        endOnFailure:
+          process.env.SHEET_SYNC_MODEL_SHRINK === "0" ||
+          (MIN_OPS > 1 && process.env.SHEET_SYNC_MODEL_SHRINK !== "1"),
         verbose: 0,
       });
     } finally {
