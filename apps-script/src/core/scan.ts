@@ -396,24 +396,40 @@ export function findMoves(
     const vacated = (source: (typeof sources)[number]) =>
       hashes[source.from!] === "" ||
       !agreesOnKey(snapshot.rows.get(source.id)!.digest, source.from!);
-    // Two rows that swapped contents, one of them also edited past recognition but for its most
-    // telling column (a code): the move into the other's row says where that row's item went,
-    // when its code is now in the row the move came from (and that row's own item's is not).
+    // Rows that swapped contents (two, or round a cycle: a sort), one of them also edited past
+    // recognition but for its most telling column (a code): the moves say where that row's item
+    // went, when its code is now in the row the first move came from (and that row's own item's
+    // is not). Follow the moves from that row until one whose own item went nowhere yet.
     const sourceAt = new Map(
       sources.flatMap((src) => (src.from === null ? [] : [[src.from, src]])),
     );
     const placed = new Set([...best.values()].map((x) => x.source.id));
+    const targetOf = new Map(
+      [...best].flatMap(([to, x]) => (x.tie ? [] : [[x.source.id, to] as const])),
+    );
     for (const [to, b] of [...best]) {
       const from = b.source.from;
       if (b.tie || from === null || ids[to] === "" || best.has(from)) continue;
-      const other = sourceAt.get(to);
-      if (!other || other.id !== ids[to] || claimed.has(other.id) || placed.has(other.id)) continue;
+      let end = to;
+      let other = sourceAt.get(end);
+      const visited = new Set([from, end]);
+      while (other && other.id === ids[end] && !claimed.has(other.id) && placed.has(other.id)) {
+        const next = targetOf.get(other.id);
+        if (next === undefined || visited.has(next) || ids[next] === "") break;
+        visited.add(next);
+        end = next;
+        other = sourceAt.get(end);
+      }
+      if (!other || other.id !== ids[end] || claimed.has(other.id) || placed.has(other.id)) {
+        continue;
+      }
       const old = snapshot.rows.get(other.id)!.digest;
       if (!agreesOnKey(old, from) || agreesOnKey(snapshot.rows.get(b.source.id)!.digest, from)) {
         continue;
       }
       best.set(from, { source: other, score: same(old, from), tie: false });
       placed.add(other.id);
+      targetOf.set(other.id, from);
     }
     // A row whose own item had blank telling columns (only cells outside the sorted range, say: a
     // sort moves blank rows last) and is in no other row now: another item's content that came in

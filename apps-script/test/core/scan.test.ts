@@ -455,6 +455,27 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(edits.deletes, []);
   });
 
+  it("follows three rows a sort moved round a cycle, one edited past recognition but for its code (seed 2134)", () => {
+    // Sorted by key, descending, then edited before the script ran: k8 got a due date, k4 a new
+    // qty, and k2 three new cells. k2 is too edited to match by most cells; the other two moves
+    // say where it went: its code is in the row k4 left.
+    const wide = ["_id", "key", "name", "qty", "price", "due", "_modified"];
+    const was = [
+      ["r_b", "k2", "Gadget", 5, 2, "y", 2000],
+      ["r_h", "k8", "Sprocket", 4, 2, "", 3000],
+      ["r_d", "k4", "Sprocket", 1, 2, "", 4000],
+    ];
+    const rows = [
+      ["r_b", "k8", "Sprocket", 4, 2, "d", 2000],
+      ["r_h", "k4", "Sprocket", 9, 2, "", 3000],
+      ["r_d", "k2", "Gadget", 8, 3, "z", 4000],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_h", "r_d", "r_b"]);
+    assert.deepEqual(result.upserts.map((u) => u.id).sort(), ["r_b", "r_d", "r_h"]);
+    assert.deepEqual(result.deletes, []);
+  });
+
   it("does not hand a blank row's id to a new row left over by a sort (seed 2129)", () => {
     // r_e held only a note. A person typed "Zed" in a new row below and sorted name..price: the
     // items moved up one row each (Widget beside r_e's note) and Zed into r_c's row; the new row
