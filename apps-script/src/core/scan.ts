@@ -513,10 +513,24 @@ export function findMoves(
     // just before the sort): an id whose content is known goes to the one row, of those and the
     // vacated ones, that kept its most telling column (a code), when exactly one did.
     const idless = hashes.map((_, i) => i).filter((i) => hashes[i] !== "" && !ids[i]);
+    // So is a row whose own item had blank telling columns and that shows a code now: blanks
+    // sort last, so that content came in (its id then leaves, as the blank row's above).
+    const blankOwned = hashes
+      .map((_, i) => i)
+      .filter((i) => {
+        const id = ids[i];
+        const seen = id && !claimed.has(id) ? snapshot.rows.get(id) : undefined;
+        return (
+          seen !== undefined &&
+          hashes[i] !== "" &&
+          sim.blankKey(seen.digest) &&
+          !sim.agreesOnKey(seen.digest, i)
+        );
+      });
     for (const from of [...displaced]) {
       const seen = snapshot.rows.get(ids[from]!);
       if (!seen) continue;
-      const keyed = [...vacated, ...idless].filter(
+      const keyed = [...vacated, ...idless, ...blankOwned].filter(
         (i) => !taken.has(i) && sim.agreesOnKey(seen.digest, i),
       );
       if (keyed.length !== 1) continue;

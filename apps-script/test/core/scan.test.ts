@@ -502,6 +502,31 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     );
   });
 
+  it("follows an edited item's code into the row of a blank item, not into a new row left over (seed 2132)", () => {
+    // r_e held only a note. A person typed Anvil in a new row, changed four of Kettle's cells,
+    // and sorted name..size: Anvil into Widget's row, Kettle beside r_e's note, Widget into
+    // Kettle's, blanks last. Kettle is too edited to match by most cells, but its name is in
+    // r_e's row only; the row left over (Anvil) is a new item.
+    const wide = ["_id", "name", "qty", "price", "due", "size", "note", "_modified"];
+    const was = [
+      ["r_a", "Widget", 3, 2, "", "S", "", 1000],
+      ["r_e", "", "", "", "", "", "checked", 2000],
+      ["r_k", "Kettle", 5, 2, "", "M", "", 3000],
+    ];
+    const rows = [
+      ["r_a", "Anvil", 1, 2, "", "", "", 1000],
+      ["r_e", "Kettle", 6, 4, "d", "L", "checked", 2000],
+      ["r_k", "Widget", 3, 2, "", "S", "", 3000],
+      ["", "", "", "", "", "", "", ""],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_new1", "r_k", "r_a", ""]);
+    assert.deepEqual(
+      result.deletes.map((d) => d.id),
+      ["r_e"],
+    );
+  });
+
   it("keeps a paste that typed new codes over two rows as two edits (an item whose code changed is not gone)", () => {
     const coded = ["_id", "code", "name", "qty", "_modified"];
     const was = [
