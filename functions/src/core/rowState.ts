@@ -55,6 +55,8 @@ export interface RowState {
   provisional: { at: number } | null;
   /** The flush found sheet edits it must not overwrite; the row waits for them to arrive. */
   parked: boolean;
+  /** The create time of the document the sync last saw (0: not known yet). */
+  docCreatedAt: number;
 }
 
 export function emptyRowState(): RowState {
@@ -71,6 +73,7 @@ export function emptyRowState(): RowState {
     inFlight: null,
     provisional: null,
     parked: false,
+    docCreatedAt: 0,
   };
 }
 
@@ -78,6 +81,8 @@ export function emptyRowState(): RowState {
 export interface DocSnapshot {
   values: RowValues;
   updateTime: number;
+  /** When this incarnation of the document was created (a delete and a new write make another). */
+  createTime?: number;
 }
 
 /** A pending write older than this is from a flush that died; anyone may drop it. */
@@ -109,7 +114,12 @@ export function observeDoc(
   // When the document was last seen matters only for a delete of unknown time; refreshing it on
   // every echo would cost a write per row, so it moves when something else does.
   if (s.docSeenAt === 0) s.docSeenAt = doc.updateTime;
-  if (s.deleted) {
+  // Created anew since the sync last saw it: deleted and written again (an app's restore) while
+  // the delete's event is still on its way. As for a recorded delete, every field is an edit.
+  const recreated =
+    doc.createTime !== undefined && s.docCreatedAt !== 0 && doc.createTime !== s.docCreatedAt;
+  if (doc.createTime !== undefined) s.docCreatedAt = doc.createTime;
+  if (s.deleted || recreated) {
     s.docSeenAt = Math.max(s.docSeenAt, doc.updateTime);
     s.deleted = null;
     s.provisional = null;

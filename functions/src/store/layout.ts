@@ -51,7 +51,12 @@ export function readDoc(snap: DocumentSnapshot): DocSnapshot | null {
   if (!snap.exists) return null;
   const values: RowValues = {};
   for (const [field, value] of Object.entries(snap.data() ?? {})) values[field] = toCell(value);
-  return { values, updateTime: snap.updateTime!.toMillis() };
+  const createTime = snap.createTime?.toMillis();
+  return {
+    values,
+    updateTime: snap.updateTime!.toMillis(),
+    ...(createTime !== undefined ? { createTime } : {}),
+  };
 }
 
 const storeBase = (v: BaseValue): unknown => (v instanceof Date ? Timestamp.fromDate(v) : v);
@@ -86,6 +91,7 @@ export function stateData(
     inFlight: s.inFlight && { ...s.inFlight, cells: mapValues(s.inFlight.cells, storeBase) },
     provisional: s.provisional,
     parked: s.parked,
+    docCreatedAt: s.docCreatedAt,
     // Firestore's TTL policy (firestore.indexes.json) deletes a forgotten delete's state.
     ...(expireAt !== null && isSettledDelete(s)
       ? { expireAt: Timestamp.fromMillis(expireAt) }
@@ -117,6 +123,7 @@ export function readState(snap: DocumentSnapshot, now: number): RowState | null 
     inFlight: inFlight ? { ...inFlight, cells: mapValues(inFlight.cells, loadBase) } : null,
     provisional: (d.provisional ?? null) as RowState["provisional"],
     parked: d.parked === true,
+    docCreatedAt: num(d.docCreatedAt),
   };
 }
 

@@ -29,7 +29,7 @@ import type { CellValue, RowValues } from "../core/values.js";
 import { ID_HEADER, REV_HEADER, columnNameProblem } from "../../../contract/src/limits.js";
 import type { CellWrite, LocatedRow, SheetsGateway, Tab } from "../sheets/gateway.js";
 import type { RowUpdate, ScheduleFlush, SheetInfo, SyncStore } from "./ports.js";
-import { emptyRecord, rowUpdate } from "./rows.js";
+import { emptyRecord, rowUpdate, stateWithWrite } from "./rows.js";
 import { flushTaskId } from "./schedule.js";
 import {
   FLUSH_MAX_ROWS,
@@ -166,7 +166,7 @@ export async function flushSheet(deps: FlushDeps, taskId: string): Promise<Flush
             continue;
           }
           // The outbox entry stays until the write has landed.
-          const update: RowUpdate = { state: plan.state };
+          const update: RowUpdate = { state: stateWithWrite(record, plan.doc, plan.state) };
           if (plan.doc) update.doc = plan.doc;
           if (plan.conflicts.length) update.conflicts = plan.conflicts;
           updates.set(e.rowId, update);

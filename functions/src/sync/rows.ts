@@ -15,19 +15,31 @@ export interface Decided {
   conflicts: Conflict[];
 }
 
+/**
+ * The state to store with a document write: a write that creates the document makes a new
+ * incarnation whose create time only the commit knows, so the next reading adopts it (rather
+ * than take the sync's own create for an app's delete and restore).
+ */
+export function stateWithWrite(record: RowRecord, doc: DocWrite | null, state: RowState): RowState {
+  return doc?.kind === "set" && record.doc === null && state.docCreatedAt !== 0
+    ? { ...state, docCreatedAt: 0 }
+    : state;
+}
+
 export function rowUpdate(
   record: RowRecord,
   decision: Decided,
   now: number,
 ): { update: RowUpdate; queued: boolean } {
   const update: RowUpdate = {};
-  if (record.state === null || JSON.stringify(record.state) !== JSON.stringify(decision.state)) {
-    update.state = decision.state;
+  const state = stateWithWrite(record, decision.doc, decision.state);
+  if (record.state === null || JSON.stringify(record.state) !== JSON.stringify(state)) {
+    update.state = state;
   }
   if (decision.doc) update.doc = decision.doc;
   if (decision.conflicts.length) update.conflicts = decision.conflicts;
   const docExists = decision.doc ? decision.doc.kind === "set" : record.doc !== null;
-  const outbox = outboxUpdate(record.rowId, record.outbox, decision.state, docExists, now);
+  const outbox = outboxUpdate(record.rowId, record.outbox, state, docExists, now);
   if (outbox !== undefined) update.outbox = outbox;
   return { update, queued: outbox != null };
 }

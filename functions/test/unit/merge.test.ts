@@ -17,6 +17,7 @@ import {
   type RowState,
 } from "../../src/core/rowState.js";
 import type { RowValues } from "../../src/core/values.js";
+import { stateWithWrite } from "../../src/sync/rows.js";
 
 const columns = ["name", "qty"];
 const NOW = 1_000_000;
@@ -468,6 +469,50 @@ describe("three-way merge: whole rows (creates and deletes)", () => {
     assert.equal(d.state.inSheet, false);
     assert.equal(opOf(d, true), "upsert", "appended again");
     assert.equal(d.conflicts[0]!.rejected.op, "delete");
+  });
+
+  describe("a document deleted and written again while its delete's event is on the way (seed 2205)", () => {
+    const restored = (createTime: number) => ({ ...doc(base, 450), createTime });
+    const sheetDelete = (d: DocSnapshot) =>
+      mergeSheetDelete({
+        rowId: "r",
+        state: synced(base, { docCreatedAt: 40 }),
+        doc: d,
+        columns,
+        now: NOW,
+        at: 300,
+        delivery: delivery(300),
+      });
+
+    it("is a new incarnation: the restore, newer than the sheet's delete, keeps the row on both sides", () => {
+      const d = sheetDelete(restored(450));
+      assert.equal(d.doc, null, "the restored document stays");
+      assert.equal(d.state.docCreatedAt, 450);
+      assert.equal(opOf(d, true), "upsert", "the row goes back into the sheet");
+    });
+
+    it("is the same incarnation when the create time is unchanged: the sheet's delete wins", () => {
+      assert.deepEqual(sheetDelete(restored(40)).doc, { kind: "delete" });
+    });
+  });
+
+  it("does not take the sync's own create of a document for an app's restore", () => {
+    const state = synced(base, { docCreatedAt: 40 });
+    const record = { rowId: "r", doc: null, state, outbox: null };
+    const created = stateWithWrite(record, { kind: "set", values: base }, state);
+    assert.equal(created.docCreatedAt, 0, "the commit's create time is adopted when next read");
+    const merged = { rowId: "r", doc: doc(base, 450), state, outbox: null };
+    assert.equal(stateWithWrite(merged, { kind: "set", values: base }, state), state);
+    const next = recordDocEvent({
+      rowId: "r",
+      state: created,
+      doc: { ...doc(base, 450), createTime: 450 },
+      columns,
+      now: NOW,
+      event: { at: 450, isDelete: false },
+    });
+    assert.equal(next.state.docCreatedAt, 450);
+    assert.deepEqual(next.state.docEdits, {}, "its own write is no app edit");
   });
 
   it("a sheet delete newer than a Firestore edit wins, and the edit is on record", () => {

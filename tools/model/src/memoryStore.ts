@@ -21,6 +21,7 @@ import type { Scheduler } from "./scheduler.js";
 export interface StoredDoc {
   fields: RowValues;
   updateTime: number;
+  createTime: number;
 }
 
 export interface DocEvent {
@@ -77,8 +78,13 @@ export class MemoryDb {
       this.lastFields.set(rowId, gone.fields);
       this.docs.delete(rowId);
     } else {
-      const before = merge ? (this.docs.get(rowId)?.fields ?? {}) : {};
-      this.docs.set(rowId, { fields: { ...before, ...copyFields(fields) }, updateTime: at });
+      const existing = this.docs.get(rowId);
+      const before = merge ? (existing?.fields ?? {}) : {};
+      this.docs.set(rowId, {
+        fields: { ...before, ...copyFields(fields) },
+        updateTime: at,
+        createTime: existing?.createTime ?? at,
+      });
     }
     this.pushEvent(rowId, at, fields === null);
   }
@@ -91,7 +97,9 @@ export class MemoryDb {
     const doc = this.docs.get(rowId);
     return {
       rowId,
-      doc: doc ? { values: copyFields(doc.fields), updateTime: doc.updateTime } : null,
+      doc: doc
+        ? { values: copyFields(doc.fields), updateTime: doc.updateTime, createTime: doc.createTime }
+        : null,
       state: this.states.has(rowId) ? copy(this.states.get(rowId)!) : null,
       outbox: this.outbox.has(rowId) ? { ...this.outbox.get(rowId)! } : null,
     };
@@ -151,10 +159,11 @@ export class MemoryStore implements SyncStore {
         if (gone) this.db.lastFields.set(rowId, gone.fields);
         if (this.db.docs.delete(rowId)) this.db.pushEvent(rowId, at, true);
       } else if (u.doc?.kind === "set") {
-        const before = this.db.docs.get(rowId)?.fields ?? {};
+        const existing = this.db.docs.get(rowId);
         this.db.docs.set(rowId, {
-          fields: { ...before, ...copyFields(u.doc.values) },
+          fields: { ...existing?.fields, ...copyFields(u.doc.values) },
           updateTime: at,
+          createTime: existing?.createTime ?? at,
         });
         this.db.pushEvent(rowId, at, false);
       }
