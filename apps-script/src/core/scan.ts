@@ -434,7 +434,8 @@ export function findMoves(
     // A row whose own item had blank telling columns (only cells outside the sorted range, say: a
     // sort moves blank rows last) and is in no other row now: another item's content that came in
     // takes the row, and its id leaves the sheet. (An item whose code was typed over is edited.)
-    const abandoned = (to: number) => {
+    // (A row another move fills holds that item's content, not this one, blank key or not.)
+    const abandoned = (to: number, filled: ReadonlySet<number>) => {
       const source = sourceAt.get(to);
       if (!source || source.id !== ids[to] || claimed.has(source.id) || placed.has(source.id)) {
         return false;
@@ -443,7 +444,7 @@ export function findMoves(
       return (
         sim.blankKey(old) &&
         vacated(source) &&
-        !hashes.some((h, i) => i !== to && h !== "" && agreesOnKey(old, i))
+        !hashes.some((h, i) => i !== to && h !== "" && !filled.has(i) && agreesOnKey(old, i))
       );
     };
     let proposed = [...best].filter(([, b]) => !b.tie && b.source.from !== null);
@@ -454,7 +455,7 @@ export function findMoves(
       const kept = proposed.filter(
         ([to, b]) =>
           (targets.has(b.source.from!) || vacated(b.source)) &&
-          (ids[to] === "" || leaving.has(to) || abandoned(to)),
+          (ids[to] === "" || leaving.has(to) || abandoned(to, targets)),
       );
       changed = kept.length !== proposed.length;
       proposed = kept;

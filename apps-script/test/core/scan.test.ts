@@ -527,6 +527,38 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     );
   });
 
+  it("gives a blank item's row to an edited item's code when the other blank-keyed row holds content another move placed (seed 2132, unshrunk)", () => {
+    // r_e held only a note; r_g a price and a due date, its code blank too. A person cleared
+    // k1's name, changed k11's qty and r_g's date, typed k12 in a new row, and sorted before
+    // the script ran: k12 into r_a's row, k1 beside r_e's note, r_e's blanks into r_i's row,
+    // k11 into r_g's, r_g's content into the new row. That r_g's content has a blank code too
+    // says nothing about r_e: another move put it there.
+    const wide = ["_id", "key", "name", "qty", "price", "due", "note", "_modified"];
+    const was = [
+      ["r_z", "k10", "Gadget", 0, 2, "", "", 500],
+      ["r_a", "k1", "Gadget", 1, 2, "", "", 1000],
+      ["r_y", "k3", "Gizmo", 3, 10, "", "", 1500],
+      ["r_e", "", "", "", "", "", "reorder", 2000],
+      ["r_i", "k11", "", 3, 2, "", "", 3000],
+      ["r_g", "", "", "", 2, "2026-11-30", "", 4000],
+    ];
+    const rows = [
+      ["r_z", "k10", "Gadget", 0, 2, "", "", 500],
+      ["r_a", "k12", "Gadget", 2, 2, "", "", 1000],
+      ["r_y", "k3", "Gizmo", 3, 10, "", "", 1500],
+      ["r_e", "k1", "", 1, 2, "", "reorder", 2000],
+      ["r_i", "", "", "", "", "", "", 3000],
+      ["r_g", "k11", "", 8, 2, "", "", 4000],
+      ["", "", "", "", 2, "2026-12-01", "", ""],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_z", "r_new1", "r_y", "r_a", "", "r_i", "r_g"]);
+    assert.deepEqual(
+      result.deletes.map((d) => d.id),
+      ["r_e"],
+    );
+  });
+
   it("keeps a paste that typed new codes over two rows as two edits (an item whose code changed is not gone)", () => {
     const coded = ["_id", "code", "name", "qty", "_modified"];
     const was = [
