@@ -321,12 +321,28 @@ export function findMoves(
       rev: source.from === null ? seen.rev || "" : cell(source.from, header.revColumn),
     };
   };
+  const sim = similarity(header, rows, snapshot);
+  // Content an id held, now in another row while its own row still shows that item (its code and
+  // most cells, though no other id's content), was copied there, not moved: a paste, then an edit
+  // of the original. The copy is an edit of the row it landed on, unless that row's own item is
+  // somewhere else (then its row was emptied or given another's content by a sort).
+  const sourceHashes = new Set(sources.map((src) => src.hash));
+  const copied = (source: (typeof sources)[number], to: number): boolean => {
+    const from = source.from;
+    if (from === null || hashes[from] === "" || sourceHashes.has(hashes[from]!)) return false;
+    const old = snapshot.rows.get(source.id)!.digest;
+    if (!sim.agreesOnKey(old, from) || sim.same(old, from) * 2 <= sim.total) return false;
+    const own = ids[to] ? snapshot.rows.get(ids[to]!) : undefined;
+    return (
+      own === undefined ||
+      !hashes.some((h, i) => i !== to && h !== "" && sim.agreesOnKey(own.digest, i))
+    );
+  };
   for (const source of sources) {
     const to = open.get(source.hash)?.find((i) => i !== source.from && !taken.has(i));
-    if (to === undefined) continue;
+    if (to === undefined || copied(source, to)) continue;
     taken.set(to, bookkeepingOf(source));
   }
-  const sim = similarity(header, rows, snapshot);
   const evidenceBefore = taken.size > 0;
   const movedExactly = new Set([...taken.values()].map((b) => b.id));
   for (const source of sources) {
@@ -434,7 +450,9 @@ export function findMoves(
     // A row whose own item had blank telling columns (only cells outside the sorted range, say: a
     // sort moves blank rows last) and is in no other row now: another item's content that came in
     // takes the row, and its id leaves the sheet. (An item whose code was typed over is edited.)
-    // (A row another move fills holds that item's content, not this one, blank key or not.)
+    // (A row another move fills holds that move's item, and a row that holds exactly its own id's
+    // item holds that one: neither is this item elsewhere, blank code or not.)
+    const ownItem = (i: number) => ids[i] !== "" && snapshot.rows.get(ids[i]!)?.hash === hashes[i];
     const abandoned = (to: number, filled: ReadonlySet<number>) => {
       const source = sourceAt.get(to);
       if (!source || source.id !== ids[to] || claimed.has(source.id) || placed.has(source.id)) {
@@ -444,7 +462,9 @@ export function findMoves(
       return (
         sim.blankKey(old) &&
         vacated(source) &&
-        !hashes.some((h, i) => i !== to && h !== "" && !filled.has(i) && agreesOnKey(old, i))
+        !hashes.some(
+          (h, i) => i !== to && h !== "" && !filled.has(i) && !ownItem(i) && agreesOnKey(old, i),
+        )
       );
     };
     let proposed = [...best].filter(([, b]) => !b.tie && b.source.from !== null);

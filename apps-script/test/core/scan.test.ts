@@ -559,6 +559,63 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     );
   });
 
+  it("gives a note row's id up to a sorted-in item while another note row stays put (review, two note rows)", () => {
+    // r_e and r_f hold only notes. A sort of name..price moved Gadget up beside r_e's note, and a
+    // person typed Bolt into the row Gadget left, before the script ran. r_f, untouched, holds
+    // its own item: it says nothing about whether r_e's item is still in the sheet.
+    const wide = ["_id", "name", "qty", "price", "note", "_modified"];
+    const was = [
+      ["r_a", "Widget", 3, 2, "", 1000],
+      ["r_e", "", "", "", "n1", 2000],
+      ["r_b", "Gadget", 5, 2, "", 3000],
+      ["r_f", "", "", "", "n2", 4000],
+    ];
+    const rows = [
+      ["r_a", "Widget", 3, 2, "", 1000],
+      ["r_e", "Gadget", 5, 2, "n1", 2000],
+      ["r_b", "Bolt", 1, 1, "", 3000],
+      ["r_f", "", "", "", "n2", 4000],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_a", "r_b", "r_new1", "r_f"]);
+    assert.deepEqual(
+      result.deletes.map((d) => d.id),
+      ["r_e"],
+    );
+  });
+
+  it("takes an item's cells pasted over another row, with the original edited since, for a copy, not a move", () => {
+    // A person pasted Gadget's visible cells over Widget's row and raised Gadget's qty, before
+    // the script ran. Gadget's old content is now only in Widget's row, exactly, but Gadget's
+    // own row still shows Gadget: Widget's row was written over, nothing moved.
+    const wide = ["_id", "name", "qty", "price", "note", "_modified"];
+    const was = [
+      ["r_a", "Widget", 3, 2, "", 1000],
+      ["r_c", "Gadget", 5, 2, "", 2000],
+      ["r_d", "Sprocket", 9, 2, "", 3000],
+    ];
+    const rows = [
+      ["r_a", "Gadget", 5, 2, "", 1000],
+      ["r_c", "Gadget", 6, 2, "", 2000],
+      ["r_d", "Sprocket", 9, 2, "", 3000],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_a", "r_c", "r_d"]);
+    assert.deepEqual(result.upserts.map((u) => u.id).sort(), ["r_a", "r_c"]);
+    // Pasted into a new row instead: that row is new, the original keeps its id and its edit.
+    const below = [...rows.slice(1), ["", "Gadget", 5, 2, "", ""]];
+    const pasted = scan(below, seen(was.slice(1), wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(pasted, below), ["r_c", "r_d", "r_new1"]);
+    // A sort that also moved Widget somewhere is a move, as before.
+    const sorted = [
+      ["r_a", "Gadget", 5, 2, "", 1000],
+      ["r_c", "Widget", 3, 2, "", 2000],
+      ["r_d", "Sprocket", 9, 2, "", 3000],
+    ];
+    const moved = scan(sorted, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(moved, sorted), ["r_c", "r_a", "r_d"]);
+  });
+
   it("keeps a paste that typed new codes over two rows as two edits (an item whose code changed is not gone)", () => {
     const coded = ["_id", "code", "name", "qty", "_modified"];
     const was = [
