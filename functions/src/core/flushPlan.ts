@@ -28,7 +28,14 @@ import {
   type DocSnapshot,
   type RowState,
 } from "./rowState.js";
-import { normalize, sameValue, toBase, type CellValue, type RowValues } from "./values.js";
+import {
+  normalize,
+  sameValue,
+  toBase,
+  valueKey,
+  type CellValue,
+  type RowValues,
+} from "./values.js";
 
 export class SheetLayoutError extends Error {}
 
@@ -120,27 +127,37 @@ export function planFlushRow(input: {
   const { rowId, doc, layout, sheetRow, now } = input;
   const columns = layout.columns;
   let s = observeDoc(input.state ?? emptyRowState(), doc, columns);
+  const conflicts: Conflict[] = [];
+  const docSet: RowValues = {};
+  let unreadEdits: Record<string, number> = {};
   if (sheetRow) {
     s = settleInFlight(s, sheetRow.rev);
     // Flushes run one at a time: an earlier flush's write the sheet does not show never landed.
     // Its revision stays taken, in case it lands after all. Webhooks read its cells as not yet
-    // written: a person's edit there went unread, and the reconcile merges it.
+    // written: a person's edit there that a webhook brought is decided now, by time, as that
+    // webhook would have; one no webhook brought yet waits for it (or the reconcile).
     if (s.inFlight) {
-      const unread = Object.keys(s.inFlight.cells).some(
-        (c) => !s.docEdits[c] && !matchesBaseRow(s, [c], () => sheetRow.cells[c]?.value ?? null),
-      );
+      const { cells, unread = {} } = s.inFlight;
       s = {
         ...s,
         rev: Math.max(s.rev, s.inFlight.rev),
         inFlight: null,
-        parked: s.parked || unread,
+        base: { ...s.base },
+        baseRev: { ...s.baseRev },
+        docEdits: { ...s.docEdits },
       };
+      unreadEdits = unread;
+      const waiting = Object.keys(cells).some(
+        (c) =>
+          !(c in unread) &&
+          !s.docEdits[c] &&
+          !matchesBaseRow(s, [c], () => sheetRow.cells[c]?.value ?? null),
+      );
+      if (waiting) s = { ...s, parked: true };
     }
   } else if (s.inFlight && now - s.inFlight.since > IN_FLIGHT_EXPIRY_MS) {
     s = { ...s, inFlight: null };
   }
-  const conflicts: Conflict[] = [];
-  const docSet: RowValues = {};
   const plan = (action: FlushAction): FlushRowPlan => ({
     rowId,
     action,
@@ -197,6 +214,41 @@ export function planFlushRow(input: {
   if (looksLikeAnotherItem(s, columns, cellOf)) {
     s.parked = true;
     return plan({ kind: "none" });
+  }
+  // Cells a webhook read under the write that never landed: decided by time, as it would have.
+  for (const [c, at] of Object.entries(unreadEdits)) {
+    const sv = cellOf(c).value;
+    const edit = s.docEdits[c];
+    const dv = normalize(doc.values[c]);
+    const sheetWins = edit ? (at !== edit.at ? at > edit.at : valueKey(sv) > valueKey(dv)) : true;
+    if (edit && !sameValue(sv, dv) && !sheetWins) {
+      // The app's change is the later: it is written below, over the person's value.
+      setBase(s, c, toBase(sv), sheetRow.rev);
+      conflicts.push(
+        conflict(
+          rowId,
+          c,
+          "last-write-wins",
+          { side: "firestore", op: "update", at: edit.at, values: fieldValue(c, dv) },
+          { side: "sheet", op: "update", at, values: fieldValue(c, sv) },
+        ),
+      );
+    } else {
+      docSet[c] = sv;
+      setBase(s, c, toBase(sv), sheetRow.rev);
+      delete s.docEdits[c];
+      if (edit && !sameValue(sv, dv)) {
+        conflicts.push(
+          conflict(
+            rowId,
+            c,
+            "last-write-wins",
+            { side: "sheet", op: "update", at, values: fieldValue(c, sv) },
+            { side: "firestore", op: "update", at: edit.at, values: fieldValue(c, dv) },
+          ),
+        );
+      }
+    }
   }
   const write: RowValues = {};
   for (const c of columns) {

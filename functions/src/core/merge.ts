@@ -54,6 +54,11 @@ export interface SheetRow {
   rev: number;
   /** When a person last changed the row (the script's stamp), for real conflicts. */
   modifiedAt: number;
+  /**
+   * The columns the person's edit covered (the script's onEdit range), when known: typing a
+   * column's agreed value back over an app's change (A→B→A) is an edit no comparison shows.
+   */
+  fields?: readonly string[] | null;
 }
 
 interface RowInput {
@@ -120,7 +125,22 @@ export function mergeSheetRow(
     at: row.modifiedAt,
     values,
   });
-  const edited = columns.filter((c) => !masked.has(c) && !matchesBase(row.values[c], s.base[c]));
+  const typed = (c: string) => row.fields?.includes(c) === true;
+  const edited = columns.filter(
+    (c) =>
+      !masked.has(c) &&
+      (!matchesBase(row.values[c], s.base[c]) || (typed(c) && s.docEdits[c] !== undefined)),
+  );
+  // A write in flight masks its cells, as it will overwrite them; should it never land, what the
+  // person put there is to be decided after all (the flush does, when it finds that out).
+  if (delivery && s.inFlight && row.rev < s.inFlight.rev) {
+    const unread = { ...s.inFlight.unread };
+    for (const c of Object.keys(s.inFlight.cells)) {
+      if (matchesBase(row.values[c], s.base[c]) && !typed(c)) continue;
+      unread[c] = Math.max(unread[c] ?? 0, row.modifiedAt);
+    }
+    if (Object.keys(unread).length) s.inFlight = { ...s.inFlight, unread };
+  }
   // A server read (the reconcile) waits for an edit's own webhook, which carries its time, unless
   // a sync write of the row never landed (the row's `_rev` is behind): a webhook read while it
   // was in flight could not take the cells it was for, so that webhook came and went.

@@ -50,7 +50,16 @@ export interface RowState {
     ownDelete?: number | null;
   } | null;
   /** A flush's cell writes on their way to the sheet, recorded before the Sheets API call. */
-  inFlight: { rev: number; cells: Record<string, BaseValue>; since: number } | null;
+  inFlight: {
+    rev: number;
+    cells: Record<string, BaseValue>;
+    since: number;
+    /**
+     * Its columns a webhook read before the write landed, which a person had changed (or typed
+     * into) there, with the row's stamp: taken when the write turns out never to have landed.
+     */
+    unread?: Record<string, number>;
+  } | null;
   /** The document was recreated from a sheet edit made at `at` while a Firestore delete of unknown time was pending. */
   provisional: { at: number } | null;
   /** The flush found sheet edits it must not overwrite; the row waits for them to arrive. */

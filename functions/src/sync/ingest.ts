@@ -75,7 +75,12 @@ export async function ingestBatch(deps: IngestDeps, batch: SheetBatch): Promise<
               change.op === "upsert"
                 ? mergeSheetRow({
                     ...input,
-                    row: { values: change.values, rev: change.rev, modifiedAt: change.modifiedAt },
+                    row: {
+                      values: change.values,
+                      rev: change.rev,
+                      modifiedAt: change.modifiedAt,
+                      fields: change.fields,
+                    },
                     delivery: { modifiedAt: change.modifiedAt, readAt: batch.readAt },
                   })
                 : mergeSheetDelete({

@@ -146,6 +146,36 @@ describe("flush plan: one row", () => {
     assert.deepEqual(p.action, { kind: "write", rowNumber: 7, cells: { name: "Gizmo" }, rev: 3 });
   });
 
+  it("decides by time what a webhook read under a write that never landed (seed 2164)", () => {
+    // The app set name at 200 (Gizmo); the flush's write of it failed (a 500). Meanwhile the
+    // person cleared the name and typed Widget back, stamped 300: those webhooks read the cell as
+    // about to be overwritten. The retry finds the write never landed: the later edit wins.
+    const edit = { name: { key: "s:Gizmo", at: 200 } };
+    const inFlight = { rev: 2, cells: { name: "Gizmo" }, since: NOW - 5, unread: { name: 300 } };
+    const state = synced(base, { docEdits: edit, inFlight, sheetAt: 300 });
+    const typedBack = { ...sheetRow(base, [], 1), modifiedAt: 300 };
+    const p = plan(state, { ...base, name: "Gizmo" }, typedBack);
+    assert.deepEqual(p.action, { kind: "none" });
+    assert.deepEqual(p.doc, { kind: "set", values: { name: "Widget" } });
+    assert.equal(p.conflicts.length, 1);
+    assert.deepEqual(p.conflicts[0]!.rejected.values, { name: "Gizmo" });
+    assert.equal(p.state.inFlight, null);
+    assert.equal(outboxOpFor(p.state, true), null);
+    // The app's change the later one: it is written, and the person's value is on record.
+    const later = plan(
+      synced(base, { docEdits: { name: { key: "s:Gizmo", at: 400 } }, inFlight, sheetAt: 300 }),
+      { ...base, name: "Gizmo" },
+      typedBack,
+    );
+    assert.deepEqual(later.action, {
+      kind: "write",
+      rowNumber: 7,
+      cells: { name: "Gizmo" },
+      rev: 3,
+    });
+    assert.deepEqual(later.conflicts[0]!.rejected.values, { name: "Widget" });
+  });
+
   it("keeps a row whose write may not have landed in the outbox until a flush reads it", () => {
     // The flush died after recording its write (a 429), and nothing else is left to send: the
     // row still needs a flush, or webhooks read those cells as "not written yet" for good.

@@ -196,6 +196,34 @@ describe("three-way merge: a sheet row against the document and the base", () =>
     );
   });
 
+  it("takes a column the person typed its agreed value back into, after an app's change, as a later edit (A→B→A)", () => {
+    const state = synced(base, { docEdits: { name: { key: "s:Gizmo", at: 150 } } });
+    const typedBack = (fields?: string[]) =>
+      mergeSheetRow({
+        rowId: "r",
+        state,
+        doc: doc({ name: "Gizmo", qty: 3 }, 150),
+        columns,
+        now: NOW,
+        row: { ...row(base, 200), fields },
+        delivery: delivery(200),
+      });
+    const d = typedBack(["name"]);
+    assert.deepEqual(d.doc, { kind: "set", values: { name: "Widget" } });
+    assert.deepEqual(d.conflicts[0]!.rejected.values, { name: "Gizmo" });
+    // Without the edit's columns (a scan's resend), the cell says nothing: the app's value stays.
+    assert.equal(typedBack().doc, null);
+    assert.equal(typedBack(["qty"]).doc, null);
+  });
+
+  it("keeps the person's cells a write in flight masks, with their stamp, for when it never lands", () => {
+    const inFlight = { rev: 2, cells: { name: "Gizmo" }, since: 90 };
+    const state = synced(base, { docEdits: { name: { key: "s:Gizmo", at: 150 } }, inFlight });
+    const d = fromSheet(state, doc({ name: "Gizmo", qty: 3 }, 150), { name: "", qty: 3 }, 200);
+    assert.equal(d.doc, null, "the write will overwrite the cell, if it lands");
+    assert.deepEqual(d.state.inFlight?.unread, { name: 200 });
+  });
+
   it("sees no conflict when both sides changed a column to the same value", () => {
     const d = fromSheet(
       synced(base),
