@@ -130,6 +130,8 @@ export function handleEdit(e: GoogleAppsScript.Events.SheetsOnEdit): void {
     lastRow: range.getLastRow() - 2,
     firstColumn: range.getColumn() - 1,
     lastColumn: range.getLastColumn() - 1,
+    // Only a single cell's edit has one; clearing a cell gives none (or an object): ignored.
+    ...(typeof e.value === "string" ? { value: e.value } : {}),
   });
   flush(sync);
 }

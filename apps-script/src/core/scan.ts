@@ -22,6 +22,8 @@ export type ScanMode =
       readonly lastRow: number;
       readonly firstColumn: number;
       readonly lastColumn: number;
+      /** `e.value`: what a single edited cell was given (text, as Apps Script passes it). */
+      readonly value?: unknown;
     }
   | { readonly kind: "change" }
   | { readonly kind: "reconcile" };
@@ -580,6 +582,18 @@ export function findMoves(
   return moves;
 }
 
+/**
+ * Does a cell hold what an edit event said it was given? `e.value` is text (a number's digits,
+ * TRUE/FALSE); a date's form is not documented, so a date cell never matches.
+ */
+export function showsEventValue(cell: unknown, value: unknown): boolean {
+  const text = String(value);
+  if (typeof cell === "number") return text.trim() !== "" && Number(text) === cell;
+  if (typeof cell === "boolean") return text.toUpperCase() === (cell ? "TRUE" : "FALSE");
+  if (typeof cell === "string") return cell !== "" && cell === text;
+  return false;
+}
+
 export function scanSheet(input: ScanInput): ScanResult {
   const { header, snapshot, now, mode } = input;
   const idWrites = new Map<number, string>();
@@ -645,6 +659,14 @@ export function scanSheet(input: ScanInput): ScanResult {
           .filter((c) => c.index >= mode.firstColumn && c.index <= mode.lastColumn)
           .map((c) => c.name)
       : [];
+  // Only a single cell's edit says what it typed, and so whether the cell still shows it (a row
+  // moved since would show something else, most likely): rows and columns of a paste say less.
+  const typedBack = (row: number): boolean => {
+    if (mode.kind !== "edit" || mode.value === undefined || mode.value === null) return false;
+    if (mode.firstRow !== mode.lastRow || mode.firstColumn !== mode.lastColumn) return false;
+    if (row !== mode.firstRow || editedFields.length !== 1 || moves.size > 0) return false;
+    return showsEventValue(input.rows[row]?.[mode.firstColumn], mode.value);
+  };
 
   // A paste over the hidden `_id` cell that put an id on content it never held makes a new row
   // (a copy whose original was deleted meanwhile is not that original). A cut-and-paste keeps
@@ -745,6 +767,11 @@ export function scanSheet(input: ScanInput): ScanResult {
     } else if (hash !== previous.hash && renamedOnly(previous, row)) {
       // The header changed (a column renamed or added), not the row: the resend below sends
       // it with its own time; stamping it now would make it beat an app's change made since.
+    } else if (hash === previous.hash) {
+      // Unchanged since the last scan, yet its cell was just edited, and still shows what that
+      // edit gave it: typed away and back (A→B→A) before this run. That is a person's change,
+      // made now, of a column an app may have changed meanwhile: sent with the column named.
+      if (typedBack(index)) upserts.push({ id, modifiedAt: stamp(), fields: editedFields });
     } else if (hash !== previous.hash) {
       if (inEdit(index)) {
         // Cells of the row another edit changed too (its own onEdit comes later, and will find

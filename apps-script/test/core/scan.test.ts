@@ -99,6 +99,30 @@ describe("scanSheet", () => {
     );
   });
 
+  it("sends a cell typed away and back before the script ran (A→B→A), naming its column (seed 2209)", () => {
+    // The person typed 9 over Gadget's qty of 5, then 5 again; both onEdit runs came after.
+    const edit = {
+      kind: "edit",
+      headerEdited: false,
+      firstRow: 1,
+      lastRow: 1,
+      firstColumn: 2,
+      lastColumn: 2,
+    } as const;
+    const result = scan(rows as unknown[][], seen(rows), { ...edit, value: "5" });
+    assert.deepEqual(result.upserts, [{ id: "r_b", modifiedAt: NOW, fields: ["qty"] }]);
+    assert.deepEqual([...result.modifiedWrites], [[1, NOW]]);
+    // The run of the first edit (9) finds 5: not what it typed, nothing to say. Nor does an
+    // edit without a value (a paste of several cells), nor a cell a sort moved since.
+    assert.deepEqual(scan(rows as unknown[][], seen(rows), { ...edit, value: "9" }).upserts, []);
+    assert.deepEqual(scan(rows as unknown[][], seen(rows), edit).upserts, []);
+    const sorted = [rows[1], rows[0], rows[2]] as unknown[][];
+    assert.deepEqual(
+      scan(sorted, seen(rows), { ...edit, value: "5" }).upserts.filter((u) => u.fields),
+      [],
+    );
+  });
+
   it("finds nothing after sorting: rows keep their ids and content", () => {
     const sorted = [rows[2], rows[0], rows[1]] as unknown[][];
     for (const kind of ["reconcile", "change"] as const) {

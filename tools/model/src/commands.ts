@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import type { CellValue } from "../../../functions/src/core/values.js";
-import { EDITABLE, type World } from "./world.js";
+import { EDITABLE, triggerKey, type World } from "./world.js";
 
 export type Fault =
   "sheets429" | "sheets500" | "webhook500" | "webhookTimeout" | "firestore" | "ttl" | "lockBusy";
@@ -221,7 +221,7 @@ async function run(world: World, c: Command, targets: Targets): Promise<void> {
       return;
     }
     case "trigger": {
-      const t = targets.pick(world.scriptTriggers, c.which, (t) => JSON.stringify(t));
+      const t = targets.pick(world.scriptTriggers, c.which, triggerKey);
       if (t === undefined) return;
       world.scriptTriggers.splice(world.scriptTriggers.indexOf(t), 1);
       await world.startScript(t);
@@ -231,7 +231,7 @@ async function run(world: World, c: Command, targets: Targets): Promise<void> {
       // A cell edit's onEdit that found the lock taken; the minute's run finds the edit later.
       // (A change that moves rows is scanned before the next one: see STRUCTURAL.)
       const cells = world.scriptTriggers.filter((t) => !t.structural);
-      const t = targets.pick(cells, c.which, (t) => JSON.stringify(t));
+      const t = targets.pick(cells, c.which, triggerKey);
       if (t !== undefined) world.scriptTriggers.splice(world.scriptTriggers.indexOf(t), 1);
       return;
     }

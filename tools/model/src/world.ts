@@ -38,8 +38,29 @@ export const HEADER = ["_id", "key", "name", "qty", "price", "total", "due", "_m
 export const EDITABLE = ["name", "qty", "price", "due"];
 
 export type ScriptTrigger = (
-  { kind: "edit"; row: number; rows: number; column: number; columns: number } | { kind: "change" }
+  | {
+      kind: "edit";
+      row: number;
+      rows: number;
+      column: number;
+      columns: number;
+      /** A single cell's `e.value`: text, as Apps Script gives it (a date's is not compared). */
+      value?: string;
+    }
+  | { kind: "change" }
 ) & { structural?: boolean };
+
+/** `e.value` as the fake gives it: the typed value as text; a date as a serial number. */
+export function eventValue(v: CellValue): string | undefined {
+  if (v === null) return undefined;
+  if (typeof v === "boolean") return v ? "TRUE" : "FALSE";
+  if (v instanceof Date) return String(v.getTime() / 86_400_000 + 25_569);
+  return String(v);
+}
+
+/** Pins of triggers leave `e.value` out: sequences recorded before it replay the same. */
+export const triggerKey = (t: ScriptTrigger): string =>
+  JSON.stringify({ ...t, value: undefined });
 
 /** What happened, by real time, for the checker: the ground truth. */
 export type Truth =
@@ -416,6 +437,7 @@ export class World {
             lastRow: trigger.row + trigger.rows - 2,
             firstColumn: trigger.column,
             lastColumn: trigger.column + trigger.columns - 1,
+            ...(trigger.value !== undefined ? { value: trigger.value } : {}),
           }
         : trigger.kind === "change"
           ? { kind: "change" }
@@ -632,7 +654,7 @@ export class World {
         before,
       });
     }
-    this.queueTrigger({ kind: "edit", row, rows: 1, column, columns: 1 });
+    this.queueTrigger({ kind: "edit", row, rows: 1, column, columns: 1, value: eventValue(stored) });
   }
 
   /** A person types a new row below the data. */
