@@ -59,8 +59,7 @@ export function eventValue(v: CellValue): string | undefined {
 }
 
 /** Pins of triggers leave `e.value` out: sequences recorded before it replay the same. */
-export const triggerKey = (t: ScriptTrigger): string =>
-  JSON.stringify({ ...t, value: undefined });
+export const triggerKey = (t: ScriptTrigger): string => JSON.stringify({ ...t, value: undefined });
 
 /** What happened, by real time, for the checker: the ground truth. */
 export type Truth =
@@ -654,7 +653,14 @@ export class World {
         before,
       });
     }
-    this.queueTrigger({ kind: "edit", row, rows: 1, column, columns: 1, value: eventValue(stored) });
+    this.queueTrigger({
+      kind: "edit",
+      row,
+      rows: 1,
+      column,
+      columns: 1,
+      value: eventValue(stored),
+    });
   }
 
   /** A person types a new row below the data. */
