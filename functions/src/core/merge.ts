@@ -20,6 +20,7 @@ import {
   emptyRowState,
   maskedColumns,
   observeDoc,
+  sameStoredState,
   setBase,
   setBaseRow,
   settleInFlight,
@@ -98,7 +99,7 @@ function decided(
   doc: DocWrite | null,
   conflicts: Conflict[],
 ): RowDecision {
-  const changed = doc !== null || prior === null || JSON.stringify(prior) !== JSON.stringify(state);
+  const changed = doc !== null || prior === null || !sameStoredState(prior, state);
   return { state, doc, conflicts, outcome: changed || conflicts.length ? "applied" : "duplicate" };
 }
 

@@ -16,6 +16,7 @@ import {
   matchesBaseRow,
   observeDoc,
   outboxOpFor,
+  sameStoredState,
   type DocSnapshot,
   type RowState,
 } from "./rowState.js";
@@ -204,7 +205,7 @@ function findingOf(
   const op = outboxOpFor(d.state, docExists);
   if (op === "delete") return "deleted-in-firestore";
   if (op === "upsert") return sheetRow ? "firestore-to-sheet" : "new-in-firestore";
-  if (before && JSON.stringify(before) !== JSON.stringify(d.state)) {
+  if (before && !sameStoredState(before, d.state)) {
     // Nothing to move, but the record changed: a delete or edit the sync had not recorded.
     if (!docExists && !before.deleted && d.state.deleted) return "deleted-in-firestore";
     return "state-repaired";

@@ -86,6 +86,15 @@ export function emptyRowState(): RowState {
   };
 }
 
+/**
+ * Equal as stored. A document's create time only just learned (the state had none) is kept when
+ * the state is written for another reason: learning it alone is not worth a write per row.
+ */
+export function sameStoredState(stored: RowState, next: RowState): boolean {
+  const compared = stored.docCreatedAt === 0 ? { ...next, docCreatedAt: 0 } : next;
+  return JSON.stringify(stored) === JSON.stringify(compared);
+}
+
 /** A document as the core sees it: every field as a cell value, and its times. */
 export interface DocSnapshot {
   values: RowValues;

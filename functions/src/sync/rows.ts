@@ -6,7 +6,7 @@
 import type { Conflict } from "../core/conflicts.js";
 import type { DocWrite } from "../core/merge.js";
 import { outboxUpdate } from "../core/outbox.js";
-import type { RowState } from "../core/rowState.js";
+import { sameStoredState, type RowState } from "../core/rowState.js";
 import type { RowRecord, RowUpdate } from "./ports.js";
 
 export interface Decided {
@@ -33,7 +33,7 @@ export function rowUpdate(
 ): { update: RowUpdate; queued: boolean } {
   const update: RowUpdate = {};
   const state = stateWithWrite(record, decision.doc, decision.state);
-  if (record.state === null || JSON.stringify(record.state) !== JSON.stringify(state)) {
+  if (record.state === null || !sameStoredState(record.state, state)) {
     update.state = state;
   }
   if (decision.doc) update.doc = decision.doc;
