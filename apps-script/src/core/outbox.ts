@@ -70,6 +70,11 @@ export class Outbox {
     });
   }
 
+  /** Nothing to send for this row after all. */
+  drop(id: string): void {
+    this.entries.delete(id);
+  }
+
   /** A delete replaces any pending upsert; a person's delete stays one. */
   delete(id: string, modifiedAt: number, displaced = false): void {
     const old = this.entries.get(id);

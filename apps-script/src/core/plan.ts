@@ -17,7 +17,8 @@ export interface FlushPlan {
 
 /**
  * Turns the outbox into webhook items using the rows' CURRENT values. An
- * upsert whose row is gone becomes a delete: the sheet is the truth.
+ * upsert whose row is gone becomes a delete, and a delete whose row is back is
+ * over: the sheet is the truth.
  */
 export function planFlush(
   header: HeaderInfo,
@@ -45,8 +46,15 @@ export function planFlush(
 
   let outboxChanged = false;
   for (const id of outbox.ids()) {
-    if (outbox.get(id)?.op === "upsert" && !rowById.has(id)) {
+    const op = outbox.get(id)?.op;
+    if (op === "upsert" && !rowById.has(id)) {
       outbox.delete(id, now);
+      outboxChanged = true;
+    } else if (op === "delete" && rowById.has(id) && !onTwoRows.has(id)) {
+      // Back in the sheet since: the flush appended it again (the server kept the row, and the
+      // reply to the delete was lost), or an undo a scan took for content it knew. Sent late,
+      // the delete would remove what came after it.
+      outbox.drop(id);
       outboxChanged = true;
     }
   }

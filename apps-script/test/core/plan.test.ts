@@ -27,6 +27,19 @@ describe("planFlush", () => {
     assert.ok(outbox.get("r1"));
   });
 
+  it("drops a delete whose row is back in the sheet (re-appended after its reply was lost) (seed 2210)", () => {
+    const outbox = new Outbox();
+    outbox.delete("r2", NOW - 50);
+    outbox.delete("r9", NOW - 50);
+    const plan = planFlush(header, pastedAbove.slice(1), outbox, NOW);
+    assert.deepEqual(
+      plan.deletes.map((d) => d.id),
+      ["r9"],
+    );
+    assert.equal(outbox.get("r2"), undefined);
+    assert.ok(plan.outboxChanged);
+  });
+
   it("serves a resend without them, and keeps them in the outbox with their own time", () => {
     const outbox = new Outbox();
     outbox.requestResync(0);
