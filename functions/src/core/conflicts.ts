@@ -5,7 +5,7 @@
  * so deciding the same conflict again (a redelivery) records nothing new.
  */
 import type { Side } from "./rowState.js";
-import { hashRow, type CellValue, type RowValues } from "./values.js";
+import { hashRow, valueKey, type CellValue, type RowValues } from "./values.js";
 
 export type ConflictRule =
   /** Both sides changed it; the later change won. */
@@ -51,3 +51,16 @@ export function conflict(
 export const fieldValue = (field: string, value: CellValue | undefined): RowValues => ({
   [field]: value ?? null,
 });
+
+/**
+ * Last write wins, one rule for the webhook and the flush: the later change; in the same
+ * millisecond, the same value whichever side is looked at first.
+ */
+export function sheetIsLater(
+  sheetAt: number,
+  sheet: CellValue,
+  docAt: number,
+  doc: CellValue,
+): boolean {
+  return sheetAt !== docAt ? sheetAt > docAt : valueKey(sheet) > valueKey(doc);
+}

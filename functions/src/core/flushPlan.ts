@@ -14,7 +14,13 @@ import {
   MAX_CELL_TEXT,
   REV_HEADER,
 } from "../../../contract/src/limits.js";
-import { conflict, fieldValue, type Conflict } from "./conflicts.js";
+import {
+  conflict,
+  fieldValue,
+  sheetIsLater,
+  type Conflict,
+  type ConflictSide,
+} from "./conflicts.js";
 import type { DocWrite } from "./merge.js";
 import {
   emptyRowState,
@@ -28,14 +34,7 @@ import {
   type DocSnapshot,
   type RowState,
 } from "./rowState.js";
-import {
-  normalize,
-  sameValue,
-  toBase,
-  valueKey,
-  type CellValue,
-  type RowValues,
-} from "./values.js";
+import { normalize, sameValue, toBase, type CellValue, type RowValues } from "./values.js";
 
 export class SheetLayoutError extends Error {}
 
@@ -220,34 +219,32 @@ export function planFlushRow(input: {
     const sv = cellOf(c).value;
     const edit = s.docEdits[c];
     const dv = normalize(doc.values[c]);
-    const sheetWins = edit ? (at !== edit.at ? at > edit.at : valueKey(sv) > valueKey(dv)) : true;
-    if (edit && !sameValue(sv, dv) && !sheetWins) {
-      // The app's change is the later: it is written below, over the person's value.
-      setBase(s, c, toBase(sv), sheetRow.rev);
-      conflicts.push(
-        conflict(
-          rowId,
-          c,
-          "last-write-wins",
-          { side: "firestore", op: "update", at: edit.at, values: fieldValue(c, dv) },
-          { side: "sheet", op: "update", at, values: fieldValue(c, sv) },
-        ),
-      );
-    } else {
+    const sheetWins = !edit || sheetIsLater(at, sv, edit.at, dv);
+    // Either way the base takes the sheet's value: the app's, if later, then reads as the change
+    // to write below, over the person's.
+    setBase(s, c, toBase(sv), sheetRow.rev);
+    if (sheetWins) {
       docSet[c] = sv;
-      setBase(s, c, toBase(sv), sheetRow.rev);
       delete s.docEdits[c];
-      if (edit && !sameValue(sv, dv)) {
-        conflicts.push(
-          conflict(
-            rowId,
-            c,
-            "last-write-wins",
-            { side: "sheet", op: "update", at, values: fieldValue(c, sv) },
-            { side: "firestore", op: "update", at: edit.at, values: fieldValue(c, dv) },
-          ),
-        );
-      }
+    }
+    if (edit && !sameValue(sv, dv)) {
+      const sheetSide: ConflictSide = {
+        side: "sheet",
+        op: "update",
+        at,
+        values: fieldValue(c, sv),
+      };
+      const docSide: ConflictSide = {
+        side: "firestore",
+        op: "update",
+        at: edit.at,
+        values: fieldValue(c, dv),
+      };
+      conflicts.push(
+        sheetWins
+          ? conflict(rowId, c, "last-write-wins", sheetSide, docSide)
+          : conflict(rowId, c, "last-write-wins", docSide, sheetSide),
+      );
     }
   }
   const write: RowValues = {};

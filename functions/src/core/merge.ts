@@ -14,7 +14,13 @@
  * returns the new state, the document write and the conflicts; the adapters
  * read and commit them in one transaction.
  */
-import { conflict, fieldValue, type Conflict, type ConflictSide } from "./conflicts.js";
+import {
+  conflict,
+  fieldValue,
+  sheetIsLater,
+  type Conflict,
+  type ConflictSide,
+} from "./conflicts.js";
 import {
   cloneState,
   emptyRowState,
@@ -27,15 +33,7 @@ import {
   type DocSnapshot,
   type RowState,
 } from "./rowState.js";
-import {
-  baseValue,
-  matchesBase,
-  normalize,
-  sameValue,
-  toBase,
-  valueKey,
-  type RowValues,
-} from "./values.js";
+import { baseValue, matchesBase, normalize, sameValue, toBase, type RowValues } from "./values.js";
 
 export type DocWrite = { kind: "set"; values: RowValues } | { kind: "delete" };
 
@@ -181,8 +179,7 @@ export function mergeSheetRow(
         continue;
       }
       // Changed on both sides since they agreed: the later change wins; a tie goes the same way everywhere.
-      const sheetWins =
-        row.modifiedAt !== edit.at ? row.modifiedAt > edit.at : valueKey(sv) > valueKey(dv);
+      const sheetWins = sheetIsLater(row.modifiedAt, sv, edit.at, dv);
       const docSide: ConflictSide = {
         side: "firestore",
         op: "update",
