@@ -100,11 +100,26 @@ export class SyncEngine {
     // A paste's word is left before waiting for the lock (up to 30 s): by then a person may have
     // edited the copy, or a flush moved the rows, and the event's rows no longer say which.
     if (mode.kind === "edit") this.notePaste(sheet, mode);
+    const scanned = mode.kind === "edit" ? this.withEditedCell(sheet, mode) : mode;
     this.withLock(() => {
       const { headerRow, rows } = sheet.readAll();
       const header = this.usableHeader(headerRow);
-      if (header) this.scanRead(sheet, header, rows, mode);
+      if (header) this.scanRead(sheet, header, rows, scanned);
     });
+  }
+
+  /**
+   * A single cell's edit with its value: which row (by id) and column (by name) it was, read
+   * now, before the wait for the lock, while the sheet most likely still has it where it was.
+   */
+  private withEditedCell(sheet: SheetPort, mode: Extract<ScanMode, { kind: "edit" }>): ScanMode {
+    if (mode.value === undefined || mode.firstRow < 0) return mode;
+    if (mode.firstRow !== mode.lastRow || mode.firstColumn !== mode.lastColumn) return mode;
+    const { headerRow, cells } = sheet.readRow(mode.firstRow);
+    const header = analyzeHeader(headerRow);
+    const id = header.idColumn >= 0 ? cellToRowId(cells[header.idColumn]) : "";
+    const field = header.dataColumns.find((c) => c.index === mode.firstColumn)?.name;
+    return id && field ? { ...mode, cell: { id, field } } : mode;
   }
 
   /**

@@ -21,6 +21,8 @@ export interface SheetPort {
   getName(): string;
   /** Row 1 and every data row, in one read (getDataRange().getValues()). */
   readAll(): { headerRow: unknown[]; rows: unknown[][] };
+  /** Row 1 and one data row (0 = sheet row 2), in two small reads. */
+  readRow(row: number): { headerRow: unknown[]; cells: unknown[] };
   /** Writes cells of one column, one setValues per run of adjacent rows. */
   writeColumn(column: number, cells: ReadonlyMap<number, string | number>): void;
   getNote(row: number, column: number): string;

@@ -10,7 +10,7 @@ import { sendAll, type PostResult } from "./core/send";
 import { HANDLER, PROPERTY } from "./config";
 import { MAX_FLUSH_ROUNDS, SyncEngine, type SignedRequest } from "./engine";
 import type { ScriptEnv, SheetPort } from "./env";
-import { readSheet, writeColumnCells } from "./sheet";
+import { readSheet, readSheetRow, writeColumnCells } from "./sheet";
 
 type Sheet = GoogleAppsScript.Spreadsheet.Sheet;
 
@@ -20,6 +20,7 @@ function sheetPort(sheet: Sheet): SheetPort {
   return {
     getName: () => sheet.getName(),
     readAll: () => readSheet(sheet),
+    readRow: (row) => readSheetRow(sheet, row),
     writeColumn: (column, cells) => writeColumnCells(sheet, column, cells),
     getNote: (row, column) => sheet.getRange(row + 2, column + 1).getNote(),
     setNote: (row, column, note) => {

@@ -6,6 +6,15 @@ export function readSheet(sheet: Sheet): { headerRow: unknown[]; rows: unknown[]
   return { headerRow: values[0] ?? [], rows: values.slice(1) };
 }
 
+/** Header row and one data row (0 = sheet row 2). */
+export function readSheetRow(sheet: Sheet, row: number): { headerRow: unknown[]; cells: unknown[] } {
+  const width = Math.max(sheet.getLastColumn(), 1);
+  return {
+    headerRow: sheet.getRange(1, 1, 1, width).getValues()[0] ?? [],
+    cells: sheet.getRange(row + 2, 1, 1, width).getValues()[0] ?? [],
+  };
+}
+
 /**
  * Writes cells of one column (0-based) for data rows (0 = sheet row 2), one
  * setValues per run of adjacent rows, so other cells are never rewritten

@@ -150,6 +150,32 @@ describe("Sheet Sync (entry points against the fakes)", () => {
       assert.equal(column(fakes, "_modified")[1], change?.modifiedAt);
     });
 
+    it("places a cell typed away and back by its row's id read before the lock, not by the row number a sort gave another item", () => {
+      fakes = setUpSheet([
+        ["name", "status"],
+        ["Widget", "open"],
+        ["Gadget", "done"],
+        ["Doohickey", "done"],
+      ]);
+      const [widget, gadget, doohickey] = column(fakes, "_id");
+      // Gadget's status was typed away and back to "done"; while this run waited for the lock, a
+      // sort of whole rows put Doohickey, also "done", in Gadget's row.
+      const status = columnIndex(fakes, "status");
+      const event = userEdit(fakes.sheet, 3, status, [["done"]]);
+      fakes.lock.whileWaiting = () => {
+        const width = fakes.sheet.getLastColumn();
+        const block = fakes.sheet.getRange(2, 1, 3, width).getValues();
+        fakes.sheet.getRange(2, 1, 3, width).setValues([block[0]!, block[2]!, block[1]!]);
+      };
+      main.handleEdit(event);
+      assert.deepEqual(column(fakes, "_id"), [widget, doohickey, gadget]);
+      const changes = takeBodies(fakes).flatMap((body) => body.changes);
+      assert.deepEqual(
+        changes.map((c) => [c.id, c.fields]),
+        [[gadget, ["status"]]],
+      );
+    });
+
     it("turns a paste over 3 rows x 4 columns into 3 changes in one request", () => {
       fakes = setUpSheet();
       main.handleEdit(

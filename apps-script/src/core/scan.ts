@@ -24,6 +24,11 @@ export type ScanMode =
       readonly lastColumn: number;
       /** `e.value`: what a single edited cell was given (text, as Apps Script passes it). */
       readonly value?: unknown;
+      /**
+       * The edited cell's row id and column name, read as the execution began, before it waited
+       * for the lock: a sort, a row deleted above or a column inserted since moves the cell.
+       */
+      readonly cell?: { readonly id: string; readonly field: string };
     }
   | { readonly kind: "change" }
   | { readonly kind: "reconcile" };
@@ -659,13 +664,16 @@ export function scanSheet(input: ScanInput): ScanResult {
           .filter((c) => c.index >= mode.firstColumn && c.index <= mode.lastColumn)
           .map((c) => c.name)
       : [];
-  // Only a single cell's edit says what it typed, and so whether the cell still shows it (a row
-  // moved since would show something else, most likely): rows and columns of a paste say less.
-  const typedBack = (row: number): boolean => {
-    if (mode.kind !== "edit" || mode.value === undefined || mode.value === null) return false;
-    if (mode.firstRow !== mode.lastRow || mode.firstColumn !== mode.lastColumn) return false;
-    if (row !== mode.firstRow || editedFields.length !== 1 || moves.size > 0) return false;
-    return showsEventValue(input.rows[row]?.[mode.firstColumn], mode.value);
+  // Only a single cell's edit says what it typed, and so whether the cell still shows it; only
+  // the row's id read before the lock says where that cell is now (a row moved since would show
+  // another item's value, maybe the same one: a status, a checkbox).
+  const typedBack = (id: string, row: readonly unknown[]): string | null => {
+    if (mode.kind !== "edit" || mode.value === undefined || mode.value === null) return null;
+    if (mode.firstRow !== mode.lastRow || mode.firstColumn !== mode.lastColumn) return null;
+    if (!mode.cell || mode.cell.id !== id) return null;
+    const field = mode.cell.field;
+    const column = header.dataColumns.find((c) => c.name === field);
+    return column && showsEventValue(row[column.index], mode.value) ? field : null;
   };
 
   // A paste over the hidden `_id` cell that put an id on content it never held makes a new row
@@ -771,7 +779,8 @@ export function scanSheet(input: ScanInput): ScanResult {
       // Unchanged since the last scan, yet its cell was just edited, and still shows what that
       // edit gave it: typed away and back (A→B→A) before this run. That is a person's change,
       // made now, of a column an app may have changed meanwhile: sent with the column named.
-      if (typedBack(index)) upserts.push({ id, modifiedAt: stamp(), fields: editedFields });
+      const typed = typedBack(id, row);
+      if (typed !== null) upserts.push({ id, modifiedAt: stamp(), fields: [typed] });
     } else if (hash !== previous.hash) {
       if (inEdit(index)) {
         // Cells of the row another edit changed too (its own onEdit comes later, and will find

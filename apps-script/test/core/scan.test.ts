@@ -109,17 +109,45 @@ describe("scanSheet", () => {
       firstColumn: 2,
       lastColumn: 2,
     } as const;
-    const result = scan(rows as unknown[][], seen(rows), { ...edit, value: "5" });
+    const typed = { ...edit, value: "5", cell: { id: "r_b", field: "qty" } } as const;
+    const result = scan(rows as unknown[][], seen(rows), typed);
     assert.deepEqual(result.upserts, [{ id: "r_b", modifiedAt: NOW, fields: ["qty"] }]);
     assert.deepEqual([...result.modifiedWrites], [[1, NOW]]);
     // The run of the first edit (9) finds 5: not what it typed, nothing to say. Nor does an
-    // edit without a value (a paste of several cells), nor a cell a sort moved since.
-    assert.deepEqual(scan(rows as unknown[][], seen(rows), { ...edit, value: "9" }).upserts, []);
+    // edit without a value (a paste of several cells), nor one whose cell it could not place.
+    assert.deepEqual(scan(rows as unknown[][], seen(rows), { ...typed, value: "9" }).upserts, []);
     assert.deepEqual(scan(rows as unknown[][], seen(rows), edit).upserts, []);
-    const sorted = [rows[1], rows[0], rows[2]] as unknown[][];
+    assert.deepEqual(scan(rows as unknown[][], seen(rows), { ...edit, value: "5" }).upserts, []);
+  });
+
+  it("places a cell typed away and back by the row id read before the lock, not by the event's row", () => {
+    // Gadget (r_b, row 1) had its qty typed 9 then 5 again; before the run took the lock, a
+    // sort put r_c in row 1, its qty 5 too, and moved r_b to row 2 (a whole-row sort: ids too).
+    const same = [rows[0], rows[2], rows[1]].map((r) => [...(r as unknown[])]);
+    same[1]![2] = 5;
+    const before = [rows[0], rows[1], same[1]] as unknown[][];
+    const edit = {
+      kind: "edit",
+      headerEdited: false,
+      firstRow: 1,
+      lastRow: 1,
+      firstColumn: 2,
+      lastColumn: 2,
+      value: "5",
+    } as const;
+    const result = scan(same as unknown[][], seen(before), {
+      ...edit,
+      cell: { id: "r_b", field: "qty" },
+    });
+    assert.deepEqual(result.upserts, [{ id: "r_b", modifiedAt: NOW, fields: ["qty"] }]);
+    assert.deepEqual([...result.modifiedWrites], [[2, NOW]], "r_b's row, where the sort put it");
+    // A column inserted before qty since: the column's name still finds the cell.
+    const wider = same.map((r) => [r[0], r[1], "", r[2], r[3]]);
+    const header = ["_id", "name", "note", "qty", "_modified"];
+    const moved = scan(wider, seen(before), { ...edit, cell: { id: "r_b", field: "qty" } }, header);
     assert.deepEqual(
-      scan(sorted, seen(rows), { ...edit, value: "5" }).upserts.filter((u) => u.fields),
-      [],
+      moved.upserts.filter((u) => u.fields),
+      [{ id: "r_b", modifiedAt: NOW, fields: ["qty"] }],
     );
   });
 

@@ -7,6 +7,8 @@ export class FakeLockService {
   private holder: FakeLock | "other" | null = null;
   /** How many times a lock was acquired (to assert code actually locks). */
   acquisitions = 0;
+  /** What others did while the next tryLock waited (runs once, before it is granted). */
+  whileWaiting: (() => void) | null = null;
 
   getScriptLock(): FakeLock {
     return new FakeLock(this);
@@ -27,6 +29,9 @@ export class FakeLockService {
 
   /** @internal */
   acquire(lock: FakeLock): boolean {
+    const meanwhile = this.whileWaiting;
+    this.whileWaiting = null;
+    meanwhile?.();
     if (this.holder !== null && this.holder !== lock) return false;
     if (this.holder !== lock) this.acquisitions++;
     this.holder = lock;

@@ -281,6 +281,10 @@ export class World {
         const values = this.emulator.scriptValues(SPREADSHEET, TAB);
         return { headerRow: values[0] ?? [], rows: values.slice(1) };
       },
+      readRow: (row) => {
+        const values = this.emulator.scriptValues(SPREADSHEET, TAB);
+        return { headerRow: values[0] ?? [], cells: values[row + 1] ?? [] };
+      },
       writeColumn: (column, cells) => {
         if (column < 0) return;
         for (const [row, value] of cells) {
