@@ -34,7 +34,7 @@ import {
   type DocSnapshot,
   type RowState,
 } from "./rowState.js";
-import { normalize, sameValue, toBase, type CellValue, type RowValues } from "./values.js";
+import { baseKey, normalize, sameValue, toBase, type CellValue, type RowValues } from "./values.js";
 
 export class SheetLayoutError extends Error {}
 
@@ -128,7 +128,7 @@ export function planFlushRow(input: {
   let s = observeDoc(input.state ?? emptyRowState(), doc, columns);
   const conflicts: Conflict[] = [];
   const docSet: RowValues = {};
-  let unreadEdits: Record<string, number> = {};
+  const unreadEdits: Record<string, number> = {};
   if (sheetRow) {
     s = settleInFlight(s, sheetRow.rev);
     // Flushes run one at a time: an earlier flush's write the sheet does not show never landed.
@@ -145,10 +145,14 @@ export function planFlushRow(input: {
         baseRev: { ...s.baseRev },
         docEdits: { ...s.docEdits },
       };
-      unreadEdits = unread;
+      // A cell that holds something else now was edited again: that edit's webhook decides.
+      for (const [c, read] of Object.entries(unread)) {
+        if (baseKey(read.value) === baseKey(toBase(sheetRow.cells[c]?.value ?? null)))
+          unreadEdits[c] = read.at;
+      }
       const waiting = Object.keys(cells).some(
         (c) =>
-          !(c in unread) &&
+          !(c in unreadEdits) &&
           !s.docEdits[c] &&
           !matchesBaseRow(s, [c], () => sheetRow.cells[c]?.value ?? null),
       );

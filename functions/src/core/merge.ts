@@ -136,7 +136,9 @@ export function mergeSheetRow(
     const unread = { ...s.inFlight.unread };
     for (const c of Object.keys(s.inFlight.cells)) {
       if (matchesBase(row.values[c], s.base[c]) && !typed(c)) continue;
-      unread[c] = Math.max(unread[c] ?? 0, row.modifiedAt);
+      const read = unread[c];
+      if (!read || row.modifiedAt >= read.at)
+        unread[c] = { at: row.modifiedAt, value: toBase(row.values[c]) };
     }
     if (Object.keys(unread).length) s.inFlight = { ...s.inFlight, unread };
   }

@@ -56,9 +56,10 @@ export interface RowState {
     since: number;
     /**
      * Its columns a webhook read before the write landed, which a person had changed (or typed
-     * into) there, with the row's stamp: taken when the write turns out never to have landed.
+     * into) there, with the row's stamp and the value read: taken when the write turns out never
+     * to have landed, if the cell still holds that value.
      */
-    unread?: Record<string, number>;
+    unread?: Record<string, { at: number; value: BaseValue }>;
   } | null;
   /** The document was recreated from a sheet edit made at `at` while a Firestore delete of unknown time was pending. */
   provisional: { at: number } | null;

@@ -88,7 +88,18 @@ export function stateData(
     inSheet: s.inSheet,
     docSeenAt: s.docSeenAt,
     deleted: s.deleted,
-    inFlight: s.inFlight && { ...s.inFlight, cells: mapValues(s.inFlight.cells, storeBase) },
+    inFlight: s.inFlight && {
+      ...s.inFlight,
+      cells: mapValues(s.inFlight.cells, storeBase),
+      ...(s.inFlight.unread
+        ? {
+            unread: mapValues(s.inFlight.unread, (read) => ({
+              at: read.at,
+              value: storeBase(read.value),
+            })),
+          }
+        : {}),
+    },
     provisional: s.provisional,
     parked: s.parked,
     docCreatedAt: s.docCreatedAt,
@@ -99,17 +110,35 @@ export function stateData(
   };
 }
 
+interface StoredInFlight {
+  rev: number;
+  cells: Record<string, unknown>;
+  since: number;
+  unread?: Record<string, unknown>;
+}
+
+function loadInFlight(stored: StoredInFlight): NonNullable<RowState["inFlight"]> {
+  const { unread, ...rest } = stored;
+  const reads: Record<string, { at: number; value: BaseValue }> = {};
+  for (const [c, read] of Object.entries(unread ?? {})) {
+    // (An entry without the value read, from before it was kept, is left to the cell's webhook.)
+    if (read && typeof read === "object" && "at" in read && typeof read.at === "number")
+      reads[c] = { at: read.at, value: loadBase((read as { value?: unknown }).value ?? null) };
+  }
+  return {
+    ...rest,
+    cells: mapValues(stored.cells, loadBase),
+    ...(Object.keys(reads).length ? { unread: reads } : {}),
+  };
+}
+
 export function readState(snap: DocumentSnapshot, now: number): RowState | null {
   if (!snap.exists) return null;
   const d = snap.data()!;
   // TTL deletion lags by up to a day: an expired state is already gone.
   if (d.expireAt instanceof Timestamp && d.expireAt.toMillis() <= now) return null;
   const num = (v: unknown) => (typeof v === "number" ? v : 0);
-  const inFlight = d.inFlight as {
-    rev: number;
-    cells: Record<string, unknown>;
-    since: number;
-  } | null;
+  const inFlight = d.inFlight as StoredInFlight | null;
   return {
     base: mapValues((d.base ?? {}) as Record<string, unknown>, loadBase),
     baseRev: (d.baseRev ?? {}) as Record<string, number>,
@@ -120,7 +149,7 @@ export function readState(snap: DocumentSnapshot, now: number): RowState | null 
     inSheet: d.inSheet === true,
     docSeenAt: num(d.docSeenAt),
     deleted: (d.deleted ?? null) as RowState["deleted"],
-    inFlight: inFlight ? { ...inFlight, cells: mapValues(inFlight.cells, loadBase) } : null,
+    inFlight: inFlight ? loadInFlight(inFlight) : null,
     provisional: (d.provisional ?? null) as RowState["provisional"],
     parked: d.parked === true,
     docCreatedAt: num(d.docCreatedAt),

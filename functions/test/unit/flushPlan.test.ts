@@ -151,7 +151,8 @@ describe("flush plan: one row", () => {
     // person cleared the name and typed Widget back, stamped 300: those webhooks read the cell as
     // about to be overwritten. The retry finds the write never landed: the later edit wins.
     const edit = { name: { key: "s:Gizmo", at: 200 } };
-    const inFlight = { rev: 2, cells: { name: "Gizmo" }, since: NOW - 5, unread: { name: 300 } };
+    const unread = { name: { at: 300, value: "Widget" } };
+    const inFlight = { rev: 2, cells: { name: "Gizmo" }, since: NOW - 5, unread };
     const state = synced(base, { docEdits: edit, inFlight, sheetAt: 300 });
     const typedBack = { ...sheetRow(base, [], 1), modifiedAt: 300 };
     const p = plan(state, { ...base, name: "Gizmo" }, typedBack);
@@ -174,6 +175,29 @@ describe("flush plan: one row", () => {
       rev: 3,
     });
     assert.deepEqual(later.conflicts[0]!.rejected.values, { name: "Widget" });
+  });
+
+  it("leaves a cell edited again since a webhook read it under a write that never landed to that edit's webhook", () => {
+    // As above, but the person then typed Wodget, whose onEdit has not run yet: deciding with the
+    // older read's stamp (300) would let the app's change (400) beat an edit newer than both.
+    const inFlight = {
+      rev: 2,
+      cells: { name: "Gizmo" },
+      since: NOW - 5,
+      unread: { name: { at: 300, value: "Widget" } },
+    };
+    const state = synced(base, {
+      docEdits: { name: { key: "s:Gizmo", at: 400 } },
+      inFlight,
+      sheetAt: 300,
+    });
+    const editedAgain = { ...sheetRow({ ...base, name: "Wodget" }, [], 1), modifiedAt: 300 };
+    const p = plan(state, { ...base, name: "Gizmo" }, editedAgain);
+    assert.deepEqual(p.action, { kind: "none" }, "Wodget is not overwritten");
+    assert.equal(p.doc, null);
+    assert.deepEqual(p.conflicts, []);
+    assert.equal(p.state.parked, true, "the row waits for Wodget's webhook");
+    assert.ok(p.state.docEdits.name, "the app's change is still to be decided");
   });
 
   it("keeps a row whose write may not have landed in the outbox until a flush reads it", () => {

@@ -221,7 +221,15 @@ describe("three-way merge: a sheet row against the document and the base", () =>
     const state = synced(base, { docEdits: { name: { key: "s:Gizmo", at: 150 } }, inFlight });
     const d = fromSheet(state, doc({ name: "Gizmo", qty: 3 }, 150), { name: "", qty: 3 }, 200);
     assert.equal(d.doc, null, "the write will overwrite the cell, if it lands");
-    assert.deepEqual(d.state.inFlight?.unread, { name: 200 });
+    assert.deepEqual(d.state.inFlight?.unread, { name: { at: 200, value: null } });
+    // A later webhook under the same write: its read and stamp replace the older ones.
+    const next = fromSheet(
+      d.state,
+      doc({ name: "Gizmo", qty: 3 }, 150),
+      { name: "Gadget", qty: 3 },
+      300,
+    );
+    assert.deepEqual(next.state.inFlight?.unread, { name: { at: 300, value: "Gadget" } });
   });
 
   it("sees no conflict when both sides changed a column to the same value", () => {
