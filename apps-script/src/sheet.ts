@@ -7,7 +7,10 @@ export function readSheet(sheet: Sheet): { headerRow: unknown[]; rows: unknown[]
 }
 
 /** Header row and one data row (0 = sheet row 2). */
-export function readSheetRow(sheet: Sheet, row: number): { headerRow: unknown[]; cells: unknown[] } {
+export function readSheetRow(
+  sheet: Sheet,
+  row: number,
+): { headerRow: unknown[]; cells: unknown[] } {
   const width = Math.max(sheet.getLastColumn(), 1);
   return {
     headerRow: sheet.getRange(1, 1, 1, width).getValues()[0] ?? [],
