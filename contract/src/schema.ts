@@ -26,6 +26,8 @@ export type SheetRowChange =
       rev: number;
       values: RowValues;
       fields: string[] | null;
+      /** Per column of `fields`, when it was changed, where earlier than `modifiedAt`. */
+      fieldsAt: Record<string, number>;
     }
   | { op: "delete"; id: string; modifiedAt: number; displaced: boolean };
 
@@ -71,6 +73,7 @@ const changeSchema = z.strictObject({
   rev: z.number().int().nonnegative().optional(),
   values: z.record(z.string(), z.unknown()),
   fields: z.array(z.string()).optional(),
+  fieldsAt: z.record(z.string(), timeSchema).optional(),
 });
 
 const deleteSchema = z.strictObject({
@@ -159,6 +162,12 @@ export function parseWebhookBody(
         if (!headerNames.has(f))
           problems.push(`${where}.fields: "${f}" is not a column of the header`);
       }
+      for (const [f, at] of Object.entries(row.data.fieldsAt ?? {})) {
+        if (!row.data.fields?.includes(f))
+          problems.push(`${where}.fieldsAt: "${f}" is not one of fields`);
+        else if (at > row.data.modifiedAt)
+          problems.push(`${where}.fieldsAt.${f}: ${at} is later than modifiedAt`);
+      }
     }
     if (problems.length || !row.success) {
       rejected.push({ id, op: "upsert", outcome: "rejected", reason: problems.join("; ") });
@@ -174,6 +183,9 @@ export function parseWebhookBody(
       rev: row.data.rev ?? 0,
       values,
       fields: row.data.fields ? row.data.fields.filter((f) => synced.has(f)) : null,
+      fieldsAt: Object.fromEntries(
+        Object.entries(row.data.fieldsAt ?? {}).filter(([f]) => synced.has(f)),
+      ),
     });
   });
 

@@ -16,6 +16,11 @@ export interface ChangeItem {
   readonly values: Record<string, WireCell>;
   /** The columns the edit touched, when the script knows them. */
   readonly fields?: readonly string[];
+  /**
+   * When each of `fields` was last changed, for those changed before `modifiedAt` (edits the
+   * outbox merged while it could not send): each column is decided by its own time.
+   */
+  readonly fieldsAt?: Readonly<Record<string, number>>;
 }
 
 /** A row deleted from the sheet. */

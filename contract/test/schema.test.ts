@@ -115,6 +115,24 @@ describe("webhook body validation", () => {
     assert.ok(r.batch.rejected.every((x) => x.outcome === "rejected"));
   });
 
+  it("takes each field's own time, and names one that is not a field or is later than the row's", () => {
+    const fields = { fields: ["name", "qty"] };
+    const r = parse(
+      body([
+        ok("r_good", { name: "a" }, { ...fields, fieldsAt: { qty: NOW - 5000 } }),
+        ok("r_other", { name: "a" }, { ...fields, fieldsAt: { due: NOW - 5000 } }),
+        ok("r_later", { name: "a" }, { ...fields, fieldsAt: { qty: NOW - 10 } }),
+      ]),
+    );
+    assert.ok(r.ok);
+    const [good] = r.batch.changes;
+    assert.ok(good?.op === "upsert");
+    assert.deepEqual(good.fieldsAt, { qty: NOW - 5000 });
+    const reasons = new Map(r.batch.rejected.map((x) => [x.id, x.reason ?? ""]));
+    assert.match(reasons.get("r_other")!, /fieldsAt: "due" is not one of fields/);
+    assert.match(reasons.get("r_later")!, /fieldsAt\.qty: .* is later than modifiedAt/);
+  });
+
   it("leaves a header text Firestore cannot use out of the columns, with a warning", () => {
     const long = "c".repeat(1501);
     const r = parse({ ...body([ok("r_1")]), header: ["_id", "name", "__secret__", long] });

@@ -9,6 +9,8 @@ export interface OutboxEntry {
   readonly seq: number;
   /** Union of touched columns; null when unknown (send the whole row). */
   readonly fields: readonly string[] | null;
+  /** When each of `fields` changed, for those changed before `modifiedAt`. */
+  readonly fieldsAt?: Readonly<Record<string, number>>;
   /** A delete of an id a sort's matching displaced, not a person's (see DeleteItem). */
   readonly displaced?: boolean;
 }
@@ -20,7 +22,9 @@ export interface ResyncRequest {
 }
 
 /** "x": a displaced delete. */
-type StoredEntry = [op: "u" | "d" | "x", modifiedAt: number, seq: number, fields: string[] | 0];
+type StoredEntry =
+  | [op: "u" | "d" | "x", modifiedAt: number, seq: number, fields: string[] | 0]
+  | [op: "u", modifiedAt: number, seq: number, fields: string[], fieldsAt: Record<string, number>];
 interface StoredOutbox {
   v: 1;
   seq: number;
@@ -54,7 +58,10 @@ export class Outbox {
     return [...this.entries.keys()];
   }
 
-  /** A later edit keeps the newest time and unions the touched fields. */
+  /**
+   * A later edit keeps the newest time and unions the touched fields; each field keeps the time
+   * of its own last edit, so that a column typed before an app's change does not beat it.
+   */
   upsert(id: string, modifiedAt: number, fields: readonly string[] | null): void {
     const old = this.entries.get(id);
     let merged: readonly string[] | null = fields === null ? null : [...new Set(fields)];
@@ -62,11 +69,20 @@ export class Outbox {
       merged = null; // The row is back (e.g. undo): send all of it.
     else if (old && merged !== null)
       merged = old.fields && [...new Set([...old.fields, ...merged])];
+    const at = Math.max(old?.modifiedAt ?? 0, modifiedAt);
+    const fieldsAt: Record<string, number> = {};
+    if (merged !== null && old?.op === "upsert") {
+      for (const f of merged) {
+        const t = fields?.includes(f) ? modifiedAt : (old.fieldsAt?.[f] ?? old.modifiedAt);
+        if (t < at) fieldsAt[f] = t;
+      }
+    }
     this.entries.set(id, {
       op: "upsert",
-      modifiedAt: Math.max(old?.modifiedAt ?? 0, modifiedAt),
+      modifiedAt: at,
       seq: ++this.seq,
       fields: merged,
+      ...(Object.keys(fieldsAt).length ? { fieldsAt } : {}),
     });
   }
 
@@ -123,12 +139,15 @@ export class Outbox {
   serialize(): string {
     const e: Record<string, StoredEntry> = {};
     for (const [id, entry] of this.entries) {
-      e[id] = [
-        entry.op === "upsert" ? "u" : entry.displaced ? "x" : "d",
-        entry.modifiedAt,
-        entry.seq,
-        entry.fields ? [...entry.fields] : 0,
-      ];
+      e[id] =
+        entry.op === "upsert" && entry.fields && entry.fieldsAt
+          ? ["u", entry.modifiedAt, entry.seq, [...entry.fields], { ...entry.fieldsAt }]
+          : [
+              entry.op === "upsert" ? "u" : entry.displaced ? "x" : "d",
+              entry.modifiedAt,
+              entry.seq,
+              entry.fields ? [...entry.fields] : 0,
+            ];
     }
     const stored: StoredOutbox = {
       v: 1,
@@ -146,12 +165,13 @@ export class Outbox {
     if (stored.v !== 1) throw new Error(`Unknown outbox version ${String(stored.v)}`);
     outbox.seq = stored.seq;
     if (stored.resync) outbox.resyncRequest = { at: stored.resync[0], seq: stored.resync[1] };
-    for (const [id, [op, modifiedAt, seq, fields]] of Object.entries(stored.e)) {
+    for (const [id, [op, modifiedAt, seq, fields, fieldsAt]] of Object.entries(stored.e)) {
       outbox.entries.set(id, {
         op: op === "u" ? "upsert" : "delete",
         modifiedAt,
         seq,
         fields: fields === 0 ? null : fields,
+        ...(fieldsAt ? { fieldsAt } : {}),
         ...(op === "x" ? { displaced: true } : {}),
       });
     }

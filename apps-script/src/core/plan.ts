@@ -78,9 +78,23 @@ export function planFlush(
     // Field names listed must still exist; a pending resync (renamed columns) sends whole rows.
     const fields = resync ? [] : (entry.fields ?? []).filter((f) => names.has(f));
     const modifiedAt = Math.max(entry.modifiedAt, resync?.at ?? 0);
+    // Each field's own time, where earlier than the row's (a resync's time covers them all).
+    const fieldsAt = Object.fromEntries(
+      fields.flatMap((f) => {
+        const at = entry.fieldsAt?.[f];
+        return at !== undefined && at < modifiedAt ? [[f, at]] : [];
+      }),
+    );
     changes.push(
       fields.length > 0 && entry.fields !== null
-        ? { id, modifiedAt, rev: rev(row), values: values(row), fields }
+        ? {
+            id,
+            modifiedAt,
+            rev: rev(row),
+            values: values(row),
+            fields,
+            ...(Object.keys(fieldsAt).length ? { fieldsAt } : {}),
+          }
         : { id, modifiedAt, rev: rev(row), values: values(row) },
     );
   }

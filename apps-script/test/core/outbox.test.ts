@@ -13,6 +13,22 @@ describe("outbox", () => {
     assert.deepEqual([...(entry?.fields ?? [])].sort(), ["name", "qty"]);
   });
 
+  it("keeps each coalesced field's own time, through storage, so an earlier column does not pose as later", () => {
+    const outbox = new Outbox();
+    outbox.upsert("r_1", 100, ["qty"]);
+    outbox.upsert("r_1", 200, ["name"]);
+    assert.deepEqual(outbox.get("r_1")?.fieldsAt, { qty: 100 });
+    const stored = Outbox.parse(outbox.serialize()).get("r_1");
+    assert.deepEqual(stored?.fieldsAt, { qty: 100 });
+    assert.deepEqual(stored?.fields, ["qty", "name"]);
+    // qty edited again, last: now name is the earlier one.
+    outbox.upsert("r_1", 300, ["qty"]);
+    assert.deepEqual(outbox.get("r_1")?.fieldsAt, { name: 200 });
+    // A whole-row change has no per-field times.
+    outbox.upsert("r_1", 400, null);
+    assert.equal(outbox.get("r_1")?.fieldsAt, undefined);
+  });
+
   it("keeps fields unknown once any coalesced edit had unknown fields", () => {
     const outbox = new Outbox();
     outbox.upsert("r_1", 100, null);

@@ -40,6 +40,17 @@ describe("planFlush", () => {
     assert.ok(plan.outboxChanged);
   });
 
+  it("sends each coalesced field's own time where earlier than the row's", () => {
+    const outbox = new Outbox();
+    outbox.upsert("r2", NOW - 300, ["qty"]);
+    outbox.upsert("r2", NOW - 200, ["name"]);
+    const plan = planFlush(header, pastedAbove.slice(1), outbox, NOW);
+    const change = plan.changes.find((c) => c.id === "r2");
+    assert.deepEqual(change?.fields, ["qty", "name"]);
+    assert.deepEqual(change?.fieldsAt, { qty: NOW - 300 });
+    assert.equal(change?.modifiedAt, NOW - 200);
+  });
+
   it("serves a resend without them, and keeps them in the outbox with their own time", () => {
     const outbox = new Outbox();
     outbox.requestResync(0);

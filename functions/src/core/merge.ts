@@ -58,6 +58,8 @@ export interface SheetRow {
    * column's agreed value back over an app's change (A→B→A) is an edit no comparison shows.
    */
   fields?: readonly string[] | null;
+  /** When each of `fields` changed, where earlier than `modifiedAt` (merged edits). */
+  fieldsAt?: Readonly<Record<string, number>>;
 }
 
 interface RowInput {
@@ -118,13 +120,15 @@ export function mergeSheetRow(
   }
   s = settleInFlight(observeDoc(s, doc, columns), row.rev);
   const masked = maskedColumns(s, row.rev, delivery !== null);
-  const sheetSide = (values: RowValues | null): ConflictSide => ({
+  const sheetSide = (values: RowValues | null, at = row.modifiedAt): ConflictSide => ({
     side: "sheet",
     op: "update",
-    at: row.modifiedAt,
+    at,
     values,
   });
   const typed = (c: string) => row.fields?.includes(c) === true;
+  // A column's own time: edits the script's outbox merged each keep theirs.
+  const changedAt = (c: string) => Math.min(row.fieldsAt?.[c] ?? row.modifiedAt, row.modifiedAt);
   const edited = columns.filter(
     (c) =>
       !masked.has(c) &&
@@ -137,8 +141,8 @@ export function mergeSheetRow(
     for (const c of Object.keys(s.inFlight.cells)) {
       if (matchesBase(row.values[c], s.base[c]) && !typed(c)) continue;
       const read = unread[c];
-      if (!read || row.modifiedAt >= read.at)
-        unread[c] = { at: row.modifiedAt, value: toBase(row.values[c]) };
+      if (!read || changedAt(c) >= read.at)
+        unread[c] = { at: changedAt(c), value: toBase(row.values[c]) };
     }
     if (Object.keys(unread).length) s.inFlight = { ...s.inFlight, unread };
   }
@@ -177,11 +181,11 @@ export function mergeSheetRow(
         // Both sides hold the same value now. A document edit newer than this sheet change
         // stays on record (the flush settles it): a later sheet change stamped before it is
         // older than the app's write, and loses to it.
-        if (edit.at > row.modifiedAt) s.docEdits[c] = edit;
+        if (edit.at > changedAt(c)) s.docEdits[c] = edit;
         continue;
       }
       // Changed on both sides since they agreed: the later change wins; a tie goes the same way everywhere.
-      const sheetWins = sheetIsLater(row.modifiedAt, sv, edit.at, dv);
+      const sheetWins = sheetIsLater(changedAt(c), sv, edit.at, dv);
       const docSide: ConflictSide = {
         side: "firestore",
         op: "update",
@@ -191,13 +195,25 @@ export function mergeSheetRow(
       if (sheetWins) {
         set[c] = sv;
         conflicts.push(
-          conflict(rowId, c, "last-write-wins", sheetSide(fieldValue(c, sv)), docSide),
+          conflict(
+            rowId,
+            c,
+            "last-write-wins",
+            sheetSide(fieldValue(c, sv), changedAt(c)),
+            docSide,
+          ),
         );
       } else {
         // The base now holds the sheet's value, so the document's reads as the change to write.
         s.docEdits[c] = edit;
         conflicts.push(
-          conflict(rowId, c, "last-write-wins", docSide, sheetSide(fieldValue(c, sv))),
+          conflict(
+            rowId,
+            c,
+            "last-write-wins",
+            docSide,
+            sheetSide(fieldValue(c, sv), changedAt(c)),
+          ),
         );
       }
     }

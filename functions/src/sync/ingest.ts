@@ -80,6 +80,7 @@ export async function ingestBatch(deps: IngestDeps, batch: SheetBatch): Promise<
                       rev: change.rev,
                       modifiedAt: change.modifiedAt,
                       fields: change.fields,
+                      fieldsAt: change.fieldsAt,
                     },
                     delivery: { modifiedAt: change.modifiedAt, readAt: batch.readAt },
                   })

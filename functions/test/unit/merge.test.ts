@@ -216,6 +216,29 @@ describe("three-way merge: a sheet row against the document and the base", () =>
     assert.equal(typedBack(["qty"]).doc, null);
   });
 
+  it("decides each column the script's outbox merged by its own time, not the row's latest", () => {
+    // The person changed name at 100 (not sent: the network was down), the app changed name at
+    // 150, the person changed qty at 200; one webhook brings both, stamped 200.
+    const state = synced(base, { docEdits: { name: { key: "s:Gizmo", at: 150 } } });
+    const d = mergeSheetRow({
+      rowId: "r",
+      state,
+      doc: doc({ name: "Gizmo", qty: 3 }, 150),
+      columns,
+      now: NOW,
+      row: {
+        ...row({ name: "Gadget", qty: 7 }, 200),
+        fields: ["name", "qty"],
+        fieldsAt: { name: 100 },
+      },
+      delivery: delivery(200),
+    });
+    assert.deepEqual(d.doc, { kind: "set", values: { qty: 7 } }, "the app's later name stays");
+    assert.deepEqual(d.conflicts[0]!.kept.values, { name: "Gizmo" });
+    assert.equal(d.conflicts[0]!.rejected.at, 100);
+    assert.ok(d.state.docEdits.name, "the app's name goes to the sheet");
+  });
+
   it("keeps the person's cells a write in flight masks, with their stamp, for when it never lands", () => {
     const inFlight = { rev: 2, cells: { name: "Gizmo" }, since: 90 };
     const state = synced(base, { docEdits: { name: { key: "s:Gizmo", at: 150 } }, inFlight });
