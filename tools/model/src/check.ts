@@ -8,6 +8,7 @@
  *    is gone, and one whose last change is a write is there, unless a
  *    conflict record says otherwise.
  */
+import { columnNameProblem } from "../../../contract/src/limits.js";
 import { sameValue, type CellValue } from "../../../functions/src/core/values.js";
 import { EDITABLE, type Truth, type World } from "./world.js";
 
@@ -25,8 +26,21 @@ const show = (v: CellValue | undefined) =>
 export function check(world: World): CheckResult {
   const failures: string[] = [];
   const rekeyed: string[] = [];
+  world.fillHiddenKeys();
   const { header, rows } = world.sheetTable();
-  const columns = header.filter((h) => h && h !== "_id" && h !== "_modified" && h !== "_rev");
+  // The synced columns (a hidden key is the model's, and no part of the sync reads it).
+  const columns = header.filter(
+    (h) => h && h !== "_id" && h !== "_modified" && h !== "_rev" && columnNameProblem(h) === null,
+  );
+  const keyOf = (row: Record<string, CellValue>) => row[world.keyColumn];
+  // The item a document holds: what its row in the sheet shows (they are equal, or that fails).
+  const itemOf = (id: string): string | undefined => {
+    if (!world.hiddenKey) {
+      const key = world.db.docs.get(id)?.fields.key;
+      return typeof key === "string" ? key : undefined;
+    }
+    return world.keyInSheet(id) ?? world.identity.get(id);
+  };
 
   // Sheet rows by id.
   const sheetById = new Map<string, Record<string, CellValue>>();
@@ -45,7 +59,7 @@ export function check(world: World): CheckResult {
   for (const [id, row] of sheetById) {
     const doc = world.db.docs.get(id);
     if (!doc) {
-      failures.push(`row ${id} (${show(row.key)}) is in the sheet, not in Firestore`);
+      failures.push(`row ${id} (${show(keyOf(row))}) is in the sheet, not in Firestore`);
       continue;
     }
     for (const c of columns) {
@@ -58,16 +72,14 @@ export function check(world: World): CheckResult {
   }
   for (const id of world.db.docs.keys()) {
     if (!sheetById.has(id)) {
-      failures.push(
-        `document ${id} (${show(world.db.docs.get(id)!.fields.key)}) is not in the sheet`,
-      );
+      failures.push(`document ${id} (${show(itemOf(id))}) is not in the sheet`);
     }
   }
 
   // Identity: an id keeps its item; an item is in one row.
   const idOfKey = new Map<string, string>();
-  for (const [id, doc] of world.db.docs) {
-    const key = doc.fields.key;
+  for (const id of world.db.docs.keys()) {
+    const key = itemOf(id);
     if (typeof key !== "string") continue;
     const first = world.identity.get(id);
     if (first !== undefined && first !== key) {
@@ -85,8 +97,7 @@ export function check(world: World): CheckResult {
 
   // Durability, by item.
   const conflicts = [...world.db.conflicts.values()];
-  const keyOfRow = (rowId: string) =>
-    world.identity.get(rowId) ?? world.db.docs.get(rowId)?.fields.key;
+  const keyOfRow = (rowId: string) => world.identity.get(rowId) ?? itemOf(rowId);
   const rejectedField = (key: string, field: string, value: CellValue) =>
     conflicts.some(
       (c) =>

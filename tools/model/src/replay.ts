@@ -12,12 +12,15 @@ const [skew, json] = process.argv.slice(2);
 const commands = JSON.parse(json ?? "[]") as Command[];
 const server = await startSheetsEmulator({ port: 0 });
 try {
-  const world = await World.create(server, { scriptSkewMs: Number(skew ?? 0) });
+  const world = await World.create(server, {
+    scriptSkewMs: Number(skew ?? 0),
+    hiddenKey: process.env.SHEET_SYNC_MODEL_MIX === "no-key",
+  });
   for (const c of commands) {
     if (process.env.SHEET_SYNC_MODEL_BEFORE)
       console.log(
         "  before:",
-        JSON.stringify(world.sheetTable().rows.map((r) => [r._id, r.key, r._rev])),
+        JSON.stringify(world.sheetTable().rows.map((r) => [r._id, r[world.keyColumn], r._rev])),
       );
     await apply(world, c);
     console.log(`> ${JSON.stringify(c)}  blocked: ${JSON.stringify(world.sched.blocked())}`);
@@ -30,7 +33,11 @@ try {
     if (process.env.SHEET_SYNC_MODEL_TRUTH)
       console.log(
         "  sheet:",
-        JSON.stringify(world.sheetTable().rows.map((r) => [r._id, r.key, r.name, r.price])),
+        JSON.stringify(
+          world
+            .sheetTable()
+            .rows.map((r) => [r._id, r[world.keyColumn], r.name, r.qty, r.price, r.due]),
+        ),
       );
   }
   await world.settle();

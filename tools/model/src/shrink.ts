@@ -22,7 +22,10 @@ const match = process.env.SHEET_SYNC_MODEL_SHRINK_MATCH
   : null;
 
 async function failures(commands: Command[], picks?: string[][]): Promise<string[]> {
-  const world = await World.create(server, { scriptSkewMs: skew });
+  const world = await World.create(server, {
+    scriptSkewMs: skew,
+    hiddenKey: process.env.SHEET_SYNC_MODEL_MIX === "no-key",
+  });
   for (const c of commands) await apply(world, c, picks && ((pin) => picks.push(pin)));
   await world.settle();
   const found = check(world).failures;

@@ -10,7 +10,7 @@
 import { createHmac } from "node:crypto";
 import { sheets } from "@googleapis/sheets";
 import type { RawRow, RunningSheetsEmulator, SheetsEmulator } from "@sheet-sync/sheets-emulator";
-import { MAX_BODY_BYTES } from "../../../contract/src/limits.js";
+import { columnNameProblem, MAX_BODY_BYTES } from "../../../contract/src/limits.js";
 import { parseDescribeBody } from "../../../contract/src/schema.js";
 import { MAX_FLUSH_ROUNDS, SyncEngine } from "../../../apps-script/src/engine.js";
 import type { ScriptEnv, SheetPort } from "../../../apps-script/src/env.js";
@@ -34,6 +34,12 @@ export const SPREADSHEET = "model";
 export const TAB = "Sheet1";
 const SECRET = "model-secret";
 export const HEADER = ["_id", "key", "name", "qty", "price", "total", "due", "_modified", "_rev"];
+/**
+ * The item's identity, for the checker only, in a column no part of the sync reads (Firestore
+ * cannot take `__x__` as a field name): it moves with the row's cells, as a person's sort, paste,
+ * delete or undo moves them. The first column the sync sees is then a name that repeats.
+ */
+export const HIDDEN_KEY = "__key__";
 /** Columns a person or an app edits (key is the row's identity in the model; total a formula). */
 export const EDITABLE = ["name", "qty", "price", "due"];
 
@@ -88,6 +94,8 @@ export interface WorldOptions {
   timeZone?: string;
   /** Rows the sheet starts with (synced before the test begins). */
   initialRows?: number;
+  /** Items have no code the sync can see (HIDDEN_KEY): only their content tells them apart. */
+  hiddenKey?: boolean;
 }
 
 /** The gateway with every Sheets API call at a gate, and the read-to-write window marked. */
@@ -117,7 +125,7 @@ class GatedGateway extends SheetsGateway {
       if (reconcile) {
         const keys = new Set<string>();
         for (const row of rows.values()) {
-          const key = row.cells.key?.value;
+          const key = this.world.hiddenKey ? this.world.keyInSheet(row.id) : row.cells.key?.value;
           if (typeof key === "string") keys.add(key);
         }
         if (keys.size) this.world.sheetSeen.push({ after, keys });
@@ -135,7 +143,11 @@ class GatedGateway extends SheetsGateway {
     return this.world.sched.run("sheets delete rows", () => super.deleteRows(...args));
   }
   override appendRows(...args: Parameters<SheetsGateway["appendRows"]>) {
-    return this.world.sched.run("sheets append", () => super.appendRows(...args));
+    return this.world.sched.run("sheets append", async () => {
+      await super.appendRows(...args);
+      // A document's row the flush appends is that document's item.
+      this.world.fillHiddenKeys();
+    });
   }
 }
 
@@ -170,7 +182,7 @@ export class World {
   /** The script lock is held elsewhere: the next trigger run gets nothing done. */
   lockBusy = false;
   private readonly deleted: Array<{ at: number; rows: RawRow[] }> = [];
-  private readonly appDeleted: Array<{ id: string; fields: RowValues }> = [];
+  private readonly appDeleted: Array<{ id: string; fields: RowValues; key?: string }> = [];
   /** Notes on cells ("row,column" → text), as the script leaves them. */
   readonly notes = new Map<string, string>();
   private nextKey = 1;
@@ -180,12 +192,20 @@ export class World {
   readonly gateway: GatedGateway;
   readonly scriptSkewMs: number;
   readonly errors: string[] = [];
+  /** Items told apart only by their content (WorldOptions.hiddenKey). */
+  readonly hiddenKey: boolean;
+  /** The column that holds each row's item, for the model: `key`, or HIDDEN_KEY. */
+  readonly keyColumn: string;
+  readonly header: readonly string[];
 
   private constructor(
     readonly server: RunningSheetsEmulator,
     readonly options: WorldOptions,
   ) {
     this.scriptSkewMs = options.scriptSkewMs ?? 0;
+    this.hiddenKey = options.hiddenKey === true;
+    this.keyColumn = this.hiddenKey ? HIDDEN_KEY : "key";
+    this.header = HEADER.map((h) => (h === "key" ? this.keyColumn : h));
     this.db = new MemoryDb(() => this.now);
     this.db.onTransactionRead = (ids, docs) => {
       // A document's absence is seen too (the item by the id it was first seen under).
@@ -231,7 +251,7 @@ export class World {
     const emulator = server.emulator;
     emulator.reset();
     emulator.setQuota({ readsPerMinute: 1_000_000, writesPerMinute: 1_000_000 });
-    const rows: unknown[][] = [HEADER];
+    const rows: unknown[][] = [[...world.header]];
     for (let i = 0; i < (options.initialRows ?? 4); i++) {
       const key = world.newKey();
       const n = i + 2;
@@ -322,11 +342,42 @@ export class World {
     return { header, rows };
   }
 
+  /** The item in the sheet row that holds `id` (HIDDEN_KEY's, or the key column's). */
+  keyInSheet(id: string): string | undefined {
+    const row = this.sheetTable().rows.find((r) => r._id === id);
+    const key = row?.[this.keyColumn];
+    return typeof key === "string" && key ? key : undefined;
+  }
+
+  /** The item an app means by a document id: the one the id was first seen with. */
+  keyOfDoc(id: string): string | undefined {
+    if (!this.hiddenKey) {
+      const key = this.db.docs.get(id)?.fields.key;
+      return typeof key === "string" ? key : undefined;
+    }
+    return this.identity.get(id) ?? this.keyInSheet(id);
+  }
+
+  /**
+   * Gives a row the flush appended for a document (HIDDEN_KEY empty, the id known) that
+   * document's item: the sync never writes a column it does not sync.
+   */
+  fillHiddenKeys(): void {
+    if (!this.hiddenKey) return;
+    const column = this.column(HIDDEN_KEY);
+    this.sheetTable().rows.forEach((row, i) => {
+      const id = row._id;
+      if (typeof id !== "string" || !id || row[HIDDEN_KEY] !== null) return;
+      const key = this.identity.get(id);
+      if (key) this.emulator.userSetValues(SPREADSHEET, TAB, i + 1, column, [[key]], "script");
+    });
+  }
+
   /** Records id → key for ids seen the first time (the identity the sync must keep). */
   observeIdentity(): void {
     for (const row of this.sheetTable().rows) {
       const id = row._id;
-      const key = row.key;
+      const key = row[this.keyColumn];
       if (typeof id === "string" && id && typeof key === "string" && !this.identity.has(id)) {
         this.identity.set(id, key);
       }
@@ -419,11 +470,15 @@ export class World {
     return { status: 200, body: JSON.stringify({ rows }) };
   }
 
-  private sawSent(after: number, body: string): void {
-    const changes = (JSON.parse(body) as { changes?: Array<{ values?: Record<string, unknown> }> })
-      .changes;
+  private sawSent(after: number, body: string, items: ReadonlyMap<string, string>): void {
+    const changes = (
+      JSON.parse(body) as { changes?: Array<{ id: string; values?: Record<string, unknown> }> }
+    ).changes;
     const keys = new Set<string>();
-    for (const c of changes ?? []) if (typeof c.values?.key === "string") keys.add(c.values.key);
+    for (const c of changes ?? []) {
+      const key = this.hiddenKey ? items.get(c.id) : c.values?.key;
+      if (typeof key === "string") keys.add(key);
+    }
     if (keys.size) this.sheetSeen.push({ after, keys });
   }
 
@@ -450,7 +505,7 @@ export class World {
     }
     this.engine.scanAndQueue(sheet, mode);
     if (process.env.SHEET_SYNC_MODEL_SCANNED) {
-      const rows = this.sheetTable().rows.map((r) => [r._id, r.key, r.note ?? null]);
+      const rows = this.sheetTable().rows.map((r) => [r._id, r[this.keyColumn], r.note ?? null]);
       process.stdout.write(`  scanned: ${JSON.stringify(rows)}\n`);
     }
     // A run that did not get the lock scanned nothing: the sheet may still show a sort's doing.
@@ -459,6 +514,14 @@ export class World {
       const prepared = this.engine.prepareRound(sheet);
       if (!prepared) return;
       const readAt = this.truth.length;
+      // The items of the rows as the script read them (a hidden key is not in what it sends).
+      const items = new Map<string, string>();
+      if (this.hiddenKey) {
+        for (const row of this.sheetTable().rows) {
+          const key = row[HIDDEN_KEY];
+          if (typeof row._id === "string" && typeof key === "string") items.set(row._id, key);
+        }
+      }
       const steps = sendBatches(prepared.envelope, prepared.batches);
       let step = steps.next();
       while (!step.done) {
@@ -466,7 +529,8 @@ export class World {
         const request = this.engine.signed(step.value);
         await this.sched.run("script http", () => undefined);
         const result = await this.post(request);
-        if (!("status" in result) || result.status === 200) this.sawSent(readAt, request.body);
+        if (!("status" in result) || result.status === 200)
+          this.sawSent(readAt, request.body, items);
         step = steps.next(result);
       }
       if (!this.engine.finishRound(sheet, prepared, step.value)) return;
@@ -609,7 +673,7 @@ export class World {
   }
 
   keyAt(row: number): string | null {
-    const key = this.emulator.scriptValues(SPREADSHEET, TAB)[row]?.[this.column("key")];
+    const key = this.emulator.scriptValues(SPREADSHEET, TAB)[row]?.[this.column(this.keyColumn)];
     return typeof key === "string" && key ? key : null;
   }
 
@@ -674,10 +738,12 @@ export class World {
     const key = this.newKey();
     const header = this.sheetTable().header;
     const line = header.map((h) =>
-      h === "key" ? key : h === "total" ? `=D${row + 1}*E${row + 1}` : (values[h] ?? ""),
+      h === this.keyColumn ? key : h === "total" ? `=D${row + 1}*E${row + 1}` : (values[h] ?? ""),
     );
-    const first = header.indexOf("key");
+    const first = header.indexOf(this.keyColumn);
     const last = header.indexOf("due");
+    // (A hidden key is the model's, not typed: the edit covers the cells the person typed.)
+    const typed = this.hiddenKey ? header.indexOf("name") : first;
     this.emulator.userSetValues(SPREADSHEET, TAB, row, first, [line.slice(first, last + 1)]);
     this.truth.push({ t: this.now, op: "create", side: "sheet", key });
     const stored = this.sheetTable().rows[row - 1] ?? {};
@@ -691,7 +757,7 @@ export class World {
         value: stored[f] ?? null,
       });
     }
-    this.queueTrigger({ kind: "edit", row, rows: 1, column: first, columns: last - first + 1 });
+    this.queueTrigger({ kind: "edit", row, rows: 1, column: typed, columns: last - typed + 1 });
   }
 
   personInsertRow(row: number): void {
@@ -752,7 +818,7 @@ export class World {
     const rows = this.contentRows();
     if (rows.length < 2) return;
     const header = this.sheetTable().header;
-    const first = header.indexOf("key");
+    const first = header.indexOf(this.keyColumn);
     const last = header.indexOf("due");
     const end = Math.max(...rows) + 1;
     this.emulator.userSortRange(
@@ -762,6 +828,7 @@ export class World {
       this.column(field),
       ascending,
     );
+    if (this.hiddenKey) this.settleLookalikes();
     this.queueTrigger(
       trigger === "edit"
         ? { kind: "edit", row: 1, rows: end - 1, column: first, columns: last - first + 1 }
@@ -770,6 +837,42 @@ export class World {
           : null,
       true,
     );
+  }
+
+  /**
+   * Rows whose synced cells are all the same look the same to everyone, the sync included: which
+   * of them is which item after a sort is no one's to say. The row whose id's item is one of them
+   * holds that item (identical content a sort left under an id stays that id's), the others the
+   * rest, in order.
+   */
+  private settleLookalikes(): void {
+    const { header, rows } = this.sheetTable();
+    const synced = header.filter(
+      (h) => h && !["_id", "_modified", "_rev"].includes(h) && columnNameProblem(h) === null,
+    );
+    const groups = new Map<string, number[]>();
+    rows.forEach((row, i) => {
+      if (typeof row[HIDDEN_KEY] !== "string") return;
+      const look = JSON.stringify(synced.map((c) => row[c] ?? null));
+      groups.set(look, [...(groups.get(look) ?? []), i]);
+    });
+    const column = this.column(HIDDEN_KEY);
+    for (const members of groups.values()) {
+      if (members.length < 2) continue;
+      const keys = members.map((i) => rows[i]![HIDDEN_KEY] as string);
+      const given = new Map<number, string>();
+      for (const i of members) {
+        const id = rows[i]!._id;
+        const own = typeof id === "string" ? this.identity.get(id) : undefined;
+        if (own && keys.includes(own) && ![...given.values()].includes(own)) given.set(i, own);
+      }
+      const rest = keys.filter((k) => ![...given.values()].includes(k));
+      for (const i of members) if (!given.has(i)) given.set(i, rest.shift()!);
+      for (const [i, key] of given) {
+        if (rows[i]![HIDDEN_KEY] !== key)
+          this.emulator.userSetValues(SPREADSHEET, TAB, i + 1, column, [[key]], "script");
+      }
+    }
   }
 
   /** Sort of whole rows (hidden columns move with them). */
@@ -789,7 +892,11 @@ export class World {
       this.truth.push({ t: this.now, op: "delete", side: "sheet", key: overwritten });
     this.emulator.userPasteRows(SPREADSHEET, TAB, from, 1, to);
     const key = this.newKey();
-    this.emulator.userSetValues(SPREADSHEET, TAB, to, this.column("key"), [[key]]);
+    this.emulator.userSetValues(SPREADSHEET, TAB, to, this.column(this.keyColumn), [[key]]);
+    // Without a code, the person names the copy anew (a copy left as it is is told from its
+    // original only by the paste's onEdit, which the model may drop).
+    if (this.hiddenKey)
+      this.emulator.userSetValues(SPREADSHEET, TAB, to, this.column("name"), [[`Item ${key}`]]);
     const stored = this.sheetTable().rows[to - 1] ?? {};
     this.truth.push({ t: this.now, op: "create", side: "sheet", key });
     for (const f of EDITABLE) {
@@ -834,8 +941,8 @@ export class World {
     const doc = this.db.docs.get(id);
     if (!doc) return;
     const before = doc.fields[field];
+    const key = this.keyOfDoc(id);
     this.db.writeDoc(id, { [field]: value }, true);
-    const key = doc.fields.key;
     if (typeof key === "string" && EDITABLE.includes(field) && !sameValue(before, value)) {
       this.appWrote(key, field, value, before ?? null);
     }
@@ -848,7 +955,7 @@ export class World {
   appCreate(values: RowValues): string {
     const id = `app_${this.nextDoc++}`;
     const key = this.newKey();
-    this.db.writeDoc(id, { ...values, key }, false);
+    this.db.writeDoc(id, this.hiddenKey ? values : { ...values, key }, false);
     this.identity.set(id, key);
     this.truth.push({ t: this.now, op: "create", side: "firestore", key });
     for (const f of EDITABLE) {
@@ -867,9 +974,9 @@ export class World {
   appDelete(id: string): void {
     const doc = this.db.docs.get(id);
     if (!doc) return;
-    this.appDeleted.push({ id, fields: { ...doc.fields } });
+    const key = this.keyOfDoc(id);
+    this.appDeleted.push({ id, fields: { ...doc.fields }, ...(key ? { key } : {}) });
     this.db.writeDoc(id, null, false);
-    const key = doc.fields.key;
     if (typeof key === "string")
       this.truth.push({ t: this.now, op: "delete", side: "firestore", key });
   }
@@ -882,7 +989,7 @@ export class World {
     this.db.writeDoc(last.id, last.fields, false);
     // Undoing a delete: the row is back. Fields the document had otherwise when it last went
     // (the sync took a sheet edit meanwhile, say) change to the backup's values.
-    const key = last.fields.key;
+    const key = last.key;
     if (typeof key !== "string") return;
     this.truth.push({ t: this.now, op: "create", side: "firestore", key, restore: true });
     for (const field of EDITABLE) {
