@@ -334,8 +334,23 @@ export function findMoves(
   // of the original. The copy is an edit of the row it landed on, unless that row's own item is
   // somewhere else (then its row was emptied or given another's content by a sort).
   const sourceHashes = new Set(sources.map((src) => src.hash));
+  // A sort moved other content too: an id whose row no longer shows its item (by its telling
+  // columns), which another row mostly does. A paste moves nothing else; with a sort, content
+  // that is another id's exactly moved there, whatever its old row shows now (a name typed over
+  // after the sort can make it look like the original of a copy).
+  const sorted = sources.some((source) => {
+    const from = source.from;
+    if (from === null) return false;
+    const old = snapshot.rows.get(source.id)!.digest;
+    if (hashes[from] === "" || sim.agreesOnKey(old, from)) return false;
+    return hashes.some(
+      (h, i) =>
+        i !== from && h !== "" && sim.agreesOnKey(old, i) && sim.same(old, i) * 2 > sim.total,
+    );
+  });
   const copied = (source: (typeof sources)[number], to: number): boolean => {
     const from = source.from;
+    if (sorted) return false;
     if (from === null || hashes[from] === "" || sourceHashes.has(hashes[from]!)) return false;
     const old = snapshot.rows.get(source.id)!.digest;
     if (!sim.agreesOnKey(old, from) || sim.same(old, from) * 2 <= sim.total) return false;
@@ -499,12 +514,13 @@ export function findMoves(
   // An id whose row no longer shows its item's most telling column (a code), and exactly one row
   // without an id that does (no other item's): the id follows its code there, however much else
   // was edited. A sort put the content of a row typed just before it in the id's row; or a person
-  // gave the row a new code and typed the old one in a new row: the code names the item.
+  // gave the row a new code and typed the old one in a new row: the code names the item. A row
+  // whose own id another move took is without one too (a sort carried an edited row there).
   {
     const claimed = new Set([...taken.values()].map((b) => b.id));
     const idless = hashes
       .map((_, i) => i)
-      .filter((i) => hashes[i] !== "" && !ids[i] && !taken.has(i));
+      .filter((i) => hashes[i] !== "" && (!ids[i] || claimed.has(ids[i]!)) && !taken.has(i));
     for (const source of sources) {
       const from = source.from;
       if (from === null || claimed.has(source.id) || taken.has(from)) continue;
@@ -570,6 +586,21 @@ export function findMoves(
     // in order, a guess the webhook checks. Rows that each hold another one's item come back
     // `moved`, and the ids follow their content then; a fresh id would make a new item instead.
     const unknown = displaced.every((i) => !snapshot.rows.has(ids[i]!));
+    // One of each, and rows without an id besides (typed in before the sort, or an item whose
+    // telling column was typed over since): the displaced content is where more of its cells
+    // are, the vacated row when no such row holds more (and then a new row is new).
+    if (displaced.length === 1 && vacated.length === 1) {
+      const seen = snapshot.rows.get(ids[displaced[0]!]!);
+      if (seen) {
+        const score = (i: number) => sim.same(seen.digest, i);
+        const closer = idless
+          .filter((i) => !taken.has(i) && score(i) > score(vacated[0]!) && score(i) * 2 > sim.total)
+          .sort((a, b) => score(b) - score(a));
+        if (closer.length > 0 && (closer.length === 1 || score(closer[0]!) > score(closer[1]!))) {
+          vacated = [closer[0]!];
+        }
+      }
+    }
     if (
       displaced.length === vacated.length &&
       (displaced.length === 1 || (displaced.length > 1 && unknown))
