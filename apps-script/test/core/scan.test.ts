@@ -709,6 +709,72 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.equal(idsOf(ambiguous, sameCode)[1], "r_b");
   });
 
+  it("takes exact content for a move, not a copy, when a sort evidently moved other content (no-key mix)", () => {
+    // A sort reversed the rows; then, before any scan, Gadget was renamed Gizmo, Sprocket got a
+    // due date and Widget was renamed Widget 2. Gizmo's row (r_c) still says Gizmo, which alone
+    // would read as "Gizmo copied over Gadget's row, then edited": but Sprocket's name is now in
+    // r_a's row, and r_d's row no longer says Sprocket: a sort.
+    const wide = ["_id", "name", "qty", "price", "due", "_modified"];
+    const was = [
+      ["r_a", "Widget", 1, 2, "", 1000],
+      ["r_b", "Gadget", 2, 2, "", 1000],
+      ["r_c", "Gizmo", 3, 2, "", 1000],
+      ["r_d", "Sprocket", 4, 2, "", 1000],
+    ];
+    const rows = [
+      ["r_a", "Sprocket", 4, 2, "2027-01-15", 1000],
+      ["r_b", "Gizmo", 3, 2, "", 1000],
+      ["r_c", "Gizmo", 2, 2, "", 1000],
+      ["r_d", "Widget 2", 1, 2, "", 1000],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    const ids = idsOf(result, rows);
+    assert.equal(ids[1], "r_c", "Gizmo's content moved up a row");
+    assert.equal(ids[0], "r_d", "Sprocket followed its name");
+  });
+
+  it("gives the one displaced id to a row without id that holds more of its cells than the vacated row (no-key mix)", () => {
+    // A new row (Gizmo 8) was typed; a sort moved Widget into a row without an id and Gizmo 8
+    // into r_c's row; then Widget was renamed Gadget. r_a's row took r_b's content exactly.
+    const wide = ["_id", "name", "qty", "price", "_modified"];
+    const was = [
+      ["r_a", "Widget", 1, 5, 1000],
+      ["r_b", "Gadget", 2, 6, 1000],
+      ["r_c", "Gizmo", 3, 7, 1000],
+      ["r_d", "Sprocket", 4, 8, 1000],
+    ];
+    const rows = [
+      ["r_a", "Gadget", 2, 6, 1000],
+      ["r_b", "Gizmo", 3, 7, 1000],
+      ["r_c", "Gizmo", 8, 2, 1000],
+      ["r_d", "Sprocket", 4, 8, 1000],
+      ["", "Gadget", 1, 5, ""],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_b", "r_c", "r_new1", "r_d", "r_a"]);
+  });
+
+  it("follows an item's name into a row whose own id another move took (no-key mix)", () => {
+    // Sprocket's qty and price were edited; a sort then put it in r_b's row (Gadget's content
+    // went on, exactly, to r_c's) and a blank row into Sprocket's own.
+    const wide = ["_id", "name", "qty", "price", "total", "_modified"];
+    const was = [
+      ["r_a", "Widget", 1, 2, 2, 1000],
+      ["r_b", "Gadget", 2, 2, 4, 1000],
+      ["r_c", "Gizmo", 3, 2, 6, 1000],
+      ["r_d", "Sprocket", 4, 2, 8, 1000],
+    ];
+    const rows = [
+      ["r_a", "Widget", 1, 2, 2, 1000],
+      ["r_b", "Sprocket", 13, 10, 130, 1000],
+      ["", "Gizmo", 3, 2, 6, ""],
+      ["r_c", "Gadget", 2, 2, 4, 1000],
+      ["r_d", "", "", "", "", 1000],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows).slice(0, 4), ["r_a", "r_d", "r_c", "r_b"]);
+  });
+
   it("sends an id the flush wrote, which a move took the row of, as a delete (the server may find it moved along a chain)", () => {
     // A sort swapped Widget and Gadget, and moved r_c's content into r_x's row.
     const rows = [
