@@ -26,7 +26,6 @@ const show = (v: CellValue | undefined) =>
 export function check(world: World): CheckResult {
   const failures: string[] = [];
   const rekeyed: string[] = [];
-  world.fillHiddenKeys();
   const { header, rows } = world.sheetTable();
   // The synced columns (a hidden key is the model's, and no part of the sync reads it).
   const columns = header.filter(

@@ -144,9 +144,10 @@ class GatedGateway extends SheetsGateway {
   }
   override appendRows(...args: Parameters<SheetsGateway["appendRows"]>) {
     return this.world.sched.run("sheets append", async () => {
+      const before = new Set(this.world.sheetTable().rows.map((r) => r._id));
       await super.appendRows(...args);
       // A document's row the flush appends is that document's item.
-      this.world.fillHiddenKeys();
+      this.world.fillHiddenKeys(before);
     });
   }
 }
@@ -182,6 +183,9 @@ export class World {
   /** The script lock is held elsewhere: the next trigger run gets nothing done. */
   lockBusy = false;
   private readonly deleted: Array<{ at: number; rows: RawRow[] }> = [];
+  /** Rows a person deleted (no-key mix): the item, what the sync saw of it, the delete. */
+  private readonly sheetDeletes: Array<{ key: string; look: string; at: number; event: Truth }> =
+    [];
   private readonly appDeleted: Array<{ id: string; fields: RowValues; key?: string }> = [];
   /** Notes on cells ("row,column" → text), as the script leaves them. */
   readonly notes = new Map<string, string>();
@@ -359,15 +363,15 @@ export class World {
   }
 
   /**
-   * Gives a row the flush appended for a document (HIDDEN_KEY empty, the id known) that
-   * document's item: the sync never writes a column it does not sync.
+   * Gives the rows the flush appended (ids not in the sheet `before`) their documents' items:
+   * the sync never writes a column it does not sync.
    */
-  fillHiddenKeys(): void {
+  fillHiddenKeys(before: ReadonlySet<unknown>): void {
     if (!this.hiddenKey) return;
     const column = this.column(HIDDEN_KEY);
     this.sheetTable().rows.forEach((row, i) => {
       const id = row._id;
-      if (typeof id !== "string" || !id || row[HIDDEN_KEY] !== null) return;
+      if (typeof id !== "string" || !id || before.has(id) || row[HIDDEN_KEY] !== null) return;
       const key = this.identity.get(id);
       if (key) this.emulator.userSetValues(SPREADSHEET, TAB, i + 1, column, [[key]], "script");
     });
@@ -745,8 +749,24 @@ export class World {
     // (A hidden key is the model's, not typed: the edit covers the cells the person typed.)
     const typed = this.hiddenKey ? header.indexOf("name") : first;
     this.emulator.userSetValues(SPREADSHEET, TAB, row, first, [line.slice(first, last + 1)]);
-    this.truth.push({ t: this.now, op: "create", side: "sheet", key });
     const stored = this.sheetTable().rows[row - 1] ?? {};
+    if (this.hiddenKey) {
+      // The very content of a row deleted since the script last read the sheet, typed again: no
+      // one can tell it from that row put back (a cut and paste of its visible cells). It is.
+      const look = this.lookOf(stored);
+      const gone = [...this.sheetDeletes]
+        .reverse()
+        .find((d) => d.look === look && !this.scriptReads.some((r) => r.after > d.at));
+      const at = gone ? this.truth.lastIndexOf(gone.event) : -1;
+      if (gone && at >= 0) {
+        this.truth.splice(at, 1);
+        this.sheetDeletes.splice(this.sheetDeletes.indexOf(gone), 1);
+        this.emulator.userSetValues(SPREADSHEET, TAB, row, first, [[gone.key]], "script");
+        this.queueTrigger({ kind: "edit", row, rows: 1, column: typed, columns: last - typed + 1 });
+        return;
+      }
+    }
+    this.truth.push({ t: this.now, op: "create", side: "sheet", key });
     for (const f of EDITABLE) {
       this.truth.push({
         t: this.now,
@@ -768,9 +788,14 @@ export class World {
 
   personDeleteRow(row: number): void {
     const key = this.keyAt(row);
+    const look = this.lookOf(this.sheetTable().rows[row - 1] ?? {});
     const rows = this.emulator.userDeleteRows(SPREADSHEET, TAB, row, 1);
     this.deleted.push({ at: row, rows });
-    if (key) this.truth.push({ t: this.now, op: "delete", side: "sheet", key });
+    if (key) {
+      const event: Truth = { t: this.now, op: "delete", side: "sheet", key };
+      this.truth.push(event);
+      if (this.hiddenKey) this.sheetDeletes.push({ key, look, at: this.truth.length - 1, event });
+    }
     this.queueTrigger({ kind: "change" }, true);
   }
 
@@ -839,6 +864,15 @@ export class World {
     );
   }
 
+  /** A row as the sync sees it: its synced cells. */
+  private lookOf(row: Record<string, CellValue>): string {
+    const { header } = this.sheetTable();
+    const synced = header.filter(
+      (h) => h && !["_id", "_modified", "_rev"].includes(h) && columnNameProblem(h) === null,
+    );
+    return JSON.stringify(synced.map((c) => row[c] ?? null));
+  }
+
   /**
    * Rows whose synced cells are all the same look the same to everyone, the sync included: which
    * of them is which item after a sort is no one's to say. The row whose id's item is one of them
@@ -846,14 +880,11 @@ export class World {
    * rest, in order.
    */
   private settleLookalikes(): void {
-    const { header, rows } = this.sheetTable();
-    const synced = header.filter(
-      (h) => h && !["_id", "_modified", "_rev"].includes(h) && columnNameProblem(h) === null,
-    );
+    const { rows } = this.sheetTable();
     const groups = new Map<string, number[]>();
     rows.forEach((row, i) => {
       if (typeof row[HIDDEN_KEY] !== "string") return;
-      const look = JSON.stringify(synced.map((c) => row[c] ?? null));
+      const look = this.lookOf(row);
       groups.set(look, [...(groups.get(look) ?? []), i]);
     });
     const column = this.column(HIDDEN_KEY);
@@ -914,6 +945,9 @@ export class World {
 
   /** Types a header for a new column after the last one (e.g. an app-only field becomes a column). */
   personAddColumn(name: string): void {
+    // (Not without a code: a sort of the visible range leaves a column after the hidden ones
+    // behind, and which item its cells belong to is then no one's to say.)
+    if (this.hiddenKey) return;
     this.forgetUndo();
     const header = this.sheetTable().header;
     if (header.includes(name)) return;
