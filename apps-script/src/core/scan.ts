@@ -199,18 +199,23 @@ export function similarity(
   agreesOnKey: (oldDigest: string, row: number) => boolean;
   /** Were the most telling columns all empty in the old digest? */
   blankKey: (oldDigest: string) => boolean;
+  /** Does one of the most telling columns hold a different value in every row (a code)? */
+  keyIsCode: boolean;
+  /** Does the row hold more than half of the old digest's cells, each counted once? */
+  holdsMost: (oldDigest: string, row: number) => boolean;
 } {
   const now = digestColumns(header);
   const at = snapshot.columns.map((name) => now.indexOf(name));
   // People put what names an item (a code, a name) in the first column: it counts double.
   const first = Math.min(...header.dataColumns.map((c) => c.index));
-  const weight = now.map((name) => {
+  const distinctShare = now.map((name) => {
     const index = header.dataColumns.find((c) => c.name === name)!.index;
     const values = rows.map((row) => encodeCell(row[index] ?? "")).filter((v) => v !== null);
-    const distinct = values.length
-      ? new Set(values.map((v) => JSON.stringify(v))).size / values.length
-      : 0;
-    return index === first ? 2 * distinct : distinct;
+    return values.length ? new Set(values.map((v) => JSON.stringify(v))).size / values.length : 0;
+  });
+  const weight = now.map((name, i) => {
+    const index = header.dataColumns.find((c) => c.name === name)!.index;
+    return index === first ? 2 * distinctShare[i]! : distinctShare[i]!;
   });
   const digests = new Map<number, string>();
   const digestOf = (row: number) => {
@@ -222,6 +227,7 @@ export function similarity(
   const keys = at.map((i, k) => [i, k] as const).filter(([i]) => i >= 0 && weight[i] === top);
   return {
     total: at.reduce((sum, i) => sum + (i >= 0 ? weight[i]! : 0), 0),
+    keyIsCode: keys.some(([i]) => distinctShare[i] === 1),
     blankKey: (old) => top > 0 && keys.every(([, k]) => digestCell(old, k) === ".."),
     agreesOnKey: (old, row) => {
       const current = digestOf(row);
@@ -232,6 +238,15 @@ export function similarity(
           return was !== undefined && was === digestCell(current, i);
         })
       );
+    },
+    holdsMost: (old, row) => {
+      const current = digestOf(row);
+      let kept = 0;
+      at.forEach((i, k) => {
+        const was = digestCell(old, k);
+        if (i >= 0 && was !== undefined && was === digestCell(current, i)) kept++;
+      });
+      return kept * 2 > at.length;
     },
     same: (old, row) => {
       const current = digestOf(row);
@@ -338,7 +353,7 @@ export function findMoves(
   // columns), which another row mostly does. A paste moves nothing else; with a sort, content
   // that is another id's exactly moved there, whatever its old row shows now (a name typed over
   // after the sort can make it look like the original of a copy).
-  const sorted = sources.some((source) => {
+  const movedByKey = sources.filter((source) => {
     const from = source.from;
     if (from === null) return false;
     const old = snapshot.rows.get(source.id)!.digest;
@@ -348,9 +363,11 @@ export function findMoves(
         i !== from && h !== "" && sim.agreesOnKey(old, i) && sim.same(old, i) * 2 > sim.total,
     );
   });
+  const sortedBesides = (source: (typeof sources)[number]) =>
+    movedByKey.some((other) => other !== source);
   const copied = (source: (typeof sources)[number], to: number): boolean => {
     const from = source.from;
-    if (sorted) return false;
+    if (sortedBesides(source)) return false;
     if (from === null || hashes[from] === "" || sourceHashes.has(hashes[from]!)) return false;
     const old = snapshot.rows.get(source.id)!.digest;
     if (!sim.agreesOnKey(old, from) || sim.same(old, from) * 2 <= sim.total) return false;
@@ -360,11 +377,31 @@ export function findMoves(
       !hashes.some((h, i) => i !== to && h !== "" && sim.agreesOnKey(own.digest, i))
     );
   };
+  // Without a code, an item's very content in a new row, while the item's own row keeps most of
+  // its cells (its name typed over, say), is a row typed like it, not the item gone there:
+  // nothing else moved to say a sort carried it.
+  const typedAlike = (source: (typeof sources)[number], to: number): boolean => {
+    const from = source.from;
+    if (
+      sim.keyIsCode ||
+      sortedBesides(source) ||
+      from === null ||
+      hashes[from] === "" ||
+      ids[to] !== ""
+    ) {
+      return false;
+    }
+    return sim.holdsMost(snapshot.rows.get(source.id)!.digest, from);
+  };
+  const stays = new Set<string>();
   for (const source of sources) {
     const to = open.get(source.hash)?.find((i) => i !== source.from && !taken.has(i));
     if (to === undefined || copied(source, to)) continue;
-    taken.set(to, bookkeepingOf(source));
+    if (typedAlike(source, to)) stays.add(source.id);
+    else taken.set(to, bookkeepingOf(source));
   }
+  // (Such an item is in its own row, edited: no later guess moves it.)
+  for (let k = sources.length - 1; k >= 0; k--) if (stays.has(sources[k]!.id)) sources.splice(k, 1);
   const evidenceBefore = taken.size > 0;
   const movedExactly = new Set([...taken.values()].map((b) => b.id));
   for (const source of sources) {
@@ -529,6 +566,11 @@ export function findMoves(
       const keyed = idless.filter((i) => !taken.has(i) && sim.agreesOnKey(old, i));
       if (keyed.length !== 1) continue;
       const to = keyed[0]!;
+      // A name that repeats names no item for sure: the row that has more of the item's cells is
+      // the item (renamed), unless the name is all the id's own row lost.
+      if (!sim.keyIsCode && hashes[from] !== "" && sim.same(old, to) <= sim.same(old, from)) {
+        continue;
+      }
       const others = [...snapshot.rows].filter(
         ([id, seen]) => id !== source.id && !seen.goneAt && sim.agreesOnKey(seen.digest, to),
       );

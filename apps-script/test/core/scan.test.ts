@@ -775,6 +775,47 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(idsOf(result, rows).slice(0, 4), ["r_a", "r_d", "r_c", "r_b"]);
   });
 
+  it("does not let an id follow a name that repeats (no code) out of a row that keeps more of its cells", () => {
+    // A new row typed with Gadget's name, and Gadget renamed Sprocket (a name others have).
+    const wide = ["_id", "name", "qty", "price", "_modified"];
+    const was = [
+      ["r_a", "Widget", 1, 5, 1000],
+      ["r_b", "Gadget", 2, 6, 1000],
+      ["r_c", "Sprocket", 4, 8, 1000],
+    ];
+    const rows = [
+      ["r_a", "Widget", 1, 5, 1000],
+      ["r_b", "Sprocket", 2, 6, 1000],
+      ["r_c", "Sprocket", 4, 8, 1000],
+      ["", "Gadget", 5, 2, ""],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_a", "r_b", "r_c", "r_new1"]);
+    // A code (every value different) still names its item, however much else changed.
+    const coded = rows.map((r, i) => (i === 2 ? ["r_c", "Bolt", 4, 8, 1000] : r));
+    const codedWas = was.map((r, i) => (i === 2 ? ["r_c", "Bolt", 4, 8, 1000] : r));
+    const byCode = scan(coded, seen(codedWas, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(byCode, coded), ["r_a", "r_new1", "r_c", "r_b"]);
+  });
+
+  it("takes a new row typed exactly like an item whose own row keeps most of its cells for a new row (no code)", () => {
+    // A row typed exactly like Widget (whose name others share), then Widget renamed Gadget.
+    const wide = ["_id", "name", "qty", "price", "_modified"];
+    const was = [
+      ["r_a", "Widget", 8, 2, 1000],
+      ["r_b", "Gadget", 2, 2, 1000],
+      ["r_c", "Widget", 1, 2, 1000],
+    ];
+    const rows = [
+      ["r_a", "Gadget", 8, 2, 1000],
+      ["r_b", "Gadget", 2, 2, 1000],
+      ["r_c", "Widget", 1, 2, 1000],
+      ["", "Widget", 8, 2, ""],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_a", "r_b", "r_c", "r_new1"]);
+  });
+
   it("sends an id the flush wrote, which a move took the row of, as a delete (the server may find it moved along a chain)", () => {
     // A sort swapped Widget and Gadget, and moved r_c's content into r_x's row.
     const rows = [
