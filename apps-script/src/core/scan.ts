@@ -566,8 +566,11 @@ export function findMoves(
       const keyed = idless.filter((i) => !taken.has(i) && sim.agreesOnKey(old, i));
       if (keyed.length !== 1) continue;
       const to = keyed[0]!;
-      // A name that repeats names no item for sure: the row that has more of the item's cells is
-      // the item (renamed), unless the name is all the id's own row lost.
+      // Not out of a row that keeps most of the item's cells, its name typed over or cleared:
+      // that row is the item, renamed (a name may repeat; even a code a person retypes in a new
+      // row leaves the item where the rest of it is). A name that repeats is followed only into
+      // a row that holds more of the item's cells than its own.
+      if (hashes[from] !== "" && sim.holdsMost(old, from)) continue;
       if (!sim.keyIsCode && hashes[from] !== "" && sim.same(old, to) <= sim.same(old, from)) {
         continue;
       }

@@ -791,11 +791,18 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     ];
     const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
     assert.deepEqual(idsOf(result, rows), ["r_a", "r_b", "r_c", "r_new1"]);
-    // A code (every value different) still names its item, however much else changed.
-    const coded = rows.map((r, i) => (i === 2 ? ["r_c", "Bolt", 4, 8, 1000] : r));
+    // A code (every value different) still names its item, once its own row holds little else.
+    const coded = rows.map((r, i) =>
+      i === 1 ? ["r_b", "Sprocket", 9, 9, 1000] : i === 2 ? ["r_c", "Bolt", 4, 8, 1000] : r,
+    );
     const codedWas = was.map((r, i) => (i === 2 ? ["r_c", "Bolt", 4, 8, 1000] : r));
     const byCode = scan(coded, seen(codedWas, wide), { kind: "reconcile" }, wide);
     assert.deepEqual(idsOf(byCode, coded), ["r_a", "r_new1", "r_c", "r_b"]);
+    // Nor does a code lead an id out of a row that kept the rest of its cells (only the code
+    // was cleared): that row is the item.
+    const cleared = rows.map((r, i) => (i === 1 ? ["r_b", "", 2, 6, 1000] : r));
+    const stays = scan(cleared, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(stays, cleared), ["r_a", "r_b", "r_c", "r_new1"]);
   });
 
   it("takes a new row typed exactly like an item whose own row keeps most of its cells for a new row (no code)", () => {
