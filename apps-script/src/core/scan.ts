@@ -203,6 +203,8 @@ export function similarity(
   keyIsCode: boolean;
   /** Does the row hold more than half of the old digest's cells, each counted once? */
   holdsMost: (oldDigest: string, row: number) => boolean;
+  /** How many of the old digest's cells the row holds, each counted once. */
+  sameCells: (oldDigest: string, row: number) => number;
 } {
   const now = digestColumns(header);
   const at = snapshot.columns.map((name) => now.indexOf(name));
@@ -223,6 +225,15 @@ export function similarity(
     if (d === undefined) digests.set(row, (d = rowDigest(header, rows[row] ?? [])));
     return d;
   };
+  const sameCells = (old: string, row: number) => {
+    const current = digestOf(row);
+    let kept = 0;
+    at.forEach((i, k) => {
+      const was = digestCell(old, k);
+      if (i >= 0 && was !== undefined && was === digestCell(current, i)) kept++;
+    });
+    return kept;
+  };
   const top = Math.max(0, ...at.map((i) => (i >= 0 ? weight[i]! : 0)));
   const keys = at.map((i, k) => [i, k] as const).filter(([i]) => i >= 0 && weight[i] === top);
   return {
@@ -239,15 +250,8 @@ export function similarity(
         })
       );
     },
-    holdsMost: (old, row) => {
-      const current = digestOf(row);
-      let kept = 0;
-      at.forEach((i, k) => {
-        const was = digestCell(old, k);
-        if (i >= 0 && was !== undefined && was === digestCell(current, i)) kept++;
-      });
-      return kept * 2 > at.length;
-    },
+    holdsMost: (old, row) => sameCells(old, row) * 2 > at.length,
+    sameCells: (old, row) => sameCells(old, row),
     same: (old, row) => {
       const current = digestOf(row);
       let score = 0;
@@ -580,6 +584,60 @@ export function findMoves(
       if (others.length > 0) continue;
       taken.set(to, bookkeepingOf(source));
       claimed.add(source.id);
+    }
+  }
+  // What is left, matched as a whole: ids whose content no rule placed (their rows edited, or
+  // taken by another's content) and the rows they may be in (their own, rows whose id went
+  // elsewhere, rows without one). Each goes where most of its cells are, in the pairing that
+  // keeps the most cells overall, when that keeps more than leaving each id in its own row: a
+  // sort, then edits of the telling columns too, before the script ran. (Small sets only.)
+  if (taken.size > 0) {
+    const claimed = new Set([...taken.values()].map((b) => b.id));
+    const loose = sources.filter((src) => src.from !== null && !claimed.has(src.id));
+    const looseIds = new Set(loose.map((src) => src.id));
+    const places = hashes
+      .map((_, i) => i)
+      .filter(
+        (i) =>
+          hashes[i] !== "" &&
+          !taken.has(i) &&
+          (ids[i] === "" || claimed.has(ids[i]!) || looseIds.has(ids[i]!)),
+      );
+    if (loose.length >= 2 && loose.length <= 5 && places.length <= 7) {
+      const digest = (src: (typeof loose)[number]) => snapshot.rows.get(src.id)!.digest;
+      const fits = loose.map((src) =>
+        places.map((i) =>
+          i === src.from || sim.holdsMost(digest(src), i) ? sim.sameCells(digest(src), i) : -1,
+        ),
+      );
+      const stay = loose.reduce((sum, src, k) => {
+        const at = places.indexOf(src.from!);
+        return sum + (at >= 0 ? fits[k]![at]! : 0);
+      }, 0);
+      let best = { score: stay, pick: [] as number[] };
+      const pick: number[] = [];
+      const used = new Set<number>();
+      const search = (k: number, score: number) => {
+        if (k === loose.length) {
+          if (score > best.score) best = { score, pick: [...pick] };
+          return;
+        }
+        // (An id whose own row is still there is never left without one: that would delete it.)
+        const homeless = !places.includes(loose[k]!.from!);
+        for (let p = homeless ? -1 : 0; p < places.length; p++) {
+          if (p >= 0 && (used.has(p) || fits[k]![p]! < 0)) continue;
+          pick.push(p);
+          if (p >= 0) used.add(p);
+          search(k + 1, score + (p >= 0 ? fits[k]![p]! : 0));
+          pick.pop();
+          used.delete(p);
+        }
+      };
+      search(0, 0);
+      best.pick.forEach((p, k) => {
+        const src = loose[k]!;
+        if (p >= 0 && places[p] !== src.from) taken.set(places[p]!, bookkeepingOf(src));
+      });
     }
   }
   // What is left: one id whose row another's content took, and one row whose id went elsewhere.

@@ -823,6 +823,25 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(idsOf(result, rows), ["r_a", "r_b", "r_c", "r_new1"]);
   });
 
+  it("matches the ids no rule placed with the rows left as a whole, keeping the most cells (no-key mix)", () => {
+    // Gizmo's name cleared, Sprocket renamed Gadget, then a sort by name moved every row.
+    const wide = ["_id", "name", "qty", "price", "total", "_modified"];
+    const was = [
+      ["r_a", "Widget", 1, 2, 2, 1000],
+      ["r_b", "Gadget", 2, 2, 4, 1000],
+      ["r_c", "Gizmo", 3, 2, 6, 1000],
+      ["r_d", "Sprocket", 4, 2, 8, 1000],
+    ];
+    const rows = [
+      ["r_a", "Gadget", 2, 2, 4, 1000],
+      ["r_b", "Gadget", 4, 2, 8, 1000],
+      ["r_c", "Widget", 1, 2, 2, 1000],
+      ["r_d", "", 3, 2, 6, 1000],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_b", "r_d", "r_a", "r_c"]);
+  });
+
   it("sends an id the flush wrote, which a move took the row of, as a delete (the server may find it moved along a chain)", () => {
     // A sort swapped Widget and Gadget, and moved r_c's content into r_x's row.
     const rows = [
