@@ -454,6 +454,16 @@ export function findMoves(
       const targets =
         source.from === null ? free.filter((i) => ids[i] !== "" && same(old, i) > own(i)) : free;
       if (source.from === null && !evidence) continue;
+      // Without a code, a row that kept most of the item's cells (each counted once) is the item,
+      // however its name (which may repeat, and counts double) was changed.
+      if (
+        !sim.keyIsCode &&
+        source.from !== null &&
+        hashes[source.from] !== "" &&
+        sim.holdsMost(old, source.from)
+      ) {
+        continue;
+      }
       // A match must agree on one of the most telling columns (a name, a code): content that
       // differs there is another item, however alike the rest.
       const scored = targets

@@ -823,6 +823,24 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(idsOf(result, rows), ["r_a", "r_b", "r_c", "r_new1"]);
   });
 
+  it("keeps an id in a row that kept most of its cells when a name that repeats was typed over (no code)", () => {
+    // Gadget (r_e) renamed Widget; a new row typed as Gadget with another quantity.
+    const wide = ["_id", "name", "qty", "price", "total", "_modified"];
+    const was = [
+      ["r_a", "Gadget", 2, 1, 2, 1000],
+      ["r_b", "Gizmo", 3, 2, 6, 1000],
+      ["r_d", "Widget", 1, 2, 2, 1000],
+      ["r_e", "Gadget", 3, 2, 6, 1000],
+    ];
+    const rows = [
+      ...was.slice(0, 3),
+      ["r_e", "Widget", 3, 2, 6, 1000],
+      ["", "Gadget", 13, 2, 26, ""],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_a", "r_b", "r_d", "r_e", "r_new1"]);
+  });
+
   it("matches the ids no rule placed with the rows left as a whole, keeping the most cells (no-key mix)", () => {
     // Gizmo's name cleared, Sprocket renamed Gadget, then a sort by name moved every row.
     const wide = ["_id", "name", "qty", "price", "total", "_modified"];
