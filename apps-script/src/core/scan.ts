@@ -613,7 +613,7 @@ export function findMoves(
           !taken.has(i) &&
           (ids[i] === "" || claimed.has(ids[i]!) || looseIds.has(ids[i]!)),
       );
-    if (loose.length >= 2 && loose.length <= 5 && places.length <= 7) {
+    if (loose.length >= 1 && loose.length <= 5 && places.length <= 7) {
       const digest = (src: (typeof loose)[number]) => snapshot.rows.get(src.id)!.digest;
       const fits = loose.map((src) =>
         places.map((i) =>
