@@ -115,7 +115,13 @@ export class SyncEngine {
   private withEditedCell(sheet: SheetPort, mode: Extract<ScanMode, { kind: "edit" }>): ScanMode {
     if (mode.value === undefined || mode.firstRow < 0) return mode;
     if (mode.firstRow !== mode.lastRow || mode.firstColumn !== mode.lastColumn) return mode;
-    const { headerRow, cells } = sheet.readRow(mode.firstRow);
+    let read: { headerRow: unknown[]; cells: unknown[] };
+    try {
+      read = sheet.readRow(mode.firstRow);
+    } catch {
+      return mode; // the row is gone already (rows deleted below it): nothing to place
+    }
+    const { headerRow, cells } = read;
     const header = analyzeHeader(headerRow);
     const id = header.idColumn >= 0 ? cellToRowId(cells[header.idColumn]) : "";
     const field = header.dataColumns.find((c) => c.index === mode.firstColumn)?.name;

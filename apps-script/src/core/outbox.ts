@@ -32,6 +32,14 @@ interface StoredOutbox {
   e: Record<string, StoredEntry>;
 }
 
+/** A column's own time, if recorded (a column may be named `constructor`). */
+export function ownTime(
+  times: Readonly<Record<string, number>> | undefined,
+  field: string,
+): number | undefined {
+  return times && Object.prototype.hasOwnProperty.call(times, field) ? times[field] : undefined;
+}
+
 /** Rows waiting to be sent, by row id. Values are read from the sheet at flush time. */
 export class Outbox {
   private seq = 0;
@@ -73,7 +81,7 @@ export class Outbox {
     const fieldsAt: Record<string, number> = {};
     if (merged !== null && old?.op === "upsert") {
       for (const f of merged) {
-        const t = fields?.includes(f) ? modifiedAt : (old.fieldsAt?.[f] ?? old.modifiedAt);
+        const t = fields?.includes(f) ? modifiedAt : (ownTime(old.fieldsAt, f) ?? old.modifiedAt);
         if (t < at) fieldsAt[f] = t;
       }
     }

@@ -1,6 +1,6 @@
 import type { HeaderInfo } from "./header";
 import { cellToRowId } from "./ids";
-import type { Outbox } from "./outbox";
+import { ownTime, type Outbox } from "./outbox";
 import type { ChangeItem, DeleteItem } from "./payload";
 import { modifiedCellToMs, rowFields, rowModified } from "./scan";
 
@@ -81,7 +81,7 @@ export function planFlush(
     // Each field's own time, where earlier than the row's (a resync's time covers them all).
     const fieldsAt = Object.fromEntries(
       fields.flatMap((f) => {
-        const at = entry.fieldsAt?.[f];
+        const at = ownTime(entry.fieldsAt, f);
         return at !== undefined && at < modifiedAt ? [[f, at]] : [];
       }),
     );

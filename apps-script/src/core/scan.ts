@@ -362,9 +362,14 @@ export function findMoves(
     if (from === null) return false;
     const old = snapshot.rows.get(source.id)!.digest;
     if (hashes[from] === "" || sim.agreesOnKey(old, from)) return false;
+    // (A row that still holds its own id's content is not where this item went.)
     return hashes.some(
       (h, i) =>
-        i !== from && h !== "" && sim.agreesOnKey(old, i) && sim.same(old, i) * 2 > sim.total,
+        i !== from &&
+        h !== "" &&
+        !(ids[i] && snapshot.rows.get(ids[i]!)?.hash === h) &&
+        sim.agreesOnKey(old, i) &&
+        sim.same(old, i) * 2 > sim.total,
     );
   });
   const sortedBesides = (source: (typeof sources)[number]) =>
@@ -815,6 +820,9 @@ export function scanSheet(input: ScanInput): ScanResult {
     if (mode.kind !== "edit" || mode.value === undefined || mode.value === null) return null;
     if (mode.firstRow !== mode.lastRow || mode.firstColumn !== mode.lastColumn) return null;
     if (!mode.cell || mode.cell.id !== id) return null;
+    // Content moved under the hidden ids since the last scan (a sort of the visible columns): the
+    // id read before the lock may name the item that was in that row before.
+    if (moves.has(mode.firstRow) || [...moves.values()].some((b) => b?.id === id)) return null;
     const field = mode.cell.field;
     const column = header.dataColumns.find((c) => c.name === field);
     return column && showsEventValue(row[column.index], mode.value) ? field : null;

@@ -99,6 +99,37 @@ describe("scanSheet", () => {
     );
   });
 
+  it("sends no cell typed away and back in a row whose content a sort moved under the ids (review)", () => {
+    // Bolt's status typed open → done → open in row 0, after a sort of the visible columns the
+    // script has not seen: the hidden id there (read before the lock) is still Widget's.
+    const header = ["_id", "name", "status", "_modified"];
+    const was = [
+      ["r_x", "Widget", "open", 1000],
+      ["r_y", "Gadget", "done", 1000],
+      ["r_z", "Bolt", "open", 1000],
+    ];
+    const rows = [
+      ["r_x", "Bolt", "open", 1000],
+      ["r_y", "Gadget", "done", 1000],
+      ["r_z", "Widget", "open", 1000],
+    ];
+    const mode = {
+      kind: "edit",
+      headerEdited: false,
+      firstRow: 0,
+      lastRow: 0,
+      firstColumn: 2,
+      lastColumn: 2,
+      value: "open",
+      cell: { id: "r_x", field: "status" },
+    } as const;
+    const result = scan(rows, seen(was, header), mode, header);
+    assert.deepEqual(
+      result.upserts.filter((u) => u.fields),
+      [],
+    );
+  });
+
   it("sends a cell typed away and back before the script ran (A→B→A), naming its column (seed 2209)", () => {
     // The person typed 9 over Gadget's qty of 5, then 5 again; both onEdit runs came after.
     const edit = {
@@ -818,6 +849,25 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
       ["r_b", "Gadget", 2, 2, 1000],
       ["r_c", "Widget", 1, 2, 1000],
       ["", "Widget", 8, 2, ""],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_a", "r_b", "r_c", "r_new1"]);
+  });
+
+  it("does not take a rename beside an unmoved namesake for a sort (review)", () => {
+    // Widget's qty edited, a Gadget renamed Sprocket, a new row typed exactly like the old Widget:
+    // the other Gadget still holds its own content, so nothing says a sort ran.
+    const wide = ["_id", "name", "qty", "price", "_modified"];
+    const was = [
+      ["r_a", "Widget", 1, 5, 1000],
+      ["r_b", "Gadget", 2, 6, 1000],
+      ["r_c", "Gadget", 2, 7, 1000],
+    ];
+    const rows = [
+      ["r_a", "Widget", 9, 5, 1000],
+      ["r_b", "Gadget", 2, 6, 1000],
+      ["r_c", "Sprocket", 2, 7, 1000],
+      ["", "Widget", 1, 5, ""],
     ];
     const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
     assert.deepEqual(idsOf(result, rows), ["r_a", "r_b", "r_c", "r_new1"]);

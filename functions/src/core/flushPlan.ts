@@ -128,7 +128,9 @@ export function planFlushRow(input: {
   let s = observeDoc(input.state ?? emptyRowState(), doc, columns);
   const conflicts: Conflict[] = [];
   const docSet: RowValues = {};
-  const unreadEdits: Record<string, number> = {};
+  const unreadEdits = new Map<string, number>();
+  // Cells edited again since a webhook read them under the write: their own webhook decides.
+  const editedSinceRead = new Set<string>();
   if (sheetRow) {
     s = settleInFlight(s, sheetRow.rev);
     // Flushes run one at a time: an earlier flush's write the sheet does not show never landed.
@@ -148,13 +150,15 @@ export function planFlushRow(input: {
       // A cell that holds something else now was edited again: that edit's webhook decides.
       for (const [c, read] of Object.entries(unread)) {
         if (baseKey(read.value) === baseKey(toBase(sheetRow.cells[c]?.value ?? null)))
-          unreadEdits[c] = read.at;
+          unreadEdits.set(c, read.at);
+        else editedSinceRead.add(c);
       }
       const waiting = Object.keys(cells).some(
         (c) =>
-          !(c in unreadEdits) &&
-          !s.docEdits[c] &&
-          !matchesBaseRow(s, [c], () => sheetRow.cells[c]?.value ?? null),
+          editedSinceRead.has(c) ||
+          (!unreadEdits.has(c) &&
+            !s.docEdits[c] &&
+            !matchesBaseRow(s, [c], () => sheetRow.cells[c]?.value ?? null)),
       );
       if (waiting) s = { ...s, parked: true };
     }
@@ -219,7 +223,7 @@ export function planFlushRow(input: {
     return plan({ kind: "none" });
   }
   // Cells a webhook read under the write that never landed: decided by time, as it would have.
-  for (const [c, at] of Object.entries(unreadEdits)) {
+  for (const [c, at] of unreadEdits) {
     const sv = cellOf(c).value;
     const edit = s.docEdits[c];
     const dv = normalize(doc.values[c]);
@@ -266,7 +270,11 @@ export function planFlushRow(input: {
       giveBack(c, cell.value, dv, edit.at, sheetRow.modifiedAt);
       continue;
     }
-    if (!matchesBaseRow(s, [c], () => cell.value) || unsentEditAfter(s, sheetRow, edit.at)) {
+    if (
+      editedSinceRead.has(c) ||
+      !matchesBaseRow(s, [c], () => cell.value) ||
+      unsentEditAfter(s, sheetRow, edit.at)
+    ) {
       s.parked = true; // the sheet changed it too: its webhook carries when, and decides
       continue;
     }

@@ -128,7 +128,10 @@ export function mergeSheetRow(
   });
   const typed = (c: string) => row.fields?.includes(c) === true;
   // A column's own time: edits the script's outbox merged each keep theirs.
-  const changedAt = (c: string) => Math.min(row.fieldsAt?.[c] ?? row.modifiedAt, row.modifiedAt);
+  const changedAt = (c: string) =>
+    row.fieldsAt && Object.hasOwn(row.fieldsAt, c)
+      ? Math.min(row.fieldsAt[c]!, row.modifiedAt)
+      : row.modifiedAt;
   const edited = columns.filter(
     (c) =>
       !masked.has(c) &&

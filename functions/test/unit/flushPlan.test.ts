@@ -200,6 +200,24 @@ describe("flush plan: one row", () => {
     assert.ok(p.state.docEdits.name, "the app's change is still to be decided");
   });
 
+  it("does not write over a cell typed back to its agreed value since a webhook read it under a write that never landed (review)", () => {
+    const inFlight = {
+      rev: 2,
+      cells: { name: "Gizmo" },
+      since: NOW - 5,
+      unread: { name: { at: 300, value: "Wodget" } },
+    };
+    const state = synced(base, {
+      docEdits: { name: { key: "s:Gizmo", at: 200 } },
+      inFlight,
+      sheetAt: 300,
+    });
+    const typedBack = { ...sheetRow(base, [], 1), modifiedAt: 300 };
+    const p = plan(state, { ...base, name: "Gizmo" }, typedBack);
+    assert.deepEqual(p.action, { kind: "none" }, "Widget, typed after Wodget, is not overwritten");
+    assert.equal(p.state.parked, true);
+  });
+
   it("keeps a row whose write may not have landed in the outbox until a flush reads it", () => {
     // The flush died after recording its write (a 429), and nothing else is left to send: the
     // row still needs a flush, or webhooks read those cells as "not written yet" for good.

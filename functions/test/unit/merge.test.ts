@@ -239,6 +239,35 @@ describe("three-way merge: a sheet row against the document and the base", () =>
     assert.ok(d.state.docEdits.name, "the app's name goes to the sheet");
   });
 
+  it("reads a column named like an Object member (constructor) by its own time like any other (review)", () => {
+    const cols = ["name", "constructor"];
+    const state = synced(
+      { name: "Widget", constructor: "a" },
+      {
+        docEdits: { constructor: { key: "s:b", at: 300 } },
+      },
+    );
+    const d = mergeSheetRow({
+      rowId: "r",
+      state,
+      doc: doc({ name: "Widget", constructor: "b" }, 300),
+      columns: cols,
+      now: NOW,
+      row: {
+        ...row({ name: "Widget", constructor: "c" }, 400),
+        fields: ["constructor"],
+        fieldsAt: {},
+      },
+      delivery: delivery(400),
+    });
+    assert.deepEqual(
+      d.doc,
+      { kind: "set", values: { constructor: "c" } },
+      "the later sheet edit wins",
+    );
+    assert.equal(d.conflicts[0]!.kept.at, 400);
+  });
+
   it("keeps the person's cells a write in flight masks, with their stamp, for when it never lands", () => {
     const inFlight = { rev: 2, cells: { name: "Gizmo" }, since: 90 };
     const state = synced(base, { docEdits: { name: { key: "s:Gizmo", at: 150 } }, inFlight });
