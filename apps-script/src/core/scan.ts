@@ -403,9 +403,15 @@ export function findMoves(
     return sim.holdsMost(snapshot.rows.get(source.id)!.digest, from);
   };
   const stays = new Set<string>();
+  // Items whose content elsewhere was found a copy: in their own rows, edited.
+  const original = new Set<string>();
   for (const source of sources) {
     const to = open.get(source.hash)?.find((i) => i !== source.from && !taken.has(i));
-    if (to === undefined || copied(source, to)) continue;
+    if (to === undefined) continue;
+    if (copied(source, to)) {
+      original.add(source.id);
+      continue;
+    }
     if (typedAlike(source, to)) stays.add(source.id);
     else taken.set(to, bookkeepingOf(source));
   }
@@ -605,10 +611,14 @@ export function findMoves(
   // taken by another's content) and the rows they may be in (their own, rows whose id went
   // elsewhere, rows without one). Each goes where most of its cells are, in the pairing that
   // keeps the most cells overall, when that keeps more than leaving each id in its own row: a
-  // sort, then edits of the telling columns too, before the script ran. (Small sets only.)
-  if (taken.size > 0) {
+  // sort, then edits of the telling columns too, before the script ran. (Small sets only; such a
+  // pairing moves ids round whole cycles, or into rows without one. With a code, an id goes only
+  // where its code is.)
+  {
     const claimed = new Set([...taken.values()].map((b) => b.id));
-    const loose = sources.filter((src) => src.from !== null && !claimed.has(src.id));
+    const loose = sources.filter(
+      (src) => src.from !== null && !claimed.has(src.id) && !original.has(src.id),
+    );
     const looseIds = new Set(loose.map((src) => src.id));
     const places = hashes
       .map((_, i) => i)
@@ -622,7 +632,10 @@ export function findMoves(
       const digest = (src: (typeof loose)[number]) => snapshot.rows.get(src.id)!.digest;
       const fits = loose.map((src) =>
         places.map((i) =>
-          i === src.from || sim.holdsMost(digest(src), i) ? sim.sameCells(digest(src), i) : -1,
+          i === src.from ||
+          (sim.holdsMost(digest(src), i) && (!sim.keyIsCode || sim.agreesOnKey(digest(src), i)))
+            ? sim.sameCells(digest(src), i)
+            : -1,
         ),
       );
       const stay = loose.reduce((sum, src, k) => {

@@ -873,6 +873,25 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(idsOf(result, rows), ["r_a", "r_b", "r_c", "r_new1"]);
   });
 
+  it("follows a sort round a cycle of rows that were all edited, one renamed, by the cells each kept (no code)", () => {
+    // Widget renamed Gizmo, Gadget's qty changed, a sort by name (descending), Sprocket's due set.
+    const wide = ["_id", "name", "qty", "price", "total", "due", "_modified"];
+    const was = [
+      ["r_a", "Widget", 1, 2, 2, "", 1000],
+      ["r_b", "Gadget", 2, 2, 4, "", 1000],
+      ["r_c", "Gizmo", 3, 2, 6, "", 1000],
+      ["r_d", "Sprocket", 4, 2, 8, "", 1000],
+    ];
+    const rows = [
+      ["r_a", "Sprocket", 4, 2, 8, "2026-12-24", 1000],
+      ["r_b", "Gizmo", 1, 2, 2, "", 1000],
+      ["r_c", "Gizmo", 3, 2, 6, "", 1000],
+      ["r_d", "Gadget", 3, 2, 6, "", 1000],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_d", "r_a", "r_c", "r_b"]);
+  });
+
   it("keeps an id in a row that kept most of its cells when a name that repeats was typed over (no code)", () => {
     // Gadget (r_e) renamed Widget; a new row typed as Gadget with another quantity.
     const wide = ["_id", "name", "qty", "price", "total", "_modified"];
