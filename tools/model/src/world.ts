@@ -919,8 +919,15 @@ export class World {
     if (from === to) return;
     // The row pasted over is gone: its cells, its hidden _id included, are the copy's now.
     const overwritten = this.keyAt(to);
-    if (overwritten)
-      this.truth.push({ t: this.now, op: "delete", side: "sheet", key: overwritten });
+    if (overwritten) {
+      const event: Truth = { t: this.now, op: "delete", side: "sheet", key: overwritten };
+      this.truth.push(event);
+      // (Its content typed again before the script reads the sheet is that item: see newRow.)
+      if (this.hiddenKey) {
+        const look = this.lookOf(this.sheetTable().rows[to - 1] ?? {});
+        this.sheetDeletes.push({ key: overwritten, look, at: this.truth.length - 1, event });
+      }
+    }
     this.emulator.userPasteRows(SPREADSHEET, TAB, from, 1, to);
     const key = this.newKey();
     this.emulator.userSetValues(SPREADSHEET, TAB, to, this.column(this.keyColumn), [[key]]);
