@@ -29,9 +29,18 @@ export function isRowId(id: string): boolean {
 /** Firestore allows 1,500 bytes per field name. */
 export const MAX_FIELD_NAME_BYTES = 1_500;
 
+/**
+ * Names every JavaScript object already has (`constructor`, `toString`, …): both ends keep a
+ * row's columns in plain objects, where such a name would read as a value that is not there.
+ */
+const OBJECT_MEMBERS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 /** Why a header text cannot be a synced column, or null when it can. */
 export function columnNameProblem(name: string): string | null {
   if (RESERVED_NAME.test(name)) return "names like __x__ are reserved by Firestore";
+  if (OBJECT_MEMBERS.has(name)) {
+    return "names of JavaScript object members (constructor, toString, valueOf, …) are not synced: rename the column, e.g. to Constructor";
+  }
   if (utf8Length(name) > MAX_FIELD_NAME_BYTES) {
     return `longer than ${MAX_FIELD_NAME_BYTES} bytes, the most Firestore allows in a field name`;
   }

@@ -141,6 +141,11 @@ describe("webhook body validation", () => {
     assert.equal(r.batch.warnings.length, 2);
     assert.match(r.batch.warnings[0]!, /reserved by Firestore/);
     assert.match(r.batch.warnings[1]!, /1500 bytes/);
+    // A name every JavaScript object has would read as a value in the sync's records.
+    const member = parse({ ...body([ok("r_1")]), header: ["_id", "name", "constructor"] });
+    assert.ok(member.ok);
+    assert.deepEqual(member.batch.columns, ["name"]);
+    assert.match(member.batch.warnings[0]!, /"constructor" is not synced: names of JavaScript/);
   });
 
   it("refuses the whole request when the envelope is wrong", () => {
