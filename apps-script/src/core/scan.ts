@@ -630,10 +630,16 @@ export function findMoves(
       );
     if (loose.length >= 1 && loose.length <= 5 && places.length <= 7) {
       const digest = (src: (typeof loose)[number]) => snapshot.rows.get(src.id)!.digest;
+      // An id leaves only a row that no longer holds most of its cells (another's content came
+      // in, or it was emptied), for one that does.
+      const kept = (src: (typeof loose)[number]) =>
+        hashes[src.from!] !== "" && sim.holdsMost(digest(src), src.from!);
       const fits = loose.map((src) =>
         places.map((i) =>
           i === src.from ||
-          (sim.holdsMost(digest(src), i) && (!sim.keyIsCode || sim.agreesOnKey(digest(src), i)))
+          (!kept(src) &&
+            sim.holdsMost(digest(src), i) &&
+            (!sim.keyIsCode || sim.agreesOnKey(digest(src), i)))
             ? sim.sameCells(digest(src), i)
             : -1,
         ),
