@@ -186,6 +186,8 @@ export class World {
   /** Rows a person deleted (no-key mix): the item, what the sync saw of it, the delete. */
   private readonly sheetDeletes: Array<{ key: string; look: string; at: number; event: Truth }> =
     [];
+  /** Lookalike items a sort moved, until the next scan says which id took which (no-key mix). */
+  private readonly pendingLookalikes: Array<{ keys: Set<string>; from: number }> = [];
   private readonly appDeleted: Array<{ id: string; fields: RowValues; key?: string }> = [];
   /** Notes on cells ("row,column" → text), as the script leaves them. */
   readonly notes = new Map<string, string>();
@@ -379,6 +381,7 @@ export class World {
 
   /** Records id → key for ids seen the first time (the identity the sync must keep). */
   observeIdentity(): void {
+    this.settlePendingLookalikes();
     for (const row of this.sheetTable().rows) {
       const id = row._id;
       const key = row[this.keyColumn];
@@ -890,6 +893,10 @@ export class World {
     const column = this.column(HIDDEN_KEY);
     for (const members of groups.values()) {
       if (members.length < 2) continue;
+      this.pendingLookalikes.push({
+        keys: new Set(members.map((i) => rows[i]![HIDDEN_KEY] as string)),
+        from: this.truth.length,
+      });
       const keys = members.map((i) => rows[i]![HIDDEN_KEY] as string);
       const given = new Map<number, string>();
       for (const i of members) {
@@ -903,6 +910,52 @@ export class World {
         if (rows[i]![HIDDEN_KEY] !== key)
           this.emulator.userSetValues(SPREADSHEET, TAB, i + 1, column, [[key]], "script");
       }
+    }
+  }
+
+  /**
+   * The first scan after a sort says which of the lookalikes each id took: edits of their rows
+   * made in between (the same to everyone until then) are the edits of the items the sync placed
+   * there. The model's labels of those items, from the sort on, follow the sync's choice.
+   */
+  private settlePendingLookalikes(): void {
+    const pending = this.pendingLookalikes.splice(0);
+    for (const { keys, from } of pending) {
+      const { rows } = this.sheetTable();
+      const members = rows.flatMap((row, i) =>
+        typeof row[HIDDEN_KEY] === "string" && keys.has(row[HIDDEN_KEY]) ? [i] : [],
+      );
+      if (members.length !== keys.size) continue; // one of them left meanwhile: leave it be
+      const to = new Map<string, string>();
+      for (const i of members) {
+        const id = rows[i]!._id;
+        const want = typeof id === "string" ? this.identity.get(id) : undefined;
+        if (want && keys.has(want) && ![...to.values()].includes(want))
+          to.set(rows[i]![HIDDEN_KEY] as string, want);
+      }
+      const left = [...keys].filter((k) => ![...to.values()].includes(k));
+      for (const i of members) {
+        const key = rows[i]![HIDDEN_KEY] as string;
+        if (!to.has(key)) to.set(key, left.shift()!);
+      }
+      if ([...to].every(([a, b]) => a === b)) continue;
+      const column = this.column(HIDDEN_KEY);
+      for (const i of members) {
+        const next = to.get(rows[i]![HIDDEN_KEY] as string)!;
+        this.emulator.userSetValues(SPREADSHEET, TAB, i + 1, column, [[next]], "script");
+      }
+      const relabel = (key: string) => to.get(key) ?? key;
+      for (let i = from; i < this.truth.length; i++) {
+        const e = this.truth[i]!;
+        if (keys.has(e.key)) e.key = relabel(e.key);
+      }
+      for (const seen of [...this.sheetSeen, ...this.firestoreSeen]) {
+        if (seen.after < from || !seen.keys) continue;
+        const renamed = [...seen.keys].map(relabel);
+        seen.keys.clear();
+        for (const k of renamed) seen.keys.add(k);
+      }
+      for (const d of this.sheetDeletes) if (d.at >= from) d.key = relabel(d.key);
     }
   }
 
