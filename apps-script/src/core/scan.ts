@@ -630,10 +630,11 @@ export function findMoves(
       );
     if (loose.length >= 1 && loose.length <= 5 && places.length <= 7) {
       const digest = (src: (typeof loose)[number]) => snapshot.rows.get(src.id)!.digest;
-      // An id leaves only a row that no longer holds most of its cells (another's content came
-      // in, or it was emptied), for one that does.
+      // An id leaves only a row that no longer holds its name nor most of its cells (another's
+      // content came in, or it was emptied), for one that does hold most.
       const kept = (src: (typeof loose)[number]) =>
-        hashes[src.from!] !== "" && sim.holdsMost(digest(src), src.from!);
+        hashes[src.from!] !== "" &&
+        (sim.agreesOnKey(digest(src), src.from!) || sim.holdsMost(digest(src), src.from!));
       const fits = loose.map((src) =>
         places.map((i) =>
           i === src.from ||
