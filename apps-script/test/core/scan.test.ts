@@ -892,6 +892,24 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.deepEqual(idsOf(result, rows), ["r_d", "r_a", "r_c", "r_b"]);
   });
 
+  it("keeps an id in a row that still shows its name, however a new row resembles its old cells (no sort)", () => {
+    // Gadget's qty and price edited; a new row given Gadget's name and its new qty.
+    const wide = ["_id", "name", "qty", "price", "total", "due", "_modified"];
+    const was = [
+      ["r_a", "Widget", 1, 2, 2, "", 1000],
+      ["r_b", "Gadget", 2, 2, 4, "", 1000],
+      ["r_c", "Gizmo", 3, 2, 6, "", 1000],
+    ];
+    const rows = [
+      was[0]!,
+      ["r_b", "Gadget", 5, 1, 5, "", 1000],
+      was[2]!,
+      ["", "Gadget", 5, 2, 10, "", ""],
+    ];
+    const result = scan(rows, seen(was, wide), { kind: "reconcile" }, wide);
+    assert.deepEqual(idsOf(result, rows), ["r_a", "r_b", "r_c", "r_new1"]);
+  });
+
   it("keeps an id in a row that kept most of its cells when a name that repeats was typed over (no code)", () => {
     // Gadget (r_e) renamed Widget; a new row typed as Gadget with another quantity.
     const wide = ["_id", "name", "qty", "price", "total", "_modified"];
