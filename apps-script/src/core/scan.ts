@@ -724,21 +724,6 @@ export function findMoves(
     // in order, a guess the webhook checks. Rows that each hold another one's item come back
     // `moved`, and the ids follow their content then; a fresh id would make a new item instead.
     const unknown = displaced.every((i) => !snapshot.rows.has(ids[i]!));
-    // One of each, and rows without an id besides (typed in before the sort, or an item whose
-    // telling column was typed over since): the displaced content is where more of its cells
-    // are, the vacated row when no such row holds more (and then a new row is new).
-    if (displaced.length === 1 && vacated.length === 1) {
-      const seen = snapshot.rows.get(ids[displaced[0]!]!);
-      if (seen) {
-        const score = (i: number) => sim.same(seen.digest, i);
-        const closer = idless
-          .filter((i) => !taken.has(i) && score(i) > score(vacated[0]!) && score(i) * 2 > sim.total)
-          .sort((a, b) => score(b) - score(a));
-        if (closer.length > 0 && (closer.length === 1 || score(closer[0]!) > score(closer[1]!))) {
-          vacated = [closer[0]!];
-        }
-      }
-    }
     if (
       displaced.length === vacated.length &&
       (displaced.length === 1 || (displaced.length > 1 && unknown))
