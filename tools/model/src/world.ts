@@ -867,11 +867,10 @@ export class World {
     );
   }
 
-  /** A row as the sync sees it: its synced cells. */
+  /** A row as the sync sees it: its synced cells (a sheetTable row holds every header's). */
   private lookOf(row: Record<string, CellValue>): string {
-    const { header } = this.sheetTable();
-    const synced = header.filter(
-      (h) => h && !["_id", "_modified", "_rev"].includes(h) && columnNameProblem(h) === null,
+    const synced = Object.keys(row).filter(
+      (h) => !["_id", "_modified", "_rev"].includes(h) && columnNameProblem(h) === null,
     );
     return JSON.stringify(synced.map((c) => row[c] ?? null));
   }
