@@ -174,6 +174,8 @@ export class World {
   private scriptNow = 0;
   /** id → the model key first seen under it (identity must not change). */
   readonly identity = new Map<string, string>();
+  /** Ids first seen on a row no item held (content typed where the model follows no item). */
+  private readonly itemless = new Set<string>();
   readonly scriptTriggers: ScriptTrigger[] = [];
   readonly tasks = new Map<string, number>();
   webhookFaults: Array<"500" | "timeout"> = [];
@@ -361,7 +363,8 @@ export class World {
       const key = this.db.docs.get(id)?.fields.key;
       return typeof key === "string" ? key : undefined;
     }
-    return this.identity.get(id) ?? this.keyInSheet(id);
+    // (An id first seen on a row no item holds names no item: not whatever a sort put there since.)
+    return this.identity.get(id) ?? (this.itemless.has(id) ? undefined : this.keyInSheet(id));
   }
 
   /**
@@ -387,7 +390,7 @@ export class World {
       const key = row[this.keyColumn];
       if (typeof id === "string" && id && typeof key === "string" && !this.identity.has(id)) {
         this.identity.set(id, key);
-      }
+      } else if (typeof id === "string" && id && !this.identity.has(id)) this.itemless.add(id);
     }
     for (const [id, doc] of this.db.docs) {
       const key = doc.fields.key;
@@ -713,9 +716,48 @@ export class World {
     const column = this.column(field);
     if (column < 0) return;
     const before = this.sheetTable().rows[row - 1]?.[field] ?? null;
+    const was = this.sheetTable().rows[row - 1] ?? {};
     this.emulator.userSetValues(SPREADSHEET, TAB, row, column, [[value]]);
-    const key = this.keyAt(row);
     const stored = this.sheetTable().rows[row - 1]?.[field] ?? null;
+    // Typing into an empty row no item holds starts an item there, as a new row below does (the
+    // sync gives it an id; which document that is must not depend on where a sort moves it).
+    if (this.hiddenKey && !this.keyAt(row) && !sameValue(before, stored)) {
+      const id = was._id;
+      const empty = JSON.parse(this.lookOf(was)).every((v: unknown) => v === null);
+      if (empty && !(typeof id === "string" && this.identity.has(id))) {
+        const key = this.newKey();
+        this.emulator.userSetValues(
+          SPREADSHEET,
+          TAB,
+          row,
+          this.column(HIDDEN_KEY),
+          [[key]],
+          "script",
+        );
+        const now = this.sheetTable().rows[row - 1] ?? {};
+        this.truth.push({ t: this.now, op: "create", side: "sheet", key });
+        for (const f of EDITABLE) {
+          this.truth.push({
+            t: this.now,
+            op: "write",
+            side: "sheet",
+            key,
+            field: f,
+            value: now[f] ?? null,
+          });
+        }
+        this.queueTrigger({
+          kind: "edit",
+          row,
+          rows: 1,
+          column,
+          columns: 1,
+          value: eventValue(stored),
+        });
+        return;
+      }
+    }
+    const key = this.keyAt(row);
     // Typing what the cell already shows changes nothing, and wins nothing.
     if (key && !sameValue(before, stored)) {
       this.truth.push({
@@ -946,7 +988,8 @@ export class World {
       const relabel = (key: string) => to.get(key) ?? key;
       for (let i = from; i < this.truth.length; i++) {
         const e = this.truth[i]!;
-        if (keys.has(e.key)) e.key = relabel(e.key);
+        // (An app's write names a document, whose item its id fixes: only rows are relabelled.)
+        if (e.side === "sheet" && keys.has(e.key)) e.key = relabel(e.key);
       }
       for (const seen of [...this.sheetSeen, ...this.firestoreSeen]) {
         if (seen.after < from || !seen.keys) continue;
