@@ -199,8 +199,12 @@ export function similarity(
   agreesOnKey: (oldDigest: string, row: number) => boolean;
   /** Were the most telling columns all empty in the old digest? */
   blankKey: (oldDigest: string) => boolean;
-  /** Does one of the most telling columns hold a different value in every row (a code)? */
-  keyIsCode: boolean;
+  /**
+   * Is the item's most telling value a code: in a column whose values are all, or nearly all,
+   * different, and, where one repeats, not one of the repeated ones? (One duplicated code, a copy
+   * not yet renamed, says nothing about the other items.)
+   */
+  codeFor: (oldDigest: string) => boolean;
   /** Does the row hold more than half of the old digest's cells, each counted once? */
   holdsMost: (oldDigest: string, row: number) => boolean;
   /** How many of the old digest's cells the row holds, each counted once. */
@@ -236,9 +240,35 @@ export function similarity(
   };
   const top = Math.max(0, ...at.map((i) => (i >= 0 ? weight[i]! : 0)));
   const keys = at.map((i, k) => [i, k] as const).filter(([i]) => i >= 0 && weight[i] === top);
+  const keyIsCode = keys.some(([i]) => distinctShare[i] === 1);
+  // How many rows hold each value of a nearly-distinct telling column (by its digest; counted
+  // the first time it is asked).
+  let counts: Map<number, Map<string, number>> | undefined;
+  const countsOf = () => {
+    if (counts) return counts;
+    counts = new Map();
+    for (const [i] of keys) {
+      if (distinctShare[i]! < NEARLY_DISTINCT || counts.has(i)) continue;
+      const seen = new Map<string, number>();
+      rows.forEach((_, r) => {
+        const value = digestCell(digestOf(r), i);
+        if (value !== undefined && value !== "..") seen.set(value, (seen.get(value) ?? 0) + 1);
+      });
+      counts.set(i, seen);
+    }
+    return counts;
+  };
   return {
     total: at.reduce((sum, i) => sum + (i >= 0 ? weight[i]! : 0), 0),
-    keyIsCode: keys.some(([i]) => distinctShare[i] === 1),
+    codeFor: (old) =>
+      keyIsCode ||
+      keys.some(([i, k]) => {
+        const was = digestCell(old, k);
+        const column = countsOf().get(i);
+        return (
+          column !== undefined && was !== undefined && was !== ".." && (column.get(was) ?? 0) <= 1
+        );
+      }),
     blankKey: (old) => top > 0 && keys.every(([, k]) => digestCell(old, k) === ".."),
     agreesOnKey: (old, row) => {
       const current = digestOf(row);
@@ -263,6 +293,9 @@ export function similarity(
     },
   };
 }
+
+/** A telling column with at least this share of different values is a code column. */
+const NEARLY_DISTINCT = 0.9;
 
 /** How long two rows sharing an id the snapshot does not know wait for the paste's onEdit. */
 export const UNDECIDED_COPY_MS = 3 * 60 * 1000;
@@ -392,7 +425,7 @@ export function findMoves(
   const typedAlike = (source: (typeof sources)[number], to: number): boolean => {
     const from = source.from;
     if (
-      sim.keyIsCode ||
+      sim.codeFor(snapshot.rows.get(source.id)!.digest) ||
       sortedBesides(source) ||
       from === null ||
       hashes[from] === "" ||
@@ -468,7 +501,7 @@ export function findMoves(
       // Without a code, a row that kept most of the item's cells (each counted once) is the item,
       // however its name (which may repeat, and counts double) was changed.
       if (
-        !sim.keyIsCode &&
+        !sim.codeFor(old) &&
         source.from !== null &&
         hashes[source.from] !== "" &&
         sim.holdsMost(old, source.from)
@@ -596,7 +629,7 @@ export function findMoves(
       // row leaves the item where the rest of it is). A name that repeats is followed only into
       // a row that holds more of the item's cells than its own.
       if (hashes[from] !== "" && sim.holdsMost(old, from)) continue;
-      if (!sim.keyIsCode && hashes[from] !== "" && sim.same(old, to) <= sim.same(old, from)) {
+      if (!sim.codeFor(old) && hashes[from] !== "" && sim.same(old, to) <= sim.same(old, from)) {
         continue;
       }
       const others = [...snapshot.rows].filter(
@@ -640,7 +673,7 @@ export function findMoves(
           i === src.from ||
           (!kept(src) &&
             sim.holdsMost(digest(src), i) &&
-            (!sim.keyIsCode || sim.agreesOnKey(digest(src), i)))
+            (!sim.codeFor(digest(src)) || sim.agreesOnKey(digest(src), i)))
             ? sim.sameCells(digest(src), i)
             : -1,
         ),

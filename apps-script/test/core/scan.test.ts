@@ -740,6 +740,28 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     assert.equal(idsOf(ambiguous, sameCode)[1], "r_b");
   });
 
+  it("judges a code per item: one repeated code elsewhere does not change how the others match (review)", () => {
+    // K1's row got the code K9 and a new row holds K1's very content: with a code, the code names
+    // the item, so r_a follows it. Two other rows sharing K5 (a copy not yet given its own code)
+    // say nothing about K1: the same decision with or without them.
+    const coded = ["_id", "code", "qty", "price", "_modified"];
+    const others = Array.from({ length: 10 }, (_, k) => [`r_o${k}`, `K${10 + k}`, k, 9, 1000]);
+    const was = [["r_a", "K1", 8, 2, 1000], ["r_b", "K2", 2, 2, 1000], ...others];
+    const rows = [["r_a", "K9", 8, 2, 1000], ["r_b", "K2", 2, 2, 1000], ...others];
+    const typed = ["", "K1", 8, 2, ""];
+    const plain = scan([...rows, typed], seen(was, coded), { kind: "reconcile" }, coded);
+    assert.deepEqual(idsOf(plain, [...rows, typed]).slice(0, 2), ["r_new1", "r_b"]);
+    assert.equal(idsOf(plain, [...rows, typed]).at(-1), "r_a");
+    const withCopy = [...rows, ["r_p", "K5", 1, 1, 1000], ["", "K5", 1, 1, ""], typed];
+    const was2 = [...was, ["r_p", "K5", 1, 1, 1000]];
+    const result = scan(withCopy, seen(was2, coded), { kind: "reconcile" }, coded);
+    const ids = idsOf(result, withCopy);
+    assert.equal(ids[0]!.startsWith("r_new"), true);
+    assert.equal(ids.at(-1), "r_a");
+    assert.equal(ids.at(-3), "r_p");
+    assert.deepEqual(result.deletes, []);
+  });
+
   it("takes exact content for a move, not a copy, when a sort evidently moved other content (no-key mix)", () => {
     // A sort reversed the rows; then, before any scan, Gadget was renamed Gizmo, Sprocket got a
     // due date and Widget was renamed Widget 2. Gizmo's row (r_c) still says Gizmo, which alone
