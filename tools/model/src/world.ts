@@ -769,6 +769,7 @@ export class World {
         value: stored,
         before,
       });
+      if (this.hiddenKey) this.retypedDeleted(row, key);
     }
     this.queueTrigger({
       kind: "edit",
@@ -778,6 +779,26 @@ export class World {
       columns: 1,
       value: eventValue(stored),
     });
+  }
+
+  /**
+   * A row typed since the script last read the sheet, edited until it is the very content of a
+   * row deleted since then: that row put back, as when typed so at once (see `personNewRow`).
+   */
+  private retypedDeleted(row: number, key: string): void {
+    const created = this.truth.findIndex((e) => e.key === key && e.op === "create");
+    if (created < 0 || this.scriptReads.some((r) => r.after > created)) return;
+    const look = this.lookOf(this.sheetTable().rows[row - 1] ?? {});
+    const gone = [...this.sheetDeletes]
+      .reverse()
+      .find((d) => d.look === look && !this.scriptReads.some((r) => r.after > d.at));
+    const at = gone ? this.truth.lastIndexOf(gone.event) : -1;
+    if (!gone || at < 0) return;
+    this.truth.splice(at, 1);
+    this.sheetDeletes.splice(this.sheetDeletes.indexOf(gone), 1);
+    for (const e of this.truth) if (e.key === key) e.key = gone.key;
+    const column = this.column(HIDDEN_KEY);
+    this.emulator.userSetValues(SPREADSHEET, TAB, row, column, [[gone.key]], "script");
   }
 
   /** A person types a new row below the data. */
