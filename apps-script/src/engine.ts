@@ -23,12 +23,21 @@ import {
   rowHash,
   rowModified,
   scanSheet,
+  showsEventValue,
   unscannedWrites,
   withDescribed,
   type MissedPaste,
   type ScanMode,
 } from "./core/scan";
 import type { Snapshot } from "./core/snapshot";
+import {
+  parseWordEntry,
+  snapshotWithWords,
+  withWord,
+  wordKey,
+  WORD_TTL_SECONDS,
+  type Words,
+} from "./core/words";
 import type { PostResult, SendReport } from "./core/send";
 import { PROPERTY, readConfig, type Config } from "./config";
 import type { ScriptEnv, SheetPort } from "./env";
@@ -97,10 +106,24 @@ export class SyncEngine {
 
   /** Reads the sheet, fixes ids, queues what changed, and records what it saw. */
   scanAndQueue(sheet: SheetPort, mode: ScanMode): void {
-    // A paste's word is left before waiting for the lock (up to 30 s): by then a person may have
-    // edited the copy, or a flush moved the rows, and the event's rows no longer say which.
-    if (mode.kind === "edit") this.notePaste(sheet, mode);
-    const scanned = mode.kind === "edit" ? this.withEditedCell(sheet, mode) : mode;
+    this.scanLocked(sheet, this.beforeLock(sheet, mode));
+  }
+
+  /**
+   * What an edit's execution does as it starts, before it waits for the lock (up to 30 s): by
+   * then a person may have edited the copy a paste made, sorted, or a flush moved the rows, and
+   * the event's row and column no longer say which item it was. A paste leaves its word on
+   * which row is the copy; a single cell's edit, which row (by id) and column (by name) it was,
+   * and leaves that for whichever execution scans first (words.ts).
+   */
+  beforeLock(sheet: SheetPort, mode: ScanMode): ScanMode {
+    if (mode.kind !== "edit") return mode;
+    this.notePaste(sheet, mode);
+    return this.withEditedCell(sheet, mode);
+  }
+
+  /** The scan under the lock, of a mode `beforeLock` prepared. */
+  scanLocked(sheet: SheetPort, scanned: ScanMode): void {
     this.withLock(() => {
       const { headerRow, rows } = sheet.readAll();
       const header = this.usableHeader(headerRow);
@@ -125,7 +148,40 @@ export class SyncEngine {
     const header = analyzeHeader(headerRow);
     const id = header.idColumn >= 0 ? cellToRowId(cells[header.idColumn]) : "";
     const field = header.dataColumns.find((c) => c.index === mode.firstColumn)?.name;
-    return id && field ? { ...mode, cell: { id, field } } : mode;
+    if (!id || !field) return mode;
+    const cell = cells[mode.firstColumn];
+    if (showsEventValue(cell, mode.value)) this.leaveWord(id, field, cell);
+    return { ...mode, cell: { id, field } };
+  }
+
+  /** Leaves this edit's word for whichever execution scans first (words.ts); best effort. */
+  private leaveWord(id: string, field: string, cell: unknown): void {
+    const cache = this.env.cache;
+    if (!cache) return;
+    try {
+      const key = wordKey(id);
+      cache.put(key, withWord(cache.get(key), field, cell, this.env.now()), WORD_TTL_SECONDS);
+    } catch {
+      // A word is a hint: without it the scan matches rows by their cells alone.
+    }
+  }
+
+  /** The waiting edits' words for these ids (none when the cache cannot be read). */
+  private wordsFor(ids: readonly string[]): Map<string, Words> {
+    const words = new Map<string, Words>();
+    const cache = this.env.cache;
+    if (!cache) return words;
+    let entries: Record<string, string>;
+    try {
+      entries = cache.getAll(ids.map(wordKey));
+    } catch {
+      return words;
+    }
+    for (const id of ids) {
+      const said = parseWordEntry(entries[wordKey(id)]);
+      if (said.size) words.set(id, said);
+    }
+    return words;
   }
 
   /**
@@ -135,10 +191,13 @@ export class SyncEngine {
    */
   private scanRead(sheet: SheetPort, header: HeaderInfo, rows: unknown[][], mode: ScanMode) {
     const seen = this.state.loadSnapshot();
+    const snapshot = seen.snapshot && this.described(sheet, header, rows, seen.snapshot);
     const result = scanSheet({
       header,
       rows,
-      snapshot: seen.snapshot && this.described(sheet, header, rows, seen.snapshot),
+      snapshot,
+      toldSnapshot:
+        snapshot && snapshotWithWords(header, rows, snapshot, (ids) => this.wordsFor(ids)),
       now: this.env.now(),
       newId: () => rowIdFromUuid(this.env.uuid()),
       mode,

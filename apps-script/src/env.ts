@@ -29,6 +29,13 @@ export interface SheetPort {
   setNote(row: number, column: number, note: string): void;
 }
 
+/** The subset of GoogleAppsScript.Cache.Cache used (best effort: entries may go at any time). */
+export interface CachePort {
+  get(key: string): string | null;
+  getAll(keys: string[]): Record<string, string>;
+  put(key: string, value: string, expirationInSeconds: number): void;
+}
+
 export interface ScriptEnv {
   now(): number;
   uuid(): string;
@@ -39,6 +46,8 @@ export interface ScriptEnv {
   withLock<T>(fn: () => T): T | undefined;
   scriptProperties: Props;
   documentProperties: Props;
+  /** The document's cache (CacheService), where waiting edits leave their words (words.ts). */
+  cache?: CachePort | null;
   sheet(name: string): SheetPort | null;
   spreadsheetId(): string;
   hmac(message: string, key: string): readonly number[];

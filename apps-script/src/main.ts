@@ -47,6 +47,7 @@ function appsScriptEnv(): ScriptEnv {
     },
     scriptProperties: PropertiesService.getScriptProperties(),
     documentProperties: PropertiesService.getDocumentProperties(),
+    cache: CacheService.getDocumentCache(),
     sheet: (name) => {
       const sheet = SpreadsheetApp.getActive().getSheetByName(name);
       return sheet ? sheetPort(sheet) : null;

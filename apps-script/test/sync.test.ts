@@ -469,6 +469,33 @@ describe("Sheet Sync (entry points against the fakes)", () => {
       assert.equal(takeBodies(fakes)[0]?.changes[0]?.values.qty, 8);
     });
 
+    it("leaves each waiting edit's word (row id, column, value) in the document cache, for the scan that runs first", () => {
+      fakes = setUpSheet();
+      const ids = column(fakes, "_id");
+      fakes.lock.holdByAnotherExecution();
+      main.handleEdit(userEdit(fakes.sheet, 2, columnIndex(fakes, "name"), [["Sprocket"]]));
+      main.handleEdit(userEdit(fakes.sheet, 2, columnIndex(fakes, "qty"), [[13]]));
+      const entry = fakes.cache.document.get(`sheetSync.word.${ids[0]}`);
+      const words = JSON.parse(entry ?? "{}") as Record<string, [unknown, number]>;
+      assert.equal(words.name?.[0], "Sprocket");
+      assert.equal(words.qty?.[0], 13);
+      // A sort of the visible columns before the lock is free: Widget's edited content and
+      // Doohickey's swap rows. The scan that runs first follows both.
+      const width = fakes.sheet.getLastColumn();
+      const visible = (row: number) => fakes.sheet.getRange(row, 2, 1, width - 3).getValues()[0]!;
+      const [top, bottom] = [visible(2), visible(4)];
+      fakes.sheet.getRange(2, 2, 1, width - 3).setValues([bottom]);
+      fakes.sheet.getRange(4, 2, 1, width - 3).setValues([top]);
+      fakes.lock.releaseAnotherExecution();
+      main.flushOutbox();
+      assert.deepEqual(column(fakes, "_id"), [ids[2], ids[1], ids[0]]);
+      const changes = takeBodies(fakes).flatMap((b) => b.changes);
+      assert.deepEqual(
+        changes.map((c) => [c.id, c.values.name]),
+        [[ids[0], "Sprocket"]],
+      );
+    });
+
     it("tells a pasted copy from its original when the paste's onEdit found the lock taken", () => {
       fakes = setUpSheet();
       const width = fakes.sheet.getLastColumn();

@@ -58,6 +58,11 @@ export interface ScanInput {
   readonly mode: ScanMode;
   /** Pastes onEdits saw without the lock since the last scan: their word on which row is the copy. */
   readonly missedPastes?: readonly MissedPaste[];
+  /**
+   * The snapshot as waiting edits say the rows look now (see words.ts): what rows are matched to
+   * ids by, when content moved. What changed is judged against `snapshot`.
+   */
+  readonly toldSnapshot?: Snapshot | null;
 }
 
 export interface QueuedUpsert {
@@ -131,12 +136,15 @@ export function rowDigest(header: HeaderInfo, row: readonly unknown[]): string {
 function fieldsDigest(fields: readonly [string, WireCell][]): string {
   return [...fields]
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .map(([, v]) => {
-      if (v === null) return "..";
-      const h = parseInt(fnv1a(JSON.stringify(v)), 36);
-      return DIGEST_ALPHABET[h & 63]! + DIGEST_ALPHABET[(h >>> 6) & 63]!;
-    })
+    .map(([, v]) => cellDigest(v))
     .join("");
+}
+
+/** One cell's fingerprint in a digest. */
+export function cellDigest(v: WireCell): string {
+  if (v === null) return "..";
+  const h = parseInt(fnv1a(JSON.stringify(v)), 36);
+  return DIGEST_ALPHABET[h & 63]! + DIGEST_ALPHABET[(h >>> 6) & 63]!;
 }
 
 /** A digest made for one column layout, in another: a column it did not have reads empty. */
@@ -816,7 +824,7 @@ export function scanSheet(input: ScanInput): ScanResult {
     changedColumns(previous, row).every((name) => !snapshot.columns.includes(name));
 
   // Content moved by a sort of the visible columns: ids (and their bookkeeping) follow it.
-  const moves = findMoves(header, input.rows, snapshot);
+  const moves = findMoves(header, input.rows, input.toldSnapshot ?? snapshot);
   const rows = input.rows.map((row, i) => {
     const moved = moves.get(i);
     if (moved === undefined) return row;

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import vm from "node:vm";
+import { FakeCacheService } from "./cache";
 import { FakeLockService } from "./lock";
 import { FakeProperties, FakePropertiesService } from "./properties";
 import { AuthMode, FakeScriptApp } from "./script";
@@ -13,6 +14,7 @@ import { FakeRange, FakeSheet, FakeSpreadsheet, FakeSpreadsheetApp } from "./spr
 import { FakeUrlFetchApp, ScriptedTransport, type Transport } from "./urlfetch";
 import { FakeUtilities } from "./utilities";
 
+export * from "./cache";
 export * from "./lock";
 export * from "./properties";
 export * from "./script";
@@ -50,6 +52,7 @@ export interface FakeAppsScript {
   readonly properties: FakePropertiesService;
   readonly scriptProperties: FakeProperties;
   readonly documentProperties: FakeProperties;
+  readonly cache: FakeCacheService;
   readonly lock: FakeLockService;
   readonly utilities: FakeUtilities;
   readonly scriptApp: FakeScriptApp;
@@ -75,12 +78,14 @@ export function createFakeAppsScript(options: FakeAppsScriptOptions = {}): FakeA
   const spreadsheetApp = new FakeSpreadsheetApp(spreadsheet);
   const urlFetch = new FakeUrlFetchApp(options.transport ?? scripted.handle);
   const lock = new FakeLockService();
+  const cache = new FakeCacheService();
   const utilities = new FakeUtilities(options.uuids);
   const scriptApp = new FakeScriptApp();
   const globals: Record<string, unknown> = {
     SpreadsheetApp: spreadsheetApp,
     UrlFetchApp: urlFetch,
     PropertiesService: properties,
+    CacheService: cache,
     LockService: lock,
     Utilities: utilities,
     ScriptApp: scriptApp,
@@ -94,6 +99,7 @@ export function createFakeAppsScript(options: FakeAppsScriptOptions = {}): FakeA
     properties,
     scriptProperties: properties.script,
     documentProperties: properties.document,
+    cache,
     lock,
     utilities,
     scriptApp,

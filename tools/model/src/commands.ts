@@ -20,15 +20,16 @@ export type Fault =
 type Pinned = { pin?: string[] };
 
 export type Command = Pinned &
+  // `started`: the edit's execution did its part before the lock at the event (world.ts).
   (
-    | { k: "edit"; row: number; field: number; value: number }
+    | { k: "edit"; row: number; field: number; value: number; started?: boolean }
     | { k: "newRow"; value: number }
     | { k: "insertRow"; row: number }
     | { k: "deleteRow"; row: number }
     | { k: "undo" }
     | { k: "sortVisible"; field: number; asc: boolean; trigger: number }
     | { k: "sortRows"; field: number; asc: boolean }
-    | { k: "paste"; from: number; to: number }
+    | { k: "paste"; from: number; to: number; started?: boolean }
     | { k: "addColumn" }
     | { k: "appSet"; doc: number; field: number; value: number }
     | { k: "appCreate"; value: number }
@@ -142,7 +143,7 @@ async function run(world: World, c: Command, targets: Targets): Promise<void> {
       const at = row(c.row);
       if (at !== undefined) {
         const field = pick(EDITABLE, c.field);
-        world.personEdit(at, field, pick(TYPED[field]!, c.value));
+        world.personEdit(at, field, pick(TYPED[field]!, c.value), c.started === true);
       }
       return;
     }
@@ -181,7 +182,8 @@ async function run(world: World, c: Command, targets: Targets): Promise<void> {
       if (rows.length <= 1) return;
       const from = row(c.from);
       const to = row(c.to);
-      if (from !== undefined && to !== undefined) world.personPasteRow(from, to);
+      if (from !== undefined && to !== undefined)
+        world.personPasteRow(from, to, c.started === true);
       return;
     }
     case "addColumn":
@@ -297,7 +299,13 @@ const n = fc.nat({ max: 1000 });
 export const commandArb: fc.Arbitrary<Command> = fc.oneof(
   {
     weight: 8,
-    arbitrary: fc.record({ k: fc.constant("edit" as const), row: n, field: n, value: n }),
+    arbitrary: fc.record({
+      k: fc.constant("edit" as const),
+      row: n,
+      field: n,
+      value: n,
+      started: fc.boolean(),
+    }),
   },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("newRow" as const), value: n }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("insertRow" as const), row: n }) },
@@ -316,7 +324,15 @@ export const commandArb: fc.Arbitrary<Command> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ k: fc.constant("sortRows" as const), field: n, asc: fc.boolean() }),
   },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant("paste" as const), from: n, to: n }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant("paste" as const),
+      from: n,
+      to: n,
+      started: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ k: "addColumn" as const }) },
   {
     weight: 8,

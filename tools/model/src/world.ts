@@ -16,6 +16,7 @@ import { MAX_FLUSH_ROUNDS, SyncEngine } from "../../../apps-script/src/engine.js
 import type { ScriptEnv, SheetPort } from "../../../apps-script/src/env.js";
 import { sendBatches, type PostResult } from "../../../apps-script/src/core/send.js";
 import type { ScanMode } from "../../../apps-script/src/core/scan.js";
+import { FakeCache } from "../../../apps-script/test/fakes/cache.js";
 import { FakeProperties } from "../../../apps-script/test/fakes/properties.js";
 import { processWebhook, type WebhookDeps } from "../../../functions/src/ingest/webhook.js";
 import { SheetsGateway } from "../../../functions/src/sheets/gateway.js";
@@ -52,6 +53,8 @@ export type ScriptTrigger = (
       columns: number;
       /** A single cell's `e.value`: text, as Apps Script gives it (a date's is not compared). */
       value?: string;
+      /** What the execution did as it started, at the event, before the lock (see `started`). */
+      prepared?: ScanMode;
     }
   | { kind: "change" }
 ) & { structural?: boolean };
@@ -241,6 +244,7 @@ export class World {
       withLock: (fn) => (this.lockBusy ? undefined : fn()),
       scriptProperties,
       documentProperties: new FakeProperties(),
+      cache: new FakeCache(() => this.now + this.scriptSkewMs),
       sheet: (name) => (name === TAB ? this.sheetPort() : null),
       spreadsheetId: () => SPREADSHEET,
       hmac: (message, key) =>
@@ -492,28 +496,35 @@ export class World {
     if (keys.size) this.sheetSeen.push({ after, keys });
   }
 
+  /** The scan mode a trigger's event gives the script. */
+  private modeOf(trigger: ScriptTrigger | { kind: "timer" }): ScanMode {
+    return trigger.kind === "edit"
+      ? {
+          kind: "edit",
+          headerEdited: trigger.row === 0,
+          firstRow: trigger.row - 1,
+          lastRow: trigger.row + trigger.rows - 2,
+          firstColumn: trigger.column,
+          lastColumn: trigger.column + trigger.columns - 1,
+          ...(trigger.value !== undefined ? { value: trigger.value } : {}),
+        }
+      : trigger.kind === "change"
+        ? { kind: "change" }
+        : { kind: "reconcile" };
+  }
+
   /** One run of the bound script: a trigger's scan, then sending in rounds. */
   async runScript(trigger: ScriptTrigger | { kind: "timer" }): Promise<void> {
     const sheet = this.engine.syncedSheet();
     if (!sheet) throw new Error("no synced tab");
-    const mode: ScanMode =
-      trigger.kind === "edit"
-        ? {
-            kind: "edit",
-            headerEdited: trigger.row === 0,
-            firstRow: trigger.row - 1,
-            lastRow: trigger.row + trigger.rows - 2,
-            firstColumn: trigger.column,
-            lastColumn: trigger.column + trigger.columns - 1,
-            ...(trigger.value !== undefined ? { value: trigger.value } : {}),
-          }
-        : trigger.kind === "change"
-          ? { kind: "change" }
-          : { kind: "reconcile" };
+    const mode = this.modeOf(trigger);
     if (process.env.SHEET_SYNC_MODEL_WIRE) {
       process.stdout.write(`  script @${this.truth.length}: ${JSON.stringify(mode)}\n`);
     }
-    this.engine.scanAndQueue(sheet, mode);
+    // (An execution that started at its event did its part before the lock then.)
+    if (trigger.kind === "edit" && trigger.prepared)
+      this.engine.scanLocked(sheet, trigger.prepared);
+    else this.engine.scanAndQueue(sheet, mode);
     if (process.env.SHEET_SYNC_MODEL_SCANNED) {
       const rows = this.sheetTable().rows.map((r) => [r._id, r[this.keyColumn], r.note ?? null]);
       process.stdout.write(`  scanned: ${JSON.stringify(rows)}\n`);
@@ -687,7 +698,17 @@ export class World {
     return typeof key === "string" && key ? key : null;
   }
 
-  private queueTrigger(t: ScriptTrigger | null, structural = false): void {
+  /**
+   * Queues a trigger's run. `started`: its execution starts at the event and does what comes
+   * before the lock (the edited cell's id, a paste's word) then, as Apps Script does within a
+   * second or so; otherwise all of it waits for the run (the worst case Google's silence on
+   * how late an execution may start allows).
+   */
+  private queueTrigger(t: ScriptTrigger | null, structural = false, started = false): void {
+    if (t && started && t.kind === "edit") {
+      const sheet = this.engine.syncedSheet();
+      if (sheet) t = { ...t, prepared: this.engine.beforeLock(sheet, this.modeOf(t)) };
+    }
     if (t) this.scriptTriggers.push(structural ? { ...t, structural } : t);
     if (structural) this.structuralPending = true;
   }
@@ -711,7 +732,7 @@ export class World {
   }
 
   /** A person types `value` into a cell (as typed: "2026-12-01" becomes a date). */
-  personEdit(row: number, field: string, value: string | number | boolean): void {
+  personEdit(row: number, field: string, value: string | number | boolean, started = false): void {
     this.forgetUndo();
     const column = this.column(field);
     if (column < 0) return;
@@ -746,14 +767,18 @@ export class World {
             value: now[f] ?? null,
           });
         }
-        this.queueTrigger({
-          kind: "edit",
-          row,
-          rows: 1,
-          column,
-          columns: 1,
-          value: eventValue(stored),
-        });
+        this.queueTrigger(
+          {
+            kind: "edit",
+            row,
+            rows: 1,
+            column,
+            columns: 1,
+            value: eventValue(stored),
+          },
+          false,
+          started,
+        );
         return;
       }
     }
@@ -771,14 +796,18 @@ export class World {
       });
       if (this.hiddenKey) this.retypedDeleted(row, key);
     }
-    this.queueTrigger({
-      kind: "edit",
-      row,
-      rows: 1,
-      column,
-      columns: 1,
-      value: eventValue(stored),
-    });
+    this.queueTrigger(
+      {
+        kind: "edit",
+        row,
+        rows: 1,
+        column,
+        columns: 1,
+        value: eventValue(stored),
+      },
+      false,
+      started,
+    );
   }
 
   /**
@@ -1030,7 +1059,7 @@ export class World {
   }
 
   /** Copy a whole row (with its hidden _id) over another row, then give the copy a new key. */
-  personPasteRow(from: number, to: number): void {
+  personPasteRow(from: number, to: number, started = false): void {
     this.forgetUndo();
     if (from === to) return;
     // The row pasted over is gone: its cells, its hidden _id included, are the copy's now.
@@ -1063,7 +1092,11 @@ export class World {
         value: stored[f] ?? null,
       });
     }
-    this.queueTrigger({ kind: "edit", row: to, rows: 1, column: 0, columns: HEADER.length }, true);
+    this.queueTrigger(
+      { kind: "edit", row: to, rows: 1, column: 0, columns: HEADER.length },
+      true,
+      started,
+    );
   }
 
   /** Types a header for a new column after the last one (e.g. an app-only field becomes a column). */

@@ -1,0 +1,123 @@
+/**
+ * An edit's word: which row (by id) and column (by name) a person's single-cell edit changed,
+ * and to what, left by the edit's execution as it starts, before it waits for the lock. Another
+ * execution that takes the lock first (and finds the sheet sorted since) reads the words of the
+ * edits still waiting, so it knows how each edited item looks now, not only how it looked at
+ * the last scan. They are hints for matching rows to ids, never data to send: a word lost (the
+ * cache is best effort) only leaves the matching to the cells.
+ */
+
+import { encodeCell, type WireCell } from "../../../contract/src/cells";
+import type { HeaderInfo } from "./header";
+import { cellToRowId } from "./ids";
+import {
+  cellDigest,
+  DIGEST_WIDTH,
+  digestColumns,
+  relayDigest,
+  rowDigest,
+  rowHasContent,
+  rowHash,
+} from "./scan";
+import type { SeenRow, Snapshot } from "./snapshot";
+
+/** What an id's waiting edits say, column by column: the value typed and when. */
+export type Words = ReadonlyMap<string, { readonly value: WireCell; readonly at: number }>;
+
+/** Asks the cache for the words of these ids (only those it holds come back). */
+export type WordsFor = (ids: readonly string[]) => ReadonlyMap<string, Words>;
+
+/** How long a word is kept: scans run every minute, so one waits minutes at most. */
+export const WORD_TTL_SECONDS = 600;
+
+/** At most this many ids' words are asked for in one scan (the cache holds 1,000 items). */
+export const WORDS_ASKED_MAX = 500;
+
+export function wordKey(id: string): string {
+  return `sheetSync.word.${id}`;
+}
+
+/** The cache entry of an id with one more word in it (a later word of a column replaces it). */
+export function withWord(entry: string | null, field: string, cell: unknown, at: number): string {
+  const words = parseWordEntry(entry);
+  const next: Record<string, [WireCell, number]> = {};
+  for (const [name, word] of words) next[name] = [word.value, word.at];
+  next[field] = [encodeCell(cell), at];
+  return JSON.stringify(next);
+}
+
+/** Words from a cache entry; anything unreadable is no word. */
+export function parseWordEntry(
+  entry: string | null | undefined,
+): Map<string, { value: WireCell; at: number }> {
+  const words = new Map<string, { value: WireCell; at: number }>();
+  if (!entry) return words;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(entry);
+  } catch {
+    return words;
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return words;
+  for (const [name, word] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!Array.isArray(word) || word.length !== 2 || typeof word[1] !== "number") continue;
+    words.set(name, { value: word[0] as WireCell, at: word[1] });
+  }
+  return words;
+}
+
+/**
+ * The snapshot as the waiting edits say the rows look now: each id whose content is nowhere in
+ * the sheet exactly (edited, perhaps moved too) gets its words put into its digest, and, when
+ * exactly one row now holds that very content, that row's hash. Only for matching: what changed
+ * is still judged against the snapshot as seen. Asks nothing when at most one row changed in
+ * its own place (a plain edit: nothing to tell apart).
+ */
+export function snapshotWithWords(
+  header: HeaderInfo,
+  rows: readonly (readonly unknown[])[],
+  snapshot: Snapshot,
+  wordsFor: WordsFor,
+): Snapshot {
+  const hashes = rows.map((row) => (rowHasContent(header, row) ? rowHash(header, row) : ""));
+  const ids = rows.map((row) => cellToRowId(row[header.idColumn]));
+  const inSheet = new Set(hashes);
+  const own = (i: number) => ids[i] !== "" && snapshot.rows.get(ids[i]!)?.hash === hashes[i];
+  // Rows holding content that is not their own id's as last seen (edited, moved, new).
+  const changed = hashes.flatMap((h, i) => (h !== "" && !own(i) ? [i] : []));
+  const asked = [...snapshot.rows]
+    .filter(
+      ([id, seen]) =>
+        !seen.goneAt && !inSheet.has(seen.hash) && !ids.some((x, i) => x === id && own(i)),
+    )
+    .map(([id]) => id);
+  if (asked.length === 0) return snapshot;
+  if (asked.length === 1 && changed.length === 1 && ids[changed[0]!] === asked[0]) return snapshot;
+  const words = wordsFor(asked.slice(0, WORDS_ASKED_MAX));
+  if (words.size === 0) return snapshot;
+  const columns = digestColumns(header);
+  const byDigest = new Map<string, number[]>();
+  const digestOf = (i: number) => rowDigest(header, rows[i]!);
+  for (const i of changed) {
+    const d = digestOf(i);
+    byDigest.set(d, [...(byDigest.get(d) ?? []), i]);
+  }
+  const next = new Map<string, SeenRow>(snapshot.rows);
+  for (const [id, said] of words) {
+    const seen = snapshot.rows.get(id);
+    if (!seen) continue;
+    let digest = seen.digest;
+    for (const [field, word] of said) {
+      // (A word no later than the row's last stamp is in the snapshot already, or overtaken.)
+      const k = snapshot.columns.indexOf(field);
+      if (k < 0 || word.at <= seen.modified) continue;
+      const cell = cellDigest(word.value);
+      digest = digest.slice(0, k * DIGEST_WIDTH) + cell + digest.slice((k + 1) * DIGEST_WIDTH);
+    }
+    if (digest === seen.digest) continue;
+    const holders = byDigest.get(relayDigest(digest, snapshot.columns, columns)) ?? [];
+    const hash = holders.length === 1 ? hashes[holders[0]!]! : seen.hash;
+    next.set(id, { ...seen, digest, hash });
+  }
+  return { ...snapshot, rows: next };
+}

@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { analyzeHeader } from "../../src/core/header";
+import { scanSheet, type ScanInput } from "../../src/core/scan";
+import type { Snapshot } from "../../src/core/snapshot";
+import {
+  parseWordEntry,
+  snapshotWithWords,
+  withWord,
+  type Words,
+  type WordsFor,
+} from "../../src/core/words";
+
+const HEADER = ["_id", "name", "qty", "price", "due", "_modified"];
+const NOW = 1_763_700_000_000;
+const header = analyzeHeader(HEADER);
+
+function scan(rows: unknown[][], snapshot: Snapshot | null, wordsFor?: WordsFor) {
+  let n = 0;
+  const input: ScanInput = {
+    header,
+    rows,
+    snapshot,
+    ...(snapshot && wordsFor
+      ? { toldSnapshot: snapshotWithWords(header, rows, snapshot, wordsFor) }
+      : {}),
+    now: NOW,
+    newId: () => `r_new${++n}`,
+    mode: { kind: "reconcile" },
+  };
+  return scanSheet(input);
+}
+
+const idsOf = (result: ReturnType<typeof scanSheet>, rows: unknown[][]) =>
+  rows.map((row, i) => result.idWrites.get(i) ?? row[0]);
+
+/** Words as the cache would give them back, each column at `at`. */
+function told(said: Record<string, Record<string, unknown>>, at: number): WordsFor {
+  return (ids) => {
+    const words = new Map<string, Words>();
+    for (const id of ids) {
+      let entry: string | null = null;
+      for (const [field, cell] of Object.entries(said[id] ?? {})) {
+        entry = withWord(entry, field, cell, at);
+      }
+      if (entry) words.set(id, parseWordEntry(entry));
+    }
+    return words;
+  };
+}
+
+describe("words: what waiting edits say an item looks like now", () => {
+  it("keeps each column's latest word in one entry per id, and reads nothing from junk", () => {
+    let entry = withWord(null, "qty", 3, 10);
+    entry = withWord(entry, "name", "Gizmo", 11);
+    entry = withWord(entry, "qty", 4, 12);
+    const words = parseWordEntry(entry);
+    assert.deepEqual(words.get("qty"), { value: 4, at: 12 });
+    assert.deepEqual(words.get("name"), { value: "Gizmo", at: 11 });
+    assert.equal(parseWordEntry("{not json").size, 0);
+    assert.equal(parseWordEntry('["a"]').size, 0);
+    assert.equal(parseWordEntry('{"qty":[1]}').size, 0);
+    assert.equal(parseWordEntry(null).size, 0);
+  });
+
+  // Widget's name, qty and due were edited (three onEdits waiting for the lock), then a sort of
+  // the visible columns carried the row into a row typed above it, without an id. Only price
+  // is still Widget's: by its cells the row could be anything.
+  const was = [
+    ["r_a", "Widget", 1, 2, "", 1000],
+    ["r_b", "Gadget", 2, 2, "", 1000],
+    ["r_c", "Gizmo", 3, 2, "", 1000],
+  ];
+  const rows = [
+    ["", "Sprocket", 13, 2, "2027-01-14", ""],
+    ["r_a", "", "", "", "", 1000],
+    ["r_b", "Gadget", 2, 2, "", 1000],
+    ["r_c", "Gizmo", 3, 2, "", 1000],
+  ];
+  const edits = { r_a: { name: "Sprocket", qty: 13, due: "2027-01-14" } };
+
+  it("follows an item edited past recognition and then sorted, by its edits' words", () => {
+    const snapshot = scan(was, null).snapshot;
+    const blind = scan(rows, snapshot);
+    assert.deepEqual(idsOf(blind, rows).slice(0, 2), ["r_new1", "r_a"]);
+    const result = scan(rows, snapshot, told(edits, NOW));
+    assert.deepEqual(idsOf(result, rows), ["r_a", "", "r_b", "r_c"]);
+    assert.deepEqual(result.deletes, []);
+    // Sent as an edit of r_a (the snapshot as seen judges what changed), not as new content.
+    assert.deepEqual(
+      result.upserts.map((u) => u.id),
+      ["r_a"],
+    );
+  });
+
+  it("ignores words no later than the row's last stamp (the snapshot has them, or newer)", () => {
+    const snapshot = scan(was, null).snapshot;
+    const stale = scan(rows, snapshot, told(edits, 1000));
+    assert.deepEqual(idsOf(stale, rows).slice(0, 2), ["r_new1", "r_a"]);
+  });
+
+  it("asks nothing for a plain edit in place, and never makes an edit look unchanged", () => {
+    const snapshot = scan(was, null).snapshot;
+    let asked = 0;
+    const edited = [["r_a", "Widget", 5, 2, "", 1000], ...was.slice(1)];
+    const result = scan(edited, snapshot, (ids) => {
+      asked += ids.length;
+      return told({ r_a: { qty: 5 } }, NOW)(ids);
+    });
+    assert.equal(asked, 0);
+    assert.deepEqual(
+      result.upserts.map((u) => u.id),
+      ["r_a"],
+    );
+    // Two rows edited in place: asked, and each is its own id's still, sent as edited.
+    const two = [["r_a", "Widget", 5, 2, "", 1000], ["r_b", "Gadget", 6, 2, "", 1000], was[2]!];
+    const both = scan(two, snapshot, (ids) => {
+      asked += ids.length;
+      return told({ r_a: { qty: 5 }, r_b: { qty: 6 } }, NOW)(ids);
+    });
+    assert.equal(asked, 2);
+    assert.deepEqual(idsOf(both, two), ["r_a", "r_b", "r_c"]);
+    assert.deepEqual(both.upserts.map((u) => u.id).sort(), ["r_a", "r_b"]);
+  });
+});
