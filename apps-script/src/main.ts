@@ -260,6 +260,7 @@ export function statusSummary(): string {
       .slice(0, 10)
       .map(([id, l]) => `  ${id}: ${l.reason}`),
     ...(status.warnings ?? []).map((w) => `Warning: ${w}`),
+    ...headerProblems(sync).map((w) => `Warning: ${w}`),
     `Last reconcile: ${status.lastReconcile ? `${formatTime(status.lastReconcile.at)}: ${status.lastReconcile.summary}` : "never"}`,
     `Tab: ${cfg.sheetName}`,
     `Webhook: ${cfg.webhookUrl || `not set (${PROPERTY.webhookUrl})`}`,
@@ -271,6 +272,14 @@ export function statusSummary(): string {
     }`,
   ];
   return lines.join("\n");
+}
+
+/** Row-1 cells that name no column (a date or number typed as a header), read as Status opens. */
+function headerProblems(sync: SyncEngine): string[] {
+  const sheet = sync.syncedSheet();
+  if (!sheet) return [];
+  const { headerRow } = sheet.readRow(0);
+  return analyzeHeader(headerRow).unusable.map((u) => `header ${u.name}: ${u.problem}`);
 }
 
 export function showStatus(): void {

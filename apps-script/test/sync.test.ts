@@ -799,4 +799,27 @@ describe("Sheet Sync (entry points against the fakes)", () => {
     assert.match(alert?.prompt ?? "", /Last success: \d{4}-/);
     assert.match(alert?.prompt ?? "", /Triggers: .*handleEdit/);
   });
+
+  it("syncs no column whose header is a date or a number, and says so in Status", () => {
+    fakes = setUpSheet();
+    const width = fakes.sheet.getLastColumn();
+    fakes.sheet.getRange(1, width + 1).setValue(new Date(Date.UTC(2026, 11, 1)));
+    fakes.sheet.getRange(1, width + 2).setValue(2026);
+    fakes.sheet.getRange(2, width + 1, 1, 2).setValues([[5, 6]]);
+    main.handleEdit(userEdit(fakes.sheet, 2, width + 1, [[5, 6]]));
+    main.handleEdit(userEdit(fakes.sheet, 2, columnIndex(fakes, "qty"), [[9]]));
+    const bodies = takeBodies(fakes);
+    assert.ok(bodies.length > 0);
+    for (const body of bodies) {
+      for (const change of body.changes)
+        assert.deepEqual(Object.keys(change.values).sort(), ["due", "name", "price", "qty"]);
+    }
+    main.showStatus();
+    const prompt = fakes.spreadsheetApp.ui.alerts.at(-1)?.prompt ?? "";
+    assert.match(
+      prompt,
+      /header [A-Z]+1 \(2026-12-01\): the header is a date, not text: type it as text/,
+    );
+    assert.match(prompt, /header [A-Z]+1 \(2026\): the header is a number, not text/);
+  });
 });

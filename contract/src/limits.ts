@@ -35,6 +35,24 @@ export const MAX_FIELD_NAME_BYTES = 1_500;
  */
 const OBJECT_MEMBERS = new Set(Object.getOwnPropertyNames(Object.prototype));
 
+/**
+ * A row-1 cell as a column's name: its text, trimmed. Only text names a column: a number, a date
+ * or TRUE/FALSE typed as a header is not one (Apps Script reads a date header as a date, the
+ * Sheets API as a serial number, so the two ends could never agree on its name), and
+ * `headerCellProblem` tells the person how to make it one.
+ */
+export function headerName(cell: unknown): string {
+  return typeof cell === "string" ? cell.trim() : "";
+}
+
+/** Why a non-empty row-1 cell names no column, or null when it does (or is empty). */
+export function headerCellProblem(cell: unknown): string | null {
+  if (cell === null || cell === undefined || typeof cell === "string") return null;
+  const kind =
+    cell instanceof Date ? "a date" : typeof cell === "boolean" ? "TRUE/FALSE" : "a number";
+  return `the header is ${kind}, not text: type it as text (start it with ') to sync the column`;
+}
+
 /** Why a header text cannot be a synced column, or null when it can. */
 export function columnNameProblem(name: string): string | null {
   if (RESERVED_NAME.test(name)) return "names like __x__ are reserved by Firestore";

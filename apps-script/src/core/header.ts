@@ -1,5 +1,7 @@
 import {
   columnNameProblem,
+  headerCellProblem,
+  headerName,
   ID_HEADER,
   MODIFIED_HEADER,
   REV_HEADER,
@@ -29,18 +31,21 @@ export interface HeaderInfo {
   readonly fieldsHash: string;
 }
 
+/** A row-1 cell as a column name (only text names one: see `headerName`). */
 export function headerText(value: unknown): string {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? "" : value.toISOString();
-  if (value === null || value === undefined) return "";
-  return String(value).trim();
+  return headerName(value);
 }
 
 export function analyzeHeader(row: readonly unknown[]): HeaderInfo {
   const texts = row.map(headerText);
+  const unusable: { name: string; problem: string }[] = [];
+  row.forEach((cell, index) => {
+    const problem = headerCellProblem(cell);
+    if (problem) unusable.push({ name: shownHeader(cell, index), problem });
+  });
   const dataColumns: DataColumn[] = [];
   const seen = new Set<string>();
   const duplicates = new Set<string>();
-  const unusable: { name: string; problem: string }[] = [];
   let idColumn = -1;
   let modifiedColumn = -1;
   let revColumn = -1;
@@ -71,4 +76,21 @@ export function analyzeHeader(row: readonly unknown[]): HeaderInfo {
     unusable,
     fieldsHash: fnv1a(JSON.stringify(names)),
   };
+}
+
+/** How Status names a header cell that is not text: its column letter and what it shows. */
+function shownHeader(cell: unknown, index: number): string {
+  let letter = "";
+  for (let n = index + 1; n > 0; n = Math.floor((n - 1) / 26)) {
+    letter = String.fromCharCode(65 + ((n - 1) % 26)) + letter;
+  }
+  const shown =
+    cell instanceof Date
+      ? Number.isNaN(cell.getTime())
+        ? "?"
+        : cell.toISOString().slice(0, 10)
+      : String(cell).toUpperCase() === "TRUE" || String(cell).toUpperCase() === "FALSE"
+        ? String(cell).toUpperCase()
+        : String(cell);
+  return `${letter}1 (${shown})`;
 }

@@ -772,6 +772,28 @@ export function findMoves(
       displaced.forEach((from, k) => taken.set(vacated[k]!, bookkeepingAt(from)));
     }
   }
+  // An item with no synced value (an app's document holding only fields the sheet has no column
+  // for) is a row with its id alone. A sort of the visible columns moves its blank cells where
+  // blanks go, last: its id goes with them, to a blank row whose id went elsewhere or that has
+  // none, rather than leave the sheet (a delete) because another's content took its row.
+  {
+    const claimed = new Set([...taken.values()].map((b) => b.id));
+    const blank = (digest: string) => /^(\.\.)*$/.test(digest);
+    const left = sources.filter(
+      (src) =>
+        src.from !== null &&
+        !claimed.has(src.id) &&
+        blank(snapshot.rows.get(src.id)!.digest) &&
+        (taken.has(src.from) || hashes[src.from] !== ""),
+    );
+    const emptied = hashes
+      .map((_, i) => i)
+      .filter((i) => hashes[i] === "" && !taken.has(i) && (ids[i] === "" || claimed.has(ids[i]!)));
+    left.forEach((src, k) => {
+      const to = emptied[k];
+      if (to !== undefined) taken.set(to, bookkeepingOf(src));
+    });
+  }
   if (taken.size === 0) return moves;
   const movedIds = new Set([...taken.values()].map((b) => b.id));
   for (const [to, bookkeeping] of taken) moves.set(to, bookkeeping);

@@ -51,7 +51,13 @@ export type Finding =
    * The row under this id holds another item's content (a sort of the visible columns the
    * script has not caught up with yet): left to the script, which moves the ids.
    */
-  | "looks-moved";
+  | "looks-moved"
+  /**
+   * A document whose id no sheet row can hold (`isRowId`: spaces, `@`, …): left alone, as its
+   * trigger events are (the script would give such a row a new id, and the reconcile would then
+   * take the document for deleted in the sheet).
+   */
+  | "unusable-id";
 
 export interface ReconcileInput {
   rowId: string;

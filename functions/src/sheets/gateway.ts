@@ -17,6 +17,7 @@ import {
   type SheetRowCells,
 } from "../core/flushPlan.js";
 import type { CellValue } from "../core/values.js";
+import { headerName } from "../../../contract/src/limits.js";
 import { SheetsApiError } from "../core/sheetErrors.js";
 import type { SheetsApi } from "./client.js";
 
@@ -127,7 +128,7 @@ export class SheetsGateway {
     const ranges = [`${this.sheet}!1:1`];
     if (idColumnHint !== null) ranges.push(column(idColumnHint));
     let values = await this.batchGet(ranges, "COLUMNS");
-    const header = (values[0] ?? []).map((c) => String(c?.[0] ?? "").trim());
+    const header = (values[0] ?? []).map((c) => headerName(c?.[0]));
     const idColumn = header.indexOf("_id");
     if (idColumn < 0) return { header, ids: [] };
     let ids = values[1]?.[0];
@@ -214,7 +215,7 @@ export class SheetsGateway {
    */
   async readValues(): Promise<{ header: string[]; rows: unknown[][] }> {
     const [grid] = await this.batchGet([this.sheet], "ROWS", "UNFORMATTED_VALUE");
-    const header = (grid?.[0] ?? []).map((c) => String(c ?? "").trim());
+    const header = (grid?.[0] ?? []).map((c) => headerName(c));
     return { header, rows: (grid ?? []).slice(1) };
   }
 

@@ -5,6 +5,7 @@
  * way. The event's time matters only for a delete: it is when the delete
  * happened, and decides against a sheet edit.
  */
+import { isRowId } from "../../../contract/src/limits.js";
 import { recordDocEvent } from "../core/merge.js";
 import type { ScheduleFlush, SyncStore } from "./ports.js";
 import { emptyRecord, rowUpdate } from "./rows.js";
@@ -24,6 +25,8 @@ export async function handleDocEvent(
   event: { at: number; isDelete: boolean },
 ): Promise<DocEventOutcome> {
   const { store } = deps;
+  // (No sheet row can hold such an id: the script would re-key the row, a second document.)
+  if (!isRowId(rowId)) return "unchanged";
   const known = (await store.sheet()).columns;
   const now = deps.now();
   const outcome = await store.update([rowId], (rows) => {

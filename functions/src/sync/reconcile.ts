@@ -10,7 +10,7 @@
  * of differing rows (plus one spreadsheets.get the first time, cached); the
  * repairs of the sheet go through the flush's usual 1-3 write requests.
  */
-import { columnNameProblem } from "../../../contract/src/limits.js";
+import { columnNameProblem, isRowId } from "../../../contract/src/limits.js";
 import { readLayout, type SheetLayout } from "../core/flushPlan.js";
 import {
   documentRow,
@@ -103,7 +103,7 @@ export async function reconcileSheet(
   }
 
   const ids = [...new Set([...loose.keys(), ...records.keys()])].filter(
-    (id) => !duplicateIds.has(id) && (sheetRows.has(id) || !loose.has(id)),
+    (id) => isRowId(id) && !duplicateIds.has(id) && (sheetRows.has(id) || !loose.has(id)),
   );
   const holder = heldItems(
     [...records].map(([id, r]) => [id, r.state] as const),
@@ -113,6 +113,12 @@ export async function reconcileSheet(
   const found: Partial<Record<Finding, string[]>> = {};
   let conflicts = 0;
   let queued = false;
+  for (const [rowId, record] of records) {
+    if (isRowId(rowId) || !record.doc) continue;
+    counts["unusable-id"] = (counts["unusable-id"] ?? 0) + 1;
+    const list = (found["unusable-id"] ??= []);
+    if (list.length < IDS_PER_FINDING) list.push(rowId);
+  }
   const chunks: string[][] = [];
   for (let i = 0; i < ids.length; i += ROWS_PER_COMMIT)
     chunks.push(ids.slice(i, i + ROWS_PER_COMMIT));

@@ -10,7 +10,7 @@
 import { createHmac } from "node:crypto";
 import { sheets } from "@googleapis/sheets";
 import type { RawRow, RunningSheetsEmulator, SheetsEmulator } from "@sheet-sync/sheets-emulator";
-import { columnNameProblem, MAX_BODY_BYTES } from "../../../contract/src/limits.js";
+import { columnNameProblem, headerName, MAX_BODY_BYTES } from "../../../contract/src/limits.js";
 import { parseDescribeBody } from "../../../contract/src/schema.js";
 import { MAX_FLUSH_ROUNDS, SyncEngine } from "../../../apps-script/src/engine.js";
 import type { ScriptEnv, SheetPort } from "../../../apps-script/src/env.js";
@@ -341,7 +341,8 @@ export class World {
   /** The sheet's rows now: header, and each data row as name → value (Date for dates, null for empty). */
   sheetTable(): { header: string[]; rows: Array<Record<string, CellValue>> } {
     const values = this.emulator.scriptValues(SPREADSHEET, TAB);
-    const header = (values[0] ?? []).map((h) => String(h ?? "").trim());
+    // (Only text names a column, for the sync and for the checker: see `headerName`.)
+    const header = (values[0] ?? []).map((h) => headerName(h));
     const rows = values.slice(1).map((line) => {
       const row: Record<string, CellValue> = {};
       header.forEach((h, i) => {

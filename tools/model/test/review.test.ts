@@ -1,0 +1,113 @@
+/**
+ * Sequences an attack review of issue 7 found (a helper with fresh eyes, on the model and on
+ * `npm start`), each end to end through the whole system as in sequences.test.ts.
+ */
+import assert from "node:assert/strict";
+import { startSheetsEmulator, type RunningSheetsEmulator } from "@sheet-sync/sheets-emulator";
+import { check } from "../src/check.js";
+import { quietLogs } from "../src/quiet.js";
+import { SPREADSHEET, TAB, World } from "../src/world.js";
+
+let server: RunningSheetsEmulator;
+let world: World;
+
+before(async () => {
+  server = await startSheetsEmulator({ port: 0, now: () => world?.now ?? Date.now() });
+});
+after(async () => {
+  await server.close();
+});
+
+let loud: () => void;
+beforeEach(async () => {
+  loud = quietLogs();
+  world = await World.create(server, { initialRows: 4 });
+});
+afterEach(() => loud());
+
+function rowOf(key: string): number {
+  const i = world.sheetTable().rows.findIndex((r) => r.key === key);
+  assert.ok(i >= 0, `item ${key} is not in the sheet`);
+  return i + 1;
+}
+
+const idOf = (key: string) => world.sheetTable().rows.find((r) => r.key === key)?._id as string;
+
+async function runTriggers(): Promise<void> {
+  while (world.scriptTriggers.length) {
+    await world.startScript(world.scriptTriggers.shift()!);
+    await world.sched.drain();
+  }
+}
+
+describe("sequences the attack review of issue 7 found", function () {
+  this.timeout(60_000);
+
+  for (const trigger of ["change", "none"] as const) {
+    it(`a document with no column values keeps its row through a sort of the visible columns (${trigger})`, async () => {
+      // Its row holds its id alone; a sort moves its blank cells last, where its id must go too.
+      world.db.writeDoc("appdoc1", { status: "open" }, false);
+      await world.settle();
+      assert.ok(world.sheetTable().rows.some((r) => r._id === "appdoc1"));
+      world.personNewRow({ name: "Aardvark", qty: 0, price: 2 });
+      await runTriggers();
+      await world.settle();
+      world.personSortVisible("name", true, trigger);
+      await runTriggers();
+      await world.startScript({ kind: "timer" });
+      await world.sched.drain();
+      await world.settle();
+      assert.equal(world.db.docs.get("appdoc1")?.fields.status, "open");
+      const rows = world.sheetTable().rows;
+      assert.equal(rows.filter((r) => r._id === "appdoc1").length, 1);
+      // Sorted by name (Aardvark, Gadget, Gizmo, Sprocket, Widget), the blank row last.
+      assert.deepEqual(
+        rows.map((r) => r.key ?? null),
+        ["k5", "k2", "k3", "k4", "k1", null],
+      );
+      assert.equal(rows.at(-1)?._id, "appdoc1");
+      assert.deepEqual(check(world).failures, []);
+    });
+  }
+
+  it("a document whose id no row can hold is left alone by the reconcile, as by its events", async () => {
+    world.db.writeDoc("item 1", { name: "Spaced", qty: 3, price: 2 }, false);
+    world.db.events.splice(0); // onRowWritten skips such an id (see functions/src/index.ts)
+    const report = await world.reconcileNow("schedule");
+    assert.equal(report.counts["unusable-id"], 1);
+    assert.deepEqual(report.ids["unusable-id"], ["item 1"]);
+    await world.quiesce();
+    await world.reconcileNow("request");
+    await world.quiesce();
+    assert.deepEqual(world.db.docs.get("item 1")?.fields, { name: "Spaced", qty: 3, price: 2 });
+    assert.equal(world.db.docs.size, 5);
+    assert.ok(world.sheetTable().rows.every((r) => r.name !== "Spaced"));
+  });
+
+  it("a date typed as a column header names no column on either side: nothing diverges", async () => {
+    const header = world.sheetTable().header;
+    const col = header.length;
+    world.emulator.userSetValues(SPREADSHEET, TAB, 0, col, [["2026-12-01"]]);
+    assert.equal(typeof world.emulator.scriptValues(SPREADSHEET, TAB)[0]![col], "object");
+    await world.settle();
+    world.emulator.userSetValues(SPREADSHEET, TAB, rowOf("k1"), col, [[5]]);
+    world.personEdit(rowOf("k1"), "qty", 9);
+    await runTriggers();
+    await world.settle();
+    const report = await world.reconcileNow("request");
+    await world.settle();
+    for (const [, doc] of world.db.docs) {
+      assert.deepEqual(Object.keys(doc.fields).sort(), [
+        "due",
+        "key",
+        "name",
+        "price",
+        "qty",
+        "total",
+      ]);
+    }
+    assert.equal(world.db.docs.get(idOf("k1"))?.fields.qty, 9);
+    assert.deepEqual(report.counts["sheet-to-firestore"] ?? 0, 0);
+    assert.deepEqual(check(world).failures, []);
+  });
+});
