@@ -35,7 +35,14 @@ import {
 } from "./rowState.js";
 import { baseValue, matchesBase, normalize, sameValue, toBase, type RowValues } from "./values.js";
 
-export type DocWrite = { kind: "set"; values: RowValues } | { kind: "delete" };
+export type DocWrite =
+  /** `restore`: the row a sheet delete took is back: its kept fields come back with it. */
+  | { kind: "set"; values: RowValues; restore?: true }
+  /**
+   * `keepBeside`: the sheet deleted the row; the document's fields beside these columns (an
+   * app's own, which the sheet never showed) are kept a while, so an undo brings them back.
+   */
+  | { kind: "delete"; keepBeside?: readonly string[] };
 
 export interface RowDecision {
   state: RowState;
@@ -233,13 +240,19 @@ export function mergeSheetRow(
 
   const recreate = (): RowDecision => {
     const values = shown();
+    const restore = s.deleted?.kept === true;
     s.deleted = null;
     s.inSheet = true;
     s.parked = false;
     s.docSeenAt = Math.max(s.docSeenAt, input.now);
     setBaseRow(s, values, row.rev);
     s.docEdits = {};
-    return decided(prior, s, { kind: "set", values }, conflicts);
+    return decided(
+      prior,
+      s,
+      restore ? { kind: "set", values, restore: true } : { kind: "set", values },
+      conflicts,
+    );
   };
   const absorb = () => {
     for (const c of edited) setBase(s, c, toBase(row.values[c]), row.rev);
@@ -366,11 +379,21 @@ export function mergeSheetDelete(
   }
   const edits = Object.entries(s.docEdits);
   const deletion: ConflictSide = { side: "sheet", op: "delete", at: input.at, values: null };
-  if (edits.length === 0) {
-    s.deleted = { at, by: "sheet", ownDelete: null };
+  // The document's own fields beside the columns are kept a while: an undo brings them back.
+  const keeps = Object.keys(doc.values).some((f) => !columns.includes(f));
+  const deleteDoc = (): RowDecision => {
+    s.deleted = keeps
+      ? { at, by: "sheet", ownDelete: null, kept: true }
+      : { at, by: "sheet", ownDelete: null };
     gone();
-    return decided(prior, s, { kind: "delete" }, conflicts);
-  }
+    return decided(
+      prior,
+      s,
+      keeps ? { kind: "delete", keepBeside: columns } : { kind: "delete" },
+      conflicts,
+    );
+  };
+  if (edits.length === 0) return deleteDoc();
   const newest = Math.max(...edits.map(([, e]) => e.at));
   const docSide: ConflictSide = {
     side: "firestore",
@@ -383,9 +406,7 @@ export function mergeSheetDelete(
   };
   if (input.at !== null && input.at > newest) {
     conflicts.push(conflict(rowId, null, "last-write-wins", deletion, docSide));
-    s.deleted = { at, by: "sheet", ownDelete: null };
-    gone();
-    return decided(prior, s, { kind: "delete" }, conflicts);
+    return deleteDoc();
   }
   // The Firestore edit is newer (or the delete's time unknown): the row goes back into the sheet.
   conflicts.push(conflict(rowId, null, "last-write-wins", docSide, deletion));

@@ -48,6 +48,8 @@ export interface RowState {
     firestoreAt?: number;
     /** The sync deleted the document itself: null until its event is seen, then that event's time. */
     ownDelete?: number | null;
+    /** The document had fields beside the columns, kept (`syncKept`) for the row's return. */
+    kept?: true;
   } | null;
   /** A flush's cell writes on their way to the sheet, recorded before the Sheets API call. */
   inFlight: {

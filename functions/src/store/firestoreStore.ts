@@ -18,6 +18,7 @@ import {
   CONFLICTS,
   conflictData,
   conflictDocId,
+  KEPT,
   OUTBOX,
   outboxData,
   readDoc,
@@ -60,6 +61,7 @@ export class FirestoreStore implements SyncStore {
       doc: this.db.collection(this.collection).doc(rowId),
       state: this.db.collection(STATES).doc(key),
       outbox: this.db.collection(OUTBOX).doc(key),
+      kept: this.db.collection(KEPT).doc(key),
     };
   }
 
@@ -107,6 +109,21 @@ export class FirestoreStore implements SyncStore {
       const snaps = await tx.getAll(...refs.flatMap((r) => [r.doc, r.state, r.outbox]));
       const { updates, result } = decide(this.records(ids, snaps));
       const now = this.now();
+      const docSnap = new Map(ids.map((id, i) => [id, snaps[3 * i]!]));
+
+      // A row the sheet deleted is back: what was kept of its document comes back with it (only
+      // into a document that is not there: an app's own restore meanwhile stands).
+      const restoring = [...updates]
+        .filter(([id, u]) => u.doc?.kind === "set" && u.doc.restore && !docSnap.get(id)!.exists)
+        .map(([id]) => id);
+      const kept = new Map<string, DocumentData>();
+      if (restoring.length) {
+        const keptSnaps = await tx.getAll(...restoring.map((id) => this.refs(id).kept));
+        keptSnaps.forEach((snap, i) => {
+          const fields = snap.exists ? snap.get("fields") : undefined;
+          if (fields && typeof fields === "object") kept.set(restoring[i]!, fields as DocumentData);
+        });
+      }
 
       // A conflict already on record (the same decision made again) is left as it is.
       const conflictRefs = new Map<string, { ref: DocumentReference; data: DocumentData }>();
@@ -124,11 +141,29 @@ export class FirestoreStore implements SyncStore {
 
       for (const [rowId, u] of updates) {
         const r = this.refs(rowId);
-        if (u.doc?.kind === "delete") tx.delete(r.doc);
-        else if (u.doc?.kind === "set") {
-          // Only the columns: fields an app keeps beside them are never touched.
-          const mergeFields = Object.keys(u.doc.values).map((k) => new FieldPath(k));
-          tx.set(r.doc, u.doc.values, { mergeFields });
+        if (u.doc?.kind === "delete") {
+          tx.delete(r.doc);
+          const columns = u.doc.keepBeside;
+          const data = columns ? (docSnap.get(rowId)?.data() ?? {}) : {};
+          const beside = Object.fromEntries(
+            Object.entries(data).filter(([field]) => !columns?.includes(field)),
+          );
+          if (Object.keys(beside).length) {
+            tx.set(r.kept, {
+              fields: beside,
+              collection: this.collection,
+              rowId,
+              sheetKey: this.sheetKey,
+              expireAt: Timestamp.fromMillis(now + this.options.tombstoneRetentionMs),
+            });
+          }
+        } else if (u.doc?.kind === "set") {
+          const back = kept.get(rowId);
+          if (back) tx.delete(r.kept);
+          const values = back ? { ...back, ...u.doc.values } : u.doc.values;
+          // Only the columns (and what was kept): fields an app keeps beside them are never touched.
+          const mergeFields = Object.keys(values).map((k) => new FieldPath(k));
+          tx.set(r.doc, values, { mergeFields });
         }
         if (u.state) {
           tx.set(

@@ -7,6 +7,7 @@
  * | `{collection}/{rowId}` | the row: one field per column, nothing else of the sync's |
  * | `syncRows/{collection}:{rowId}` | the row's sync state: the base, Firestore edits not yet in the sheet, deletes (a deleted row's state expires by TTL) |
  * | `syncOutbox/{collection}:{rowId}` | a row the sheet still needs to change |
+ * | `syncKept/{collection}:{rowId}` | a row the sheet deleted: its document's fields beside the columns, until the row comes back (an undo) or they expire by TTL |
  * | `syncConflicts/{collection}:{rowId}:{hash}` | a conflict, with both values and the rule |
  * | `syncSheets/{spreadsheetId}:{tab}` | per tab: its columns, layout cache, last error, last reconcile |
  * | `syncReconciles/{spreadsheetId}:{tab}:{time}` | a reconcile's report |
@@ -23,6 +24,7 @@ export const OUTBOX = "syncOutbox";
 export const CONFLICTS = "syncConflicts";
 export const SHEETS = "syncSheets";
 export const RECONCILES = "syncReconciles";
+export const KEPT = "syncKept";
 
 /** One synced tab, as a document id and task key. */
 export function sheetKey(spreadsheetId: string, sheetName: string): string {

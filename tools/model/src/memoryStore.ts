@@ -54,6 +54,8 @@ export class MemoryDb {
   private seq = 0;
   /** Each document's fields when it was last deleted (by anyone). */
   readonly lastFields = new Map<string, RowValues>();
+  /** syncKept: a row the sheet deleted, its document's fields beside the columns. */
+  readonly kept = new Map<string, RowValues>();
   /** Rows a failed transaction was about (a flush that died after its Sheets write, say). */
   readonly failedFor = new Set<string>();
   /** Told of each transaction's documents (the checker: what the sync saw of them). */
@@ -157,11 +159,18 @@ export class MemoryStore implements SyncStore {
       if (u.doc?.kind === "delete") {
         const gone = this.db.docs.get(rowId);
         if (gone) this.db.lastFields.set(rowId, gone.fields);
+        const columns = u.doc.keepBeside;
+        if (gone && columns) {
+          const beside = Object.entries(gone.fields).filter(([f]) => !columns.includes(f));
+          if (beside.length) this.db.kept.set(rowId, copyFields(Object.fromEntries(beside)));
+        }
         if (this.db.docs.delete(rowId)) this.db.pushEvent(rowId, at, true);
       } else if (u.doc?.kind === "set") {
         const existing = this.db.docs.get(rowId);
+        const back = u.doc.restore && !existing ? this.db.kept.get(rowId) : undefined;
+        if (back) this.db.kept.delete(rowId);
         this.db.docs.set(rowId, {
-          fields: { ...existing?.fields, ...copyFields(u.doc.values) },
+          fields: { ...existing?.fields, ...back, ...copyFields(u.doc.values) },
           updateTime: at,
           createTime: existing?.createTime ?? at,
         });

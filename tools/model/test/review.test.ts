@@ -84,6 +84,43 @@ describe("sequences the attack review of issue 7 found", function () {
     assert.ok(world.sheetTable().rows.every((r) => r.name !== "Spaced"));
   });
 
+  for (const seen of [true, false]) {
+    it(`Ctrl-Z of a delete ${seen ? "after" : "before"} it reached Firestore brings the app's own fields back too`, async () => {
+      const x = idOf("k2");
+      world.appSet(x, "status", "approved");
+      await world.settle();
+      world.advance(5000);
+      world.personDeleteRow(rowOf("k2"));
+      if (seen) {
+        await runTriggers();
+        await world.settle();
+        assert.equal(world.db.docs.has(x), false);
+      }
+      world.advance(5000);
+      world.personUndoDelete();
+      await runTriggers();
+      await world.settle();
+      assert.equal(world.db.docs.get(x)?.fields.status, "approved");
+      assert.equal(world.db.docs.get(x)?.fields.name, "Gadget");
+      assert.equal(world.db.kept.size, 0);
+      assert.deepEqual(check(world).failures, []);
+    });
+  }
+
+  it("a sheet delete keeps the app's own fields only until the row comes back, and never over an app's restore", async () => {
+    const x = idOf("k3");
+    world.appSet(x, "status", "old");
+    await world.settle();
+    world.personDeleteRow(rowOf("k3"));
+    await runTriggers();
+    await world.settle();
+    assert.deepEqual(world.db.kept.get(x), { status: "old" });
+    // The app restores the document itself, with a status of its own, before any undo.
+    world.db.writeDoc(x, { key: "k3", name: "Gizmo", qty: 3, price: 2, status: "new" }, false);
+    await world.settle();
+    assert.equal(world.db.docs.get(x)?.fields.status, "new");
+  });
+
   it("a date typed as a column header names no column on either side: nothing diverges", async () => {
     const header = world.sheetTable().header;
     const col = header.length;
