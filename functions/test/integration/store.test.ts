@@ -5,6 +5,7 @@
  * happen to arrive one at a time.
  */
 import assert from "node:assert/strict";
+import { Timestamp } from "firebase-admin/firestore";
 import { toWire } from "../../../contract/src/cells.js";
 import { parseWebhookBody } from "../../../contract/src/schema.js";
 import { FirestoreStore } from "../../src/store/firestoreStore.js";
@@ -55,6 +56,40 @@ describe("the Firestore store under concurrent deliveries", function () {
       assert.equal(r.state?.sheetAt, t0 + 15);
       assert.equal(r.state?.deleted, null, "the newest is an update after the delete");
     }
+  });
+
+  it("keeps an app's own fields through a sheet delete and writes them back, as they were, when the row returns", async () => {
+    const id = uniqueId("kept");
+    const t0 = Date.now() - 60_000;
+    await ingestBatch(
+      deps(),
+      parsed(batch([{ id, modifiedAt: t0, values: { name: "Widget", qty: 3 } }]), t0),
+    );
+    const when = Timestamp.fromMillis(Date.UTC(2026, 0, 2));
+    await db()
+      .collection(COLLECTION)
+      .doc(id)
+      .set({ status: "approved", meta: { by: "app", at: when } }, { merge: true });
+    await ingestBatch(deps(), parsed(batch([], [{ id, modifiedAt: t0 + 10 }]), t0 + 10));
+    assert.equal((await db().collection(COLLECTION).doc(id).get()).exists, false);
+    const kept = await db().collection("syncKept").doc(`${COLLECTION}:${id}`).get();
+    assert.deepEqual(Object.keys(kept.get("fields")).sort(), ["meta", "status"]);
+    // Ctrl-Z: the row is back, stamped after the delete.
+    await ingestBatch(
+      deps(),
+      parsed(batch([{ id, modifiedAt: t0 + 20, values: { name: "Widget", qty: 3 } }]), t0 + 20),
+    );
+    const doc = (await db().collection(COLLECTION).doc(id).get()).data();
+    assert.equal(doc?.name, "Widget");
+    assert.equal(doc?.status, "approved");
+    assert.ok(
+      doc?.meta?.at instanceof Timestamp && doc.meta.at.isEqual(when),
+      "a timestamp stays a timestamp",
+    );
+    assert.equal(
+      (await db().collection("syncKept").doc(`${COLLECTION}:${id}`).get()).exists,
+      false,
+    );
   });
 
   it("reads every cell type back from Firestore as the value the sheet sent", async () => {

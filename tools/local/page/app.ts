@@ -131,15 +131,16 @@ function renderSheet(): void {
       const classes = [kindClass(text)];
       if (formula) classes.push("formula");
       if (hidden.has(c)) classes.push("bookkeeping");
-      // Row 1 is the header a person could edit too, but renaming columns is not a demo step.
-      if (r > 0) classes.push("editable");
+      // Row 1 is the header: a person may name a new column or rename one (not the hidden ones).
+      const editable = r > 0 || !hidden.has(c);
+      if (editable) classes.push("editable");
       // Keyed by row id, so rows that only moved (a delete, a sort) do not flash.
       const key = `${sheet.formatted[r]?.[idColumn] || `#${sheetRow}`}:${c}`;
       const before = lastSheet.get(key);
       if (before !== undefined && before !== text) classes.push("flash");
       lastSheet.set(key, text);
       td.className = classes.filter(Boolean).join(" ");
-      if (r > 0) {
+      if (editable) {
         td.addEventListener("click", () =>
           editCell(td, formula ?? text, (value) =>
             post("/api/sheet/edit", { row: sheetRow, column: c + 1, text: value }),

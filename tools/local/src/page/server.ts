@@ -516,7 +516,7 @@ export function createPage(options: PageOptions): Page {
     const body = (await readBody(req)) as Record<string, unknown>;
     switch (path) {
       case "/api/sheet/edit": {
-        const row = int(body.row, "row", 2);
+        const row = int(body.row, "row", 1);
         const column = int(body.column, "column");
         if (typeof body.text !== "string")
           throw Object.assign(new Error("text must be a string"), { status: 400 });
