@@ -162,7 +162,9 @@ export function heldItems(
       ([id]) => id !== rowId,
     );
     const found = named.filter(([, s]) => shows(s, values));
-    if (found.length === 1) return found[0]![0];
+    // (Several items alike: which of them a sort moved here is the script's to say; that the row
+    // holds another item's content, not an edit of its own, is plain.)
+    if (found.length >= 1) return found[0]![0];
     // A row whose item never had a first column, now showing one other item's (edited since, so
     // not exactly): content a sort moved there, not a code typed in (its webhook says so if it is).
     if (found.length === 0 && named.length === 1 && mine && mine.base[first] === undefined) {

@@ -76,6 +76,23 @@ describe("reconcileRow: a row holding another item (a sort the script has not fo
     assert.equal(d.doc?.kind, "set");
   });
 
+  it("finds a row showing exactly the cells two other items share (lookalikes): moved, not an edit of its own", () => {
+    // No-key seed 243: two items alike (same name, qty, price), a sort put one of them under a
+    // third id before the script ran. Taken for that id's edit, the document got the lookalike's
+    // cells, and the script, moving the ids after, never resent it: the sides differed for good.
+    const held = heldItems(
+      [
+        ["x", synced(b)],
+        ["y", synced(a)],
+        ["z", synced(a)],
+      ],
+      columns,
+    );
+    assert.notEqual(held("x", a), null);
+    assert.ok(["y", "z"].includes(held("x", a)!));
+    assert.equal(held("y", a), null, "y shows its own cells");
+  });
+
   it("finds a row showing exactly another item's cells, though its own base has no first column (an item typed without a code)", () => {
     const unnamed = synced({ name: "Widget" });
     const held = heldItems(
