@@ -20,6 +20,7 @@ import {
   modifiedCellToMs,
   rowFields,
   rowHasContent,
+  rowDigest,
   rowHash,
   rowModified,
   scanSheet,
@@ -150,17 +151,28 @@ export class SyncEngine {
     const field = header.dataColumns.find((c) => c.index === mode.firstColumn)?.name;
     if (!id || !field) return mode;
     const cell = cells[mode.firstColumn];
-    if (showsEventValue(cell, mode.value)) this.leaveWord(id, field, cell);
+    if (showsEventValue(cell, mode.value)) {
+      this.leaveWord(id, field, cell, {
+        digest: rowDigest(header, cells),
+        fieldsHash: header.fieldsHash,
+      });
+    }
     return { ...mode, cell: { id, field } };
   }
 
   /** Leaves this edit's word for whichever execution scans first (words.ts); best effort. */
-  private leaveWord(id: string, field: string, cell: unknown): void {
+  private leaveWord(
+    id: string,
+    field: string,
+    cell: unknown,
+    row: { digest: string; fieldsHash: string },
+  ): void {
     const cache = this.env.cache;
     if (!cache) return;
     try {
       const key = wordKey(id);
-      cache.put(key, withWord(cache.get(key), field, cell, this.env.now()), WORD_TTL_SECONDS);
+      const entry = withWord(cache.get(key), field, cell, this.env.now(), row);
+      cache.put(key, entry, WORD_TTL_SECONDS);
     } catch {
       // A word is a hint: without it the scan matches rows by their cells alone.
     }
@@ -179,7 +191,7 @@ export class SyncEngine {
     }
     for (const id of ids) {
       const said = parseWordEntry(entries[wordKey(id)]);
-      if (said.size) words.set(id, said);
+      if (said) words.set(id, said);
     }
     return words;
   }

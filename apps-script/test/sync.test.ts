@@ -476,9 +476,9 @@ describe("Sheet Sync (entry points against the fakes)", () => {
       main.handleEdit(userEdit(fakes.sheet, 2, columnIndex(fakes, "name"), [["Sprocket"]]));
       main.handleEdit(userEdit(fakes.sheet, 2, columnIndex(fakes, "qty"), [[13]]));
       const entry = fakes.cache.document.get(`sheetSync.word.${ids[0]}`);
-      const words = JSON.parse(entry ?? "{}") as Record<string, [unknown, number]>;
-      assert.equal(words.name?.[0], "Sprocket");
-      assert.equal(words.qty?.[0], 13);
+      const words = (JSON.parse(entry ?? "{}") as { w?: Record<string, [unknown, number]> }).w;
+      assert.equal(words?.name?.[0], "Sprocket");
+      assert.equal(words?.qty?.[0], 13);
       // A sort of the visible columns before the lock is free: Widget's edited content and
       // Doohickey's swap rows. The scan that runs first follows both.
       const width = fakes.sheet.getLastColumn();
@@ -494,6 +494,37 @@ describe("Sheet Sync (entry points against the fakes)", () => {
         changes.map((c) => [c.id, c.values.name]),
         [[ids[0], "Sprocket"]],
       );
+    });
+
+    it("takes no word from a row a sort filled with another item before the script followed it (review)", () => {
+      fakes = setUpSheet([
+        ["name", "qty", "color"],
+        ["Widget", 3, "red"],
+        ["Gadget", 5, "blue"],
+        ["Doohickey", 7, "pink"],
+      ]);
+      const ids = column(fakes, "_id");
+      // A sort of the visible columns swaps Widget and Gadget; the hidden ids stay put.
+      const name = columnIndex(fakes, "name");
+      const first = fakes.sheet.getRange(2, name, 1, 3).getValues()[0]!;
+      const second = fakes.sheet.getRange(3, name, 1, 3).getValues()[0]!;
+      fakes.sheet.getRange(2, name, 1, 3).setValues([second]);
+      fakes.sheet.getRange(3, name, 1, 3).setValues([first]);
+      // Edits while another run holds the lock: each `_id` cell names its row's old item.
+      fakes.lock.holdByAnotherExecution();
+      main.handleEdit(userEdit(fakes.sheet, 2, columnIndex(fakes, "qty"), [[9]]));
+      main.handleEdit(userEdit(fakes.sheet, 2, columnIndex(fakes, "color"), [["green"]]));
+      main.handleEdit(userEdit(fakes.sheet, 3, columnIndex(fakes, "color"), [["yellow"]]));
+      fakes.lock.releaseAnotherExecution();
+      main.flushOutbox();
+      const changes = new Map(
+        takeBodies(fakes)
+          .flatMap((b) => b.changes)
+          .map((c) => [c.id, c.values]),
+      );
+      assert.equal(changes.get(String(ids[0]))?.name, "Widget");
+      assert.equal(changes.get(String(ids[1]))?.name, "Gadget");
+      assert.deepEqual(column(fakes, "_id").slice(0, 2), [ids[1], ids[0]]);
     });
 
     it("tells a pasted copy from its original when the paste's onEdit found the lock taken", () => {

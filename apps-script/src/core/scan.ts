@@ -249,18 +249,24 @@ export function similarity(
   const top = Math.max(0, ...at.map((i) => (i >= 0 ? weight[i]! : 0)));
   const keys = at.map((i, k) => [i, k] as const).filter(([i]) => i >= 0 && weight[i] === top);
   const keyIsCode = keys.some(([i]) => distinctShare[i] === 1);
-  // How many rows hold each value of a nearly-distinct telling column (by its digest; counted
-  // the first time it is asked).
-  let counts: Map<number, Map<string, number>> | undefined;
+  // How many rows hold each value of a nearly-distinct telling column, grouped by the value's
+  // digest (all the snapshot knows of an old value): two characters, so different values share
+  // one now and then (counted the first time it is asked).
+  let counts: Map<number, Map<string, Map<string, number>>> | undefined;
   const countsOf = () => {
     if (counts) return counts;
     counts = new Map();
     for (const [i] of keys) {
       if (distinctShare[i]! < NEARLY_DISTINCT || counts.has(i)) continue;
-      const seen = new Map<string, number>();
-      rows.forEach((_, r) => {
-        const value = digestCell(digestOf(r), i);
-        if (value !== undefined && value !== "..") seen.set(value, (seen.get(value) ?? 0) + 1);
+      const index = header.dataColumns.find((c) => c.name === now[i])!.index;
+      const seen = new Map<string, Map<string, number>>();
+      rows.forEach((row, r) => {
+        const digest = digestCell(digestOf(r), i);
+        if (digest === undefined || digest === "..") return;
+        const value = JSON.stringify(encodeCell(row[index] ?? ""));
+        const group = seen.get(digest) ?? new Map<string, number>();
+        group.set(value, (group.get(value) ?? 0) + 1);
+        seen.set(digest, group);
       });
       counts.set(i, seen);
     }
@@ -273,9 +279,10 @@ export function similarity(
       keys.some(([i, k]) => {
         const was = digestCell(old, k);
         const column = countsOf().get(i);
-        return (
-          column !== undefined && was !== undefined && was !== ".." && (column.get(was) ?? 0) <= 1
-        );
+        if (column === undefined || was === undefined || was === "..") return false;
+        // Which of the values sharing the old one's digest was it? If none of them repeats, the
+        // item's is unique whichever it was.
+        return Math.max(0, ...(column.get(was)?.values() ?? [])) <= 1;
       }),
     blankKey: (old) => top > 0 && keys.every(([, k]) => digestCell(old, k) === ".."),
     agreesOnKey: (old, row) => {
@@ -784,7 +791,8 @@ export function findMoves(
         src.from !== null &&
         !claimed.has(src.id) &&
         blank(snapshot.rows.get(src.id)!.digest) &&
-        (taken.has(src.from) || hashes[src.from] !== ""),
+        // (Another id's content came into its row: a sort. Typed into in place, it is an edit.)
+        taken.has(src.from),
     );
     const emptied = hashes
       .map((_, i) => i)

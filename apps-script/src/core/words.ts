@@ -21,8 +21,18 @@ import {
 } from "./scan";
 import type { SeenRow, Snapshot } from "./snapshot";
 
-/** What an id's waiting edits say, column by column: the value typed and when. */
-export type Words = ReadonlyMap<string, { readonly value: WireCell; readonly at: number }>;
+/**
+ * What an id's waiting edits say: column by column, the value typed and when; and how the whole
+ * row looked to the latest of them (its digest, under the header whose names hash to `fields`).
+ * The row's `_id` names the item only while the row holds that item: after a sort the script has
+ * not followed yet, it is another item's row. The scan takes the words only when the row as the
+ * latest edit saw it is the id's item as last seen with the words applied.
+ */
+export interface Words {
+  readonly cells: ReadonlyMap<string, { readonly value: WireCell; readonly at: number }>;
+  readonly row: string;
+  readonly fields: string;
+}
 
 /** Asks the cache for the words of these ids (only those it holds come back). */
 export type WordsFor = (ids: readonly string[]) => ReadonlyMap<string, Words>;
@@ -37,33 +47,44 @@ export function wordKey(id: string): string {
   return `sheetSync.word.${id}`;
 }
 
-/** The cache entry of an id with one more word in it (a later word of a column replaces it). */
-export function withWord(entry: string | null, field: string, cell: unknown, at: number): string {
+/**
+ * The cache entry of an id with one more word in it (a later word of a column replaces it), and
+ * the row as this edit saw it.
+ */
+export function withWord(
+  entry: string | null,
+  field: string,
+  cell: unknown,
+  at: number,
+  row: { digest: string; fieldsHash: string },
+): string {
   const words = parseWordEntry(entry);
-  const next: Record<string, [WireCell, number]> = {};
-  for (const [name, word] of words) next[name] = [word.value, word.at];
-  next[field] = [encodeCell(cell), at];
-  return JSON.stringify(next);
+  const cells: Record<string, [WireCell, number]> = {};
+  if (words?.fields === row.fieldsHash) {
+    for (const [name, word] of words.cells) cells[name] = [word.value, word.at];
+  }
+  cells[field] = [encodeCell(cell), at];
+  return JSON.stringify({ w: cells, r: row.digest, f: row.fieldsHash });
 }
 
-/** Words from a cache entry; anything unreadable is no word. */
-export function parseWordEntry(
-  entry: string | null | undefined,
-): Map<string, { value: WireCell; at: number }> {
-  const words = new Map<string, { value: WireCell; at: number }>();
-  if (!entry) return words;
+/** Words from a cache entry; anything unreadable is none. */
+export function parseWordEntry(entry: string | null | undefined): Words | null {
+  if (!entry) return null;
   let parsed: unknown;
   try {
     parsed = JSON.parse(entry);
   } catch {
-    return words;
+    return null;
   }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return words;
-  for (const [name, word] of Object.entries(parsed as Record<string, unknown>)) {
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return null;
+  const { w, r, f } = parsed as Record<string, unknown>;
+  if (typeof r !== "string" || typeof f !== "string" || !w || typeof w !== "object") return null;
+  const cells = new Map<string, { value: WireCell; at: number }>();
+  for (const [name, word] of Object.entries(w as Record<string, unknown>)) {
     if (!Array.isArray(word) || word.length !== 2 || typeof word[1] !== "number") continue;
-    words.set(name, { value: word[0] as WireCell, at: word[1] });
+    cells.set(name, { value: word[0] as WireCell, at: word[1] });
   }
-  return words;
+  return cells.size ? { cells, row: r, fields: f } : null;
 }
 
 /**
@@ -102,22 +123,48 @@ export function snapshotWithWords(
     const d = digestOf(i);
     byDigest.set(d, [...(byDigest.get(d) ?? []), i]);
   }
+  // The leftmost column names the item (a code, a name), in the digests' order of columns.
+  const leftmost = header.dataColumns.reduce((a, b) => (b.index < a.index ? b : a));
+  const first = snapshot.columns.indexOf(leftmost.name);
   const next = new Map<string, SeenRow>(snapshot.rows);
   for (const [id, said] of words) {
     const seen = snapshot.rows.get(id);
-    if (!seen) continue;
+    if (!seen || said.fields !== snapshot.fieldsHash) continue;
     let digest = seen.digest;
-    for (const [field, word] of said) {
+    const told = new Set<number>();
+    for (const [field, word] of said.cells) {
       // (A word no later than the row's last stamp is in the snapshot already, or overtaken.)
       const k = snapshot.columns.indexOf(field);
       if (k < 0 || word.at <= seen.modified) continue;
       const cell = cellDigest(word.value);
       digest = digest.slice(0, k * DIGEST_WIDTH) + cell + digest.slice((k + 1) * DIGEST_WIDTH);
+      told.add(k);
     }
-    if (digest === seen.digest) continue;
+    if (digest === seen.digest || !heldItem(seen.digest, said.row, told, first)) continue;
     const holders = byDigest.get(relayDigest(digest, snapshot.columns, columns)) ?? [];
     const hash = holders.length === 1 ? hashes[holders[0]!]! : seen.hash;
     next.set(id, { ...seen, digest, hash });
   }
   return { ...snapshot, rows: next };
+}
+
+/**
+ * Did the row the edits were made in hold the id's item (as last seen), not another's that a
+ * sort the script had not followed put there? Its cells the edits did not touch say: the item's
+ * first column, when not edited, and at least as many of the others agreeing as not (a formula's
+ * cell follows the edits, so one may differ).
+ */
+function heldItem(seen: string, row: string, told: ReadonlySet<number>, first: number): boolean {
+  let agree = 0;
+  let differ = 0;
+  for (let k = 0; k * DIGEST_WIDTH < seen.length; k++) {
+    if (told.has(k)) continue;
+    const same =
+      seen.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH) ===
+      row.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
+    if (k === first && !same) return false;
+    if (same) agree++;
+    else differ++;
+  }
+  return agree >= differ;
 }

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { analyzeHeader } from "../../src/core/header";
 import {
+  cellDigest,
   relayDigest,
   rowHash,
   scanSheet,
+  similarity,
   UNDECIDED_COPY_MS,
   unscannedWrites,
   withDescribed,
@@ -738,6 +740,28 @@ describe("scanSheet: content that moved while the hidden columns stayed (a sort 
     const sameCode = [...rows.slice(0, 2), twoGadgets[2]!, rows[3]!];
     const ambiguous = scan(sameCode, seen(twoGadgets, wide), { kind: "reconcile" }, wide);
     assert.equal(idsOf(ambiguous, sameCode)[1], "r_b");
+  });
+
+  it("judges a code by its value, not only its two-character digest, which different codes share now and then (review)", () => {
+    const byDigest = new Map<string, string>();
+    let pair: [string, string] | null = null;
+    for (let i = 0; !pair; i++) {
+      const code = `SKU-${i}`;
+      const d = cellDigest(code);
+      if (byDigest.has(d)) pair = [byDigest.get(d)!, code];
+      else byDigest.set(d, code);
+    }
+    const coded = ["_id", "code", "name", "_modified"];
+    const header = analyzeHeader(coded);
+    const codes = [...pair, ...Array.from({ length: 16 }, (_, k) => `A${k}`), "A3"];
+    const rows = codes.map((c, i) => [`r_${String(i).padStart(12, "0")}`, c, `n${i}`, 1000]);
+    const snapshot = seen(rows, coded);
+    const sim = similarity(header, rows, snapshot);
+    const codeOf = (i: number) => sim.codeFor(snapshot.rows.get(String(rows[i]![0]))!.digest);
+    assert.equal(codeOf(0), true, `${pair[0]} shares its digest with ${pair[1]}, not its value`);
+    assert.equal(codeOf(1), true);
+    assert.equal(codeOf(2), true);
+    assert.equal(codeOf(5), false, "A3 is in two rows");
   });
 
   it("judges a code per item: one repeated code elsewhere does not change how the others match (review)", () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { analyzeHeader } from "../../src/core/header";
 import { scanSheet, type ScanInput } from "../../src/core/scan";
 import type { Snapshot } from "../../src/core/snapshot";
+import { rowDigest } from "../../src/core/scan";
 import {
   parseWordEntry,
   snapshotWithWords,
@@ -33,16 +34,30 @@ function scan(rows: unknown[][], snapshot: Snapshot | null, wordsFor?: WordsFor)
 const idsOf = (result: ReturnType<typeof scanSheet>, rows: unknown[][]) =>
   rows.map((row, i) => result.idWrites.get(i) ?? row[0]);
 
-/** Words as the cache would give them back, each column at `at`. */
-function told(said: Record<string, Record<string, unknown>>, at: number): WordsFor {
+/**
+ * Words as the cache would give them back, each column at `at`, the row as the last edit saw it
+ * being `saw[id]` (by default: the id's row as last seen with the words applied).
+ */
+function told(
+  said: Record<string, Record<string, unknown>>,
+  at: number,
+  saw: Record<string, unknown[]> = {},
+  was: unknown[][] = [],
+): WordsFor {
   return (ids) => {
     const words = new Map<string, Words>();
     for (const id of ids) {
+      const edits = Object.entries(said[id] ?? {});
+      if (!edits.length) continue;
+      const own = was.find((row) => row[0] === id) ?? [];
+      const row = saw[id] ?? HEADER.map((h, i) => (h in (said[id] ?? {}) ? said[id]![h] : own[i]));
+      const digest = rowDigest(header, row);
       let entry: string | null = null;
-      for (const [field, cell] of Object.entries(said[id] ?? {})) {
-        entry = withWord(entry, field, cell, at);
+      for (const [field, cell] of edits) {
+        entry = withWord(entry, field, cell, at, { digest, fieldsHash: header.fieldsHash });
       }
-      if (entry) words.set(id, parseWordEntry(entry));
+      const parsed = parseWordEntry(entry);
+      if (parsed) words.set(id, parsed);
     }
     return words;
   };
@@ -50,16 +65,23 @@ function told(said: Record<string, Record<string, unknown>>, at: number): WordsF
 
 describe("words: what waiting edits say an item looks like now", () => {
   it("keeps each column's latest word in one entry per id, and reads nothing from junk", () => {
-    let entry = withWord(null, "qty", 3, 10);
-    entry = withWord(entry, "name", "Gizmo", 11);
-    entry = withWord(entry, "qty", 4, 12);
-    const words = parseWordEntry(entry);
-    assert.deepEqual(words.get("qty"), { value: 4, at: 12 });
-    assert.deepEqual(words.get("name"), { value: "Gizmo", at: 11 });
-    assert.equal(parseWordEntry("{not json").size, 0);
-    assert.equal(parseWordEntry('["a"]').size, 0);
-    assert.equal(parseWordEntry('{"qty":[1]}').size, 0);
-    assert.equal(parseWordEntry(null).size, 0);
+    const row = { digest: "ab", fieldsHash: "h1" };
+    let entry = withWord(null, "qty", 3, 10, row);
+    entry = withWord(entry, "name", "Gizmo", 11, row);
+    entry = withWord(entry, "qty", 4, 12, { digest: "cd", fieldsHash: "h1" });
+    const words = parseWordEntry(entry)!;
+    assert.deepEqual(words.cells.get("qty"), { value: 4, at: 12 });
+    assert.deepEqual(words.cells.get("name"), { value: "Gizmo", at: 11 });
+    assert.equal(words.row, "cd");
+    // Another header since: the older words are for other columns.
+    const renamed = parseWordEntry(
+      withWord(entry, "qty", 5, 13, { digest: "ef", fieldsHash: "h2" }),
+    )!;
+    assert.deepEqual([...renamed.cells.keys()], ["qty"]);
+    assert.equal(parseWordEntry("{not json"), null);
+    assert.equal(parseWordEntry('["a"]'), null);
+    assert.equal(parseWordEntry('{"w":{"qty":[1]},"r":"ab","f":"h"}'), null);
+    assert.equal(parseWordEntry(null), null);
   });
 
   // Widget's name, qty and due were edited (three onEdits waiting for the lock), then a sort of
@@ -82,7 +104,7 @@ describe("words: what waiting edits say an item looks like now", () => {
     const snapshot = scan(was, null).snapshot;
     const blind = scan(rows, snapshot);
     assert.deepEqual(idsOf(blind, rows).slice(0, 2), ["r_new1", "r_a"]);
-    const result = scan(rows, snapshot, told(edits, NOW));
+    const result = scan(rows, snapshot, told(edits, NOW, {}, was));
     assert.deepEqual(idsOf(result, rows), ["r_a", "", "r_b", "r_c"]);
     assert.deepEqual(result.deletes, []);
     // Sent as an edit of r_a (the snapshot as seen judges what changed), not as new content.
@@ -92,9 +114,31 @@ describe("words: what waiting edits say an item looks like now", () => {
     );
   });
 
+  it("ignores words left in a row a sort had filled with another item (the script had not followed it)", () => {
+    // A sort swapped Widget's and Gadget's rows under their ids; then, before any scan, Gadget
+    // (now in r_a's row) got qty 9 and Widget (in r_b's row) price 5. Each edit's `_id` cell
+    // names the row's old item: their words, taken, would pin each edit on the other item.
+    const snapshot = scan(was, null).snapshot;
+    const sorted = [
+      ["r_a", "Gadget", 9, 2, "", 1000],
+      ["r_b", "Widget", 1, 5, "", 1000],
+      ["r_c", "Gizmo", 3, 2, "", 1000],
+    ];
+    const blind = scan(sorted, snapshot);
+    const wrong = told(
+      { r_a: { qty: 9 }, r_b: { price: 5 } },
+      NOW,
+      { r_a: sorted[0]!, r_b: sorted[1]! },
+      was,
+    );
+    const result = scan(sorted, snapshot, wrong);
+    assert.deepEqual(idsOf(result, sorted), idsOf(blind, sorted));
+    assert.deepEqual(idsOf(result, sorted), ["r_b", "r_a", "r_c"]);
+  });
+
   it("ignores words no later than the row's last stamp (the snapshot has them, or newer)", () => {
     const snapshot = scan(was, null).snapshot;
-    const stale = scan(rows, snapshot, told(edits, 1000));
+    const stale = scan(rows, snapshot, told(edits, 1000, {}, was));
     assert.deepEqual(idsOf(stale, rows).slice(0, 2), ["r_new1", "r_a"]);
   });
 
@@ -104,7 +148,7 @@ describe("words: what waiting edits say an item looks like now", () => {
     const edited = [["r_a", "Widget", 5, 2, "", 1000], ...was.slice(1)];
     const result = scan(edited, snapshot, (ids) => {
       asked += ids.length;
-      return told({ r_a: { qty: 5 } }, NOW)(ids);
+      return told({ r_a: { qty: 5 } }, NOW, {}, was)(ids);
     });
     assert.equal(asked, 0);
     assert.deepEqual(
@@ -115,7 +159,7 @@ describe("words: what waiting edits say an item looks like now", () => {
     const two = [["r_a", "Widget", 5, 2, "", 1000], ["r_b", "Gadget", 6, 2, "", 1000], was[2]!];
     const both = scan(two, snapshot, (ids) => {
       asked += ids.length;
-      return told({ r_a: { qty: 5 }, r_b: { qty: 6 } }, NOW)(ids);
+      return told({ r_a: { qty: 5 }, r_b: { qty: 6 } }, NOW, {}, was)(ids);
     });
     assert.equal(asked, 2);
     assert.deepEqual(idsOf(both, two), ["r_a", "r_b", "r_c"]);

@@ -379,8 +379,11 @@ export function mergeSheetDelete(
   }
   const edits = Object.entries(s.docEdits);
   const deletion: ConflictSide = { side: "sheet", op: "delete", at: input.at, values: null };
-  // The document's own fields beside the columns are kept a while: an undo brings them back.
-  const keeps = Object.keys(doc.values).some((f) => !columns.includes(f));
+  // What the sheet never showed of the document (fields beside the columns, and values of a
+  // column the row left the sheet before it had: none agreed on) is kept a while: an undo brings
+  // it back.
+  const shown = columns.filter((c) => s.base[c] !== undefined || doc.values[c] == null);
+  const keeps = Object.entries(doc.values).some(([f, v]) => v != null && !shown.includes(f));
   const deleteDoc = (): RowDecision => {
     s.deleted = keeps
       ? { at, by: "sheet", ownDelete: null, kept: true }
@@ -389,7 +392,7 @@ export function mergeSheetDelete(
     return decided(
       prior,
       s,
-      keeps ? { kind: "delete", keepBeside: columns } : { kind: "delete" },
+      keeps ? { kind: "delete", keepBeside: shown } : { kind: "delete" },
       conflicts,
     );
   };

@@ -73,6 +73,8 @@ export interface ReconcileInput {
    * content, whatever its first column says (an item whose base has no first column yet).
    */
   holdsAnother?: boolean;
+  /** The latest time the script read the sheet for a webhook the sync took (any row's). */
+  scriptReadAt?: number;
   now: number;
 }
 
@@ -101,10 +103,23 @@ export function reconcileRow(input: ReconcileInput): ReconcileDecision {
         false,
       ));
   // Deleted already: the content there is not this item's, so it cannot bring it back either.
-  if (moved && (doc || state.deleted)) {
+  // Left to the script, which moves the ids at its next scan. The same cells still there after a
+  // scan the script made since (a webhook it sent from a later read of the sheet) are no move it
+  // will follow: it holds the row for in sync, and only a merge brings the sides together.
+  const cells = sheetRow ? rowCells(sheetRow, input.columns) : "";
+  const since = state?.movedSince?.cells === cells ? state.movedSince.at : null;
+  const stuck = since !== null && (input.scriptReadAt ?? 0) > since + STUCK_MOVE_MARGIN_MS;
+  if (moved && !stuck && (doc || state.deleted)) {
+    if (since !== null) {
+      return { state, doc: null, conflicts: [], outcome: "duplicate", finding: "looks-moved" };
+    }
+    const s: RowState = { ...state, movedSince: { at: input.now, cells } };
+    return { state: s, doc: null, conflicts: [], outcome: "applied", finding: "looks-moved" };
+  }
+  if (moved && stuck && state?.deleted) {
     return { state, doc: null, conflicts: [], outcome: "duplicate", finding: "looks-moved" };
   }
-  if (moved && state) {
+  if (moved && state && !doc) {
     // Deleted in Firestore while its row holds another item (a sort the script has not followed
     // yet): that row's cells and `_modified` are not this item's, so they cannot undo the delete.
     // It is recorded as of when the document was last seen (a later sheet edit still beats it);
@@ -124,12 +139,26 @@ export function reconcileRow(input: ReconcileInput): ReconcileDecision {
       finding: "deleted-in-firestore",
     };
   }
+  const settled = state?.movedSince ? { ...input, state: withoutMovedSince(state) } : input;
   const decision = sheetRow
-    ? mergeSheetRow({ ...input, row: sheetRow, delivery: null })
+    ? mergeSheetRow({ ...settled, row: sheetRow, delivery: null })
     : doc
-      ? observeOnly(input, doc)
-      : bothGone(input);
-  return { ...decision, finding: findingOf(input, decision, state, doc, sheetRow) };
+      ? observeOnly(settled, doc)
+      : bothGone(settled);
+  return { ...decision, finding: findingOf(settled, decision, state, doc, sheetRow) };
+}
+
+/** A script read this much after a row was found moved saw the sheet as it was then, or later. */
+export const STUCK_MOVE_MARGIN_MS = 60 * 1000;
+
+/** A row's cells, as one text: to tell the same cells from another sort's. */
+function rowCells(row: SheetRow, columns: readonly string[]): string {
+  return JSON.stringify(columns.map((c) => valueKey(row.values[c] ?? null)));
+}
+
+function withoutMovedSince(state: RowState): RowState {
+  const { movedSince: _, ...rest } = state;
+  return rest;
 }
 
 /**

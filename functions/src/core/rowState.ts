@@ -69,6 +69,12 @@ export interface RowState {
   parked: boolean;
   /** The create time of the document the sync last saw (0: not known yet). */
   docCreatedAt: number;
+  /**
+   * Since when (and with which cells) the reconcile has found the row holding another item's
+   * content, left for the script to follow: a row that still holds the same cells long after is
+   * no move the script will follow (see reconcileRow).
+   */
+  movedSince?: { at: number; cells: string };
 }
 
 export function emptyRowState(): RowState {

@@ -73,3 +73,20 @@ export function hashRow(
 ): string {
   return sha(JSON.stringify([...columns].sort().map((c) => [c, valueKey(values[c])])));
 }
+
+/**
+ * A returning row's values over what was kept of its document (see `syncKept`): a kept field
+ * that has become a column since, its cell still empty, keeps its value (a new column's empty
+ * cell is no value yet).
+ */
+export function overKept<T>(
+  kept: Record<string, T>,
+  values: Record<string, T | null>,
+): Record<string, T | null> {
+  const out: Record<string, T | null> = { ...kept };
+  for (const [field, value] of Object.entries(values)) {
+    if (value === null && field in kept) continue;
+    out[field] = value;
+  }
+  return out;
+}

@@ -13,6 +13,7 @@ import {
   type Firestore,
 } from "firebase-admin/firestore";
 import type { Decide, ReconcileReport, RowRecord, SheetInfo, SyncStore } from "../sync/ports.js";
+import { overKept } from "../core/values.js";
 import type { OutboxEntry } from "../core/outbox.js";
 import {
   CONFLICTS,
@@ -160,7 +161,7 @@ export class FirestoreStore implements SyncStore {
         } else if (u.doc?.kind === "set") {
           const back = kept.get(rowId);
           if (back) tx.delete(r.kept);
-          const values = back ? { ...back, ...u.doc.values } : u.doc.values;
+          const values = back ? overKept(back, u.doc.values) : u.doc.values;
           // Only the columns (and what was kept): fields an app keeps beside them are never touched.
           const mergeFields = Object.keys(values).map((k) => new FieldPath(k));
           tx.set(r.doc, values, { mergeFields });

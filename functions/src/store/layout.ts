@@ -103,6 +103,7 @@ export function stateData(
         : {}),
     },
     provisional: s.provisional,
+    ...(s.movedSince ? { movedSince: s.movedSince } : {}),
     parked: s.parked,
     docCreatedAt: s.docCreatedAt,
     // Firestore's TTL policy (firestore.indexes.json) deletes a forgotten delete's state.
@@ -155,6 +156,7 @@ export function readState(snap: DocumentSnapshot, now: number): RowState | null 
     provisional: (d.provisional ?? null) as RowState["provisional"],
     parked: d.parked === true,
     docCreatedAt: num(d.docCreatedAt),
+    ...(d.movedSince ? { movedSince: d.movedSince as NonNullable<RowState["movedSince"]> } : {}),
   };
 }
 

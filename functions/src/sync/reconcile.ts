@@ -105,6 +105,11 @@ export async function reconcileSheet(
   const ids = [...new Set([...loose.keys(), ...records.keys()])].filter(
     (id) => isRowId(id) && !duplicateIds.has(id) && (sheetRows.has(id) || !loose.has(id)),
   );
+  // When the script last read the sheet for a webhook the sync took: it had a chance to follow
+  // whatever moved before then.
+  let scriptReadAt = 0;
+  for (const r of records.values())
+    scriptReadAt = Math.max(scriptReadAt, r.state?.sheetReadAt ?? 0);
   const holder = heldItems(
     [...records].map(([id, r]) => [id, r.state] as const),
     layout.columns,
@@ -147,6 +152,7 @@ export async function reconcileSheet(
             sheetFormulas: formulas.get(rowId),
             holdsAnother:
               sheetRows.has(rowId) && holder(rowId, sheetRows.get(rowId)!.values) !== null,
+            scriptReadAt,
             now,
           });
           const { update, queued: q } = rowUpdate(record, decision, now);

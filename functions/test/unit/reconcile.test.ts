@@ -37,6 +37,38 @@ describe("reconcileRow: a row holding another item (a sort the script has not fo
     assert.equal(d.doc, null);
   });
 
+  it("merges a row that still holds the same other item's cells after a scan the script made since (it will not follow it)", () => {
+    const held = (state: RowState, scriptReadAt: number, now: number, sheet = b) =>
+      reconcileRow({
+        rowId: "x",
+        state,
+        doc: { values: a, updateTime: 50 },
+        columns,
+        sheetRow: { values: sheet, modifiedAt: 900, rev: 0 },
+        holdsAnother: true,
+        scriptReadAt,
+        now,
+      });
+    // First seen: left to the script, and when remembered.
+    const first = held(synced(a), 0, NOW);
+    assert.equal(first.finding, "looks-moved");
+    assert.deepEqual(first.state.movedSince?.at, NOW);
+    // No script read since (the script not running: a quota, an outage): still left to it.
+    const idle = held(first.state, NOW + 30_000, NOW + 3_600_000);
+    assert.equal(idle.finding, "looks-moved");
+    assert.equal(idle.doc, null);
+    // Other cells there now (another sort): a move of its own, remembered afresh.
+    const other = held(first.state, NOW + 120_000, NOW + 200_000, { ...b, qty: 7 });
+    assert.equal(other.finding, "looks-moved");
+    assert.equal(other.state.movedSince?.at, NOW + 200_000);
+    // The script read the sheet since and left the row as it is: merged, and forgotten.
+    const stuck = held(first.state, NOW + 120_000, NOW + 200_000);
+    assert.notEqual(stuck.finding, "looks-moved");
+    assert.equal(stuck.doc?.kind, "set");
+    assert.deepEqual(stuck.doc?.kind === "set" && stuck.doc.values, b);
+    assert.equal(stuck.state.movedSince, undefined);
+  });
+
   it("leaves a row the flush wrote and the script has not sent since to the script, whatever it shows", () => {
     // The flush appended it (rev 1); the sheet never sent it. Its first column is its own, and
     // no other item's cells are there: still not the reconcile's to merge.

@@ -8,7 +8,7 @@
 import type { Conflict } from "../../../functions/src/core/conflicts.js";
 import type { OutboxEntry } from "../../../functions/src/core/outbox.js";
 import { isSettledDelete, type RowState } from "../../../functions/src/core/rowState.js";
-import type { CellValue, RowValues } from "../../../functions/src/core/values.js";
+import { overKept, type CellValue, type RowValues } from "../../../functions/src/core/values.js";
 import type {
   Decide,
   ReconcileReport,
@@ -170,7 +170,7 @@ export class MemoryStore implements SyncStore {
         const back = u.doc.restore && !existing ? this.db.kept.get(rowId) : undefined;
         if (back) this.db.kept.delete(rowId);
         this.db.docs.set(rowId, {
-          fields: { ...existing?.fields, ...back, ...copyFields(u.doc.values) },
+          fields: { ...existing?.fields, ...overKept(back ?? {}, copyFields(u.doc.values)) },
           updateTime: at,
           createTime: existing?.createTime ?? at,
         });

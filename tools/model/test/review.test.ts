@@ -121,6 +121,52 @@ describe("sequences the attack review of issue 7 found", function () {
     assert.equal(world.db.docs.get(x)?.fields.status, "new");
   });
 
+  for (const seen of [true, false]) {
+    it(`an app's own field that became a column while its row was deleted comes back with the undo (${seen ? "delete seen" : "not seen"})`, async () => {
+      const x = idOf("k2");
+      world.appSet(x, "status", "approved");
+      await world.settle();
+      world.advance(5000);
+      world.personDeleteRow(rowOf("k2"));
+      if (seen) {
+        await runTriggers();
+        await world.settle();
+      }
+      // Another person adds the column (each has an undo history of their own: the model's
+      // column clears the deleting person's, so theirs is put back).
+      const undo = [...(world as unknown as { deleted: unknown[] }).deleted];
+      world.personAddColumn("status");
+      (world as unknown as { deleted: unknown[] }).deleted.push(...undo);
+      await runTriggers();
+      await world.settle();
+      world.advance(5000);
+      world.personUndoDelete();
+      await runTriggers();
+      await world.settle();
+      const row = world.sheetTable().rows.find((r) => r._id === x);
+      assert.equal(world.db.docs.get(x)?.fields.status, "approved");
+      assert.equal(row?.status, "approved");
+      assert.deepEqual(check(world).failures, []);
+    });
+  }
+
+  for (const at of [1, 3]) {
+    it(`typing into a document's blank row is its edit, with a blank row inserted at ${at} (review)`, async () => {
+      world.db.writeDoc("appdoc1", { status: "open" }, false);
+      await world.settle();
+      world.personInsertRow(at);
+      await runTriggers();
+      await world.settle();
+      const row = world.sheetTable().rows.findIndex((r) => r._id === "appdoc1") + 1;
+      world.personEdit(row, "name", "Foo");
+      await runTriggers();
+      await world.settle();
+      assert.equal(world.db.docs.get("appdoc1")?.fields.name, "Foo");
+      assert.equal(world.db.docs.get("appdoc1")?.fields.status, "open");
+      assert.equal(world.sheetTable().rows.find((r) => r.name === "Foo")?._id, "appdoc1");
+    });
+  }
+
   it("a date typed as a column header names no column on either side: nothing diverges", async () => {
     const header = world.sheetTable().header;
     const col = header.length;

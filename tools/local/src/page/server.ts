@@ -518,6 +518,13 @@ export function createPage(options: PageOptions): Page {
       case "/api/sheet/edit": {
         const row = int(body.row, "row", 1);
         const column = int(body.column, "column");
+        // The hidden bookkeeping headers are the sync's: typed over, the flush stops.
+        const header = sheetView().formatted[0]?.[column - 1] ?? "";
+        if (row === 1 && ["_id", "_modified", "_rev"].includes(header)) {
+          throw Object.assign(new Error(`${header} is the sync's own column: its header stays`), {
+            status: 400,
+          });
+        }
         if (typeof body.text !== "string")
           throw Object.assign(new Error("text must be a string"), { status: 400 });
         const run = runtime.edit(row, column, [[body.text]]);
