@@ -46,7 +46,8 @@ export class FakeCache {
     for (const [key, value] of Object.entries(values)) {
       this.entries.delete(key);
       this.entries.set(key, { value: String(value), until: this.clock() + seconds * 1000 });
-      while (this.entries.size > CACHE_ITEM_CAP) this.entries.delete(this.entries.keys().next().value!);
+      while (this.entries.size > CACHE_ITEM_CAP)
+        this.entries.delete(this.entries.keys().next().value!);
     }
   }
   remove(key: string): void {
