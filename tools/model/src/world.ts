@@ -737,55 +737,15 @@ export class World {
     this.forgetUndo();
     const column = this.column(field);
     if (column < 0) return;
-    const before = this.sheetTable().rows[row - 1]?.[field] ?? null;
     const was = this.sheetTable().rows[row - 1] ?? {};
+    const before = was[field] ?? null;
     this.emulator.userSetValues(SPREADSHEET, TAB, row, column, [[value]]);
     const stored = this.sheetTable().rows[row - 1]?.[field] ?? null;
-    // Typing into an empty row no item holds starts an item there, as a new row below does (the
-    // sync gives it an id; which document that is must not depend on where a sort moves it).
-    if (this.hiddenKey && !this.keyAt(row) && !sameValue(before, stored)) {
-      const id = was._id;
-      const empty = JSON.parse(this.lookOf(was)).every((v: unknown) => v === null);
-      if (empty && !(typeof id === "string" && this.identity.has(id))) {
-        const key = this.newKey();
-        this.emulator.userSetValues(
-          SPREADSHEET,
-          TAB,
-          row,
-          this.column(HIDDEN_KEY),
-          [[key]],
-          "script",
-        );
-        const now = this.sheetTable().rows[row - 1] ?? {};
-        this.truth.push({ t: this.now, op: "create", side: "sheet", key });
-        for (const f of EDITABLE) {
-          this.truth.push({
-            t: this.now,
-            op: "write",
-            side: "sheet",
-            key,
-            field: f,
-            value: now[f] ?? null,
-          });
-        }
-        this.queueTrigger(
-          {
-            kind: "edit",
-            row,
-            rows: 1,
-            column,
-            columns: 1,
-            value: eventValue(stored),
-          },
-          false,
-          started,
-        );
-        return;
-      }
-    }
-    const key = this.keyAt(row);
+    const event = { kind: "edit" as const, row, rows: 1, column, columns: 1 };
     // Typing what the cell already shows changes nothing, and wins nothing.
-    if (key && !sameValue(before, stored)) {
+    // (An item this edit starts has its writes from its creation.)
+    const key = sameValue(before, stored) ? null : this.keyAt(row);
+    if (key) {
       this.truth.push({
         t: this.now,
         op: "write",
@@ -796,19 +756,35 @@ export class World {
         before,
       });
       if (this.hiddenKey) this.retypedDeleted(row, key);
+    } else if (!sameValue(before, stored)) this.itemStartedIn(row, was);
+    this.queueTrigger({ ...event, value: eventValue(stored) }, false, started);
+  }
+
+  /**
+   * Typing into an empty row no item holds starts an item there, as a new row below does (the
+   * sync gives it an id; which document that is must not depend on where a sort moves it).
+   * (Not in the keyed mix: there a row without a code is no item.)
+   */
+  private itemStartedIn(row: number, was: Record<string, CellValue>): void {
+    if (!this.hiddenKey) return;
+    const id = was._id;
+    const empty = JSON.parse(this.lookOf(was)).every((v: unknown) => v === null);
+    if (!empty || (typeof id === "string" && this.identity.has(id))) return;
+    const key = this.newKey();
+    this.emulator.userSetValues(SPREADSHEET, TAB, row, this.column(HIDDEN_KEY), [[key]], "script");
+    this.created(key, "sheet", { ...(this.sheetTable().rows[row - 1] ?? {}) });
+  }
+
+  /** An item created on `side` with these values: its create, then a write of every column. */
+  private created(
+    key: string,
+    side: "sheet" | "firestore",
+    values: Record<string, CellValue>,
+  ): void {
+    this.truth.push({ t: this.now, op: "create", side, key });
+    for (const f of EDITABLE) {
+      this.truth.push({ t: this.now, op: "write", side, key, field: f, value: values[f] ?? null });
     }
-    this.queueTrigger(
-      {
-        kind: "edit",
-        row,
-        rows: 1,
-        column,
-        columns: 1,
-        value: eventValue(stored),
-      },
-      false,
-      started,
-    );
   }
 
   /**
@@ -862,17 +838,7 @@ export class World {
         return;
       }
     }
-    this.truth.push({ t: this.now, op: "create", side: "sheet", key });
-    for (const f of EDITABLE) {
-      this.truth.push({
-        t: this.now,
-        op: "write",
-        side: "sheet",
-        key,
-        field: f,
-        value: stored[f] ?? null,
-      });
-    }
+    this.created(key, "sheet", stored);
     this.queueTrigger({ kind: "edit", row, rows: 1, column: typed, columns: last - typed + 1 });
   }
 
@@ -1082,17 +1048,7 @@ export class World {
     if (this.hiddenKey)
       this.emulator.userSetValues(SPREADSHEET, TAB, to, this.column("name"), [[`Item ${key}`]]);
     const stored = this.sheetTable().rows[to - 1] ?? {};
-    this.truth.push({ t: this.now, op: "create", side: "sheet", key });
-    for (const f of EDITABLE) {
-      this.truth.push({
-        t: this.now,
-        op: "write",
-        side: "sheet",
-        key,
-        field: f,
-        value: stored[f] ?? null,
-      });
-    }
+    this.created(key, "sheet", stored);
     this.queueTrigger(
       { kind: "edit", row: to, rows: 1, column: 0, columns: HEADER.length },
       true,
@@ -1148,17 +1104,7 @@ export class World {
     const key = this.newKey();
     this.db.writeDoc(id, this.hiddenKey ? values : { ...values, key }, false);
     this.identity.set(id, key);
-    this.truth.push({ t: this.now, op: "create", side: "firestore", key });
-    for (const f of EDITABLE) {
-      this.truth.push({
-        t: this.now,
-        op: "write",
-        side: "firestore",
-        key,
-        field: f,
-        value: values[f] ?? null,
-      });
-    }
+    this.created(key, "firestore", values);
     return id;
   }
 
