@@ -204,6 +204,9 @@ export class SyncEngine {
   private scanRead(sheet: SheetPort, header: HeaderInfo, rows: unknown[][], mode: ScanMode) {
     const seen = this.state.loadSnapshot();
     const snapshot = seen.snapshot && this.described(sheet, header, rows, seen.snapshot);
+    // The functions did not answer: rows a flush wrote and a sort may have moved cannot be told
+    // apart yet. Nothing is stamped or queued; the next scan (a minute at most) finds it all.
+    if (snapshot === "unanswered") return false;
     const result = scanSheet({
       header,
       rows,
@@ -238,14 +241,16 @@ export class SyncEngine {
   /**
    * The snapshot, plus what the sync wrote into rows this script has not scanned since (the
    * flush appended or wrote them), as the functions describe it: one request, only when there
-   * are such rows. On any failure the scan goes on without (the server places those rows then).
+   * are such rows. Unanswered (the network, a 5xx: the webhook would fail too), the scan waits;
+   * refused or unreadable (a deployment without /describe), it goes on without, and the server
+   * places those rows (its `moved` outcome).
    */
   private described(
     sheet: SheetPort,
     header: HeaderInfo,
     rows: unknown[][],
     snapshot: Snapshot,
-  ): Snapshot {
+  ): Snapshot | "unanswered" {
     const ids = unscannedWrites(header, rows, snapshot).slice(0, MAX_DESCRIBE_IDS);
     const cfg = this.config();
     if (ids.length === 0 || !this.env.fetch || !cfg.webhookUrl || !cfg.secret) return snapshot;
@@ -259,7 +264,10 @@ export class SyncEngine {
     if ("networkError" in result || result.status >= 500) {
       result = this.env.fetch(this.signed(body, "/describe"));
     }
-    if ("networkError" in result || result.status !== 200) return snapshot;
+    if ("networkError" in result || result.status >= 500 || result.status === 429) {
+      return "unanswered";
+    }
+    if (result.status !== 200) return snapshot;
     let described: DescribedRow[];
     try {
       const reply = JSON.parse(result.body) as { rows?: unknown };

@@ -3,6 +3,7 @@ import * as main from "../src/main";
 import {
   changeEvent,
   networkError,
+  ScriptedTransport,
   userEdit,
   type FakeAppsScript,
   type HttpRequest,
@@ -703,6 +704,35 @@ describe("Sheet Sync (entry points against the fakes)", () => {
       assert.equal(fakes.urlFetch.describeRequests.length, 1);
       assert.deepEqual(takeBodies(fakes), [], "the rows hold what the sync wrote: nothing to send");
       assert.ok(scriptState().loadOutbox().isEmpty);
+    });
+
+    it("waits, stamping and sending nothing, while the functions do not answer what the flush wrote", () => {
+      fakes = setUpSheet();
+      appendSwappedAppRows(fakes);
+      const answers = new ScriptedTransport(() => {
+        const rows = [
+          { id: "app_x", rev: 1, values: { name: "Thing" } },
+          { id: "app_y", rev: 2, values: { name: "Other" } },
+        ];
+        return { status: 200, body: JSON.stringify({ rows }) };
+      }).enqueue({ status: 503, body: "" }, networkError());
+      fakes.urlFetch.describe = answers.handle;
+      fakes.sheet.getRange(3, columnIndex(fakes, "qty")).setValue(9);
+      const before = fakes.sheet.getDataRange().getValues();
+      main.handleEdit(userEdit(fakes.sheet, 3, columnIndex(fakes, "qty"), [[9]]));
+      assert.equal(fakes.urlFetch.describeRequests.length, 2, "asked once more after a failure");
+      assert.deepEqual(takeBodies(fakes), [], "nothing sent");
+      assert.deepEqual(fakes.sheet.getDataRange().getValues(), before, "no id or stamp written");
+      assert.ok(scriptState().loadOutbox().isEmpty, "nothing queued");
+      // Answered at the next run: the ids follow their content, and the edit goes out.
+      main.flushOutbox();
+      assertIdsFollowContent();
+      const changes = takeBodies(fakes).flatMap((b) => b.changes);
+      assert.deepEqual(
+        changes.map((c) => [c.values.name, c.values.qty]),
+        [["Gadget", 9]],
+        "the edited row only",
+      );
     });
 
     it("moves the ids after rows the flush appended and a sort swapped before any scan", () => {

@@ -96,6 +96,13 @@ export function reconcileRow(input: ReconcileInput): ReconcileDecision {
       (state.sheetAt === 0 &&
         state.rev > 0 &&
         !matchesBaseRow(state, input.columns, (c) => sheetRow.values[c])) ||
+      // Cells that changed under the script's last stamp of the row (and no sync write since):
+      // the script has not looked at them yet. A sort of the visible columns does this too, and
+      // it may bring content no record knows (a row new to the sync): the script tells which.
+      (state.sheetAt > 0 &&
+        sheetRow.modifiedAt <= state.sheetAt &&
+        sheetRow.rev <= state.rev &&
+        !matchesBaseRow(state, input.columns, (c) => sheetRow.values[c])) ||
       looksLikeAnotherItem(
         state,
         input.columns,

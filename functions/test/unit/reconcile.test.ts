@@ -81,6 +81,32 @@ describe("reconcileRow: a row holding another item (a sort the script has not fo
     assert.deepEqual(sent.doc, { kind: "set", values: { qty: 6 } });
   });
 
+  it("leaves cells that changed under the script's last stamp to the script, until it has read past them (seed 2267)", () => {
+    // An item with no code yet; a sort of the visible columns put a row new to the sync (no record
+    // knows its cells) into its row. The stamp is still the one the script sent: unseen by it.
+    const blank = { code: null, name: null, qty: 4 };
+    const unseen = (state: RowState, scriptReadAt: number, now: number, modifiedAt = 100) =>
+      reconcileRow({
+        rowId: "x",
+        state,
+        doc: { values: blank, updateTime: 50 },
+        columns,
+        sheetRow: { values: { code: "N9", name: "New", qty: 1 }, modifiedAt, rev: 0 },
+        scriptReadAt,
+        now,
+      });
+    const first = unseen(synced(blank), 100, NOW);
+    assert.equal(first.finding, "looks-moved");
+    assert.equal(first.doc, null);
+    // Stamped by the script since (its edit, or what it did not follow): merged as usual.
+    const stamped = unseen(synced(blank), 900, NOW, 900);
+    assert.deepEqual(stamped.doc, { kind: "set", values: { code: "N9", name: "New", qty: 1 } });
+    // Still unstamped after the script read the sheet past it: it never will be; merged.
+    const stuck = unseen(first.state, NOW + 120_000, NOW + 200_000);
+    assert.equal(stuck.doc?.kind, "set");
+    assert.equal(stuck.state.movedSince, undefined);
+  });
+
   it("records a document deleted meanwhile as deleted, and does not bring it back with the other item's cells", () => {
     const d = reconcile(synced(a), null, b);
     assert.equal(d.finding, "deleted-in-firestore");
