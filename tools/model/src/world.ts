@@ -851,14 +851,37 @@ export class World {
   personDeleteRow(row: number): void {
     const key = this.keyAt(row);
     const look = this.lookOf(this.sheetTable().rows[row - 1] ?? {});
+    const twin = key && this.hiddenKey ? this.unreadTwin(row, look) : null;
     const rows = this.emulator.userDeleteRows(SPREADSHEET, TAB, row, 1);
-    this.deleted.push({ at: row, rows });
-    if (key) {
+    // (Its Ctrl-Z, after a twin took the item on, would leave two rows for it: not modelled.)
+    if (twin) this.forgetUndo();
+    else this.deleted.push({ at: row, rows });
+    if (key && twin) {
+      // A row typed since the script last read the sheet with this row's very content, and this
+      // row deleted: no one can tell it from this row moved there (a cut and paste of its visible
+      // cells). It is (the other order: see retypedDeleted).
+      for (const e of this.truth) if (e.key === twin.key) e.key = key;
+      const at = twin.row > row ? twin.row - 1 : twin.row;
+      this.emulator.userSetValues(SPREADSHEET, TAB, at, this.column(HIDDEN_KEY), [[key]], "script");
+    } else if (key) {
       const event: Truth = { t: this.now, op: "delete", side: "sheet", key };
       this.truth.push(event);
       if (this.hiddenKey) this.sheetDeletes.push({ key, look, at: this.truth.length - 1, event });
     }
     this.queueTrigger({ kind: "change" }, true);
+  }
+
+  /** Another row whose item was typed since the script last read the sheet, showing `look`. */
+  private unreadTwin(row: number, look: string): { row: number; key: string } | null {
+    const rows = this.sheetTable().rows;
+    for (let r = rows.length; r >= 1; r--) {
+      const key = r === row ? null : this.keyAt(r);
+      if (!key || this.lookOf(rows[r - 1] ?? {}) !== look) continue;
+      const created = this.truth.findIndex((e) => e.key === key && e.op === "create");
+      if (created >= 0 && !this.scriptReads.some((read) => read.after > created))
+        return { row: r, key };
+    }
+    return null;
   }
 
   /** Ctrl-Z undoes the person's last action: once they did something else, not a delete before it. */
