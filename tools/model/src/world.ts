@@ -859,8 +859,11 @@ export class World {
     if (key && twin) {
       // A row typed since the script last read the sheet with this row's very content, and this
       // row deleted: no one can tell it from this row moved there (a cut and paste of its visible
-      // cells). It is (the other order: see retypedDeleted).
-      for (const e of this.truth) if (e.key === twin.key) e.key = key;
+      // cells). It is (the other order: see retypedDeleted), and its typing wrote nothing: the
+      // row shows what this one showed.
+      for (let i = this.truth.length - 1; i >= 0; i--) {
+        if (this.truth[i]!.key === twin.key) this.truth.splice(i, 1);
+      }
       const at = twin.row > row ? twin.row - 1 : twin.row;
       this.emulator.userSetValues(SPREADSHEET, TAB, at, this.column(HIDDEN_KEY), [[key]], "script");
     } else if (key) {
