@@ -586,6 +586,53 @@ describe("Sheet Sync (entry points against the fakes)", () => {
       assert.equal(ids[names.indexOf("Thing")], "app_x");
       assert.match(String(ids[names.indexOf("Copy")]), /^r_/);
     });
+
+    it("waits for the paste's onEdit when the original and its copy were both edited alike, whatever run comes first (seed 275)", () => {
+      fakes = setUpSheet([
+        ["name", "qty", "price"],
+        ["Widget", 1, 2],
+        ["Gizmo", 3, 2],
+        ["Sprocket", 4, 2],
+      ]);
+      const width = fakes.sheet.getLastColumn();
+      const nameAt = columnIndex(fakes, "name");
+      const [, gizmo, sprocket] = column(fakes, "_id");
+      // Gizmo's price typed; Sprocket renamed; then Sprocket's row, hidden cells too, pasted
+      // over Gizmo's and the copy renamed: each differs from Sprocket in its name alone. None of
+      // the three onEdits ran yet.
+      fakes.sheet.getRange(3, columnIndex(fakes, "price")).setValue(2.5);
+      const priceEdit = userEdit(fakes.sheet, 3, columnIndex(fakes, "price"), [[2.5]]);
+      fakes.sheet.getRange(4, nameAt).setValue("Gadget");
+      const renameEdit = userEdit(fakes.sheet, 4, nameAt, [["Gadget"]]);
+      const pasted = fakes.sheet.getRange(4, 1, 1, width).getValues()[0]!;
+      fakes.sheet.getRange(3, 1, 1, width).setValues([pasted]);
+      fakes.sheet.getRange(3, nameAt).setValue("Copy");
+      const pasteEdit = userEdit(fakes.sheet, 3, 1, [
+        fakes.sheet.getRange(3, 1, 1, width).getValues()[0]!,
+      ]);
+      main.handleEdit(priceEdit);
+      main.handleEdit(renameEdit);
+      assert.deepEqual(column(fakes, "_id"), [column(fakes, "_id")[0], sprocket, sprocket]);
+      assert.deepEqual(
+        takeBodies(fakes).flatMap((b) => [
+          ...b.changes.map((c) => `${c.id} ${String(c.values.name)}`),
+          ...b.deletes.map((d) => `${d.id} deleted`),
+        ]),
+        [`${String(gizmo)} deleted`],
+        "Gizmo, pasted over, is deleted; nothing sent for Sprocket's two rows yet",
+      );
+      main.handleEdit(pasteEdit);
+      main.flushOutbox();
+      const ids = column(fakes, "_id");
+      const names = column(fakes, "name");
+      assert.equal(ids[names.indexOf("Gadget")], sprocket, "the original keeps its id");
+      assert.match(String(ids[names.indexOf("Copy")]), /^r_/);
+      assert.notEqual(ids[names.indexOf("Copy")], sprocket);
+      const sent = takeBodies(fakes);
+      assert.ok(
+        sent.some((b) => b.changes.some((c) => c.id === sprocket && c.values.name === "Gadget")),
+      );
+    });
   });
 
   it("sends each queued row under the id its content has, when a sort moved it after the scan that queued it", () => {

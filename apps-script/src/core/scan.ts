@@ -934,6 +934,27 @@ export function scanSheet(input: ScanInput): ScanResult {
     return id;
   });
   const undecidedIds = new Set<string>();
+  const keptUndecided = new Map<string, SeenRow>();
+  // How alike a row is to what the id held at the last scan.
+  const closeness = (row: number, id: string): number => {
+    const seen = snapshot?.rows.get(id);
+    if (!seen || !alike) return 0;
+    // The row that still has the most telling column (a code, a name) is the original,
+    // however many other cells were edited since: a copy is what is given a new code.
+    return alike.same(seen.digest, row) + (alike.agreesOnKey(seen.digest, row) ? alike.total : 0);
+  };
+  // Rows sharing a scanned id, none holding its content exactly and none closest to it: the
+  // original and a copy both edited since. Which is the copy, only the paste's onEdit says (it
+  // covers the id cell); it may run after this one (seed 275: a stale edit's run gave the
+  // original a new id). They wait for it, as rows the flush appended do.
+  const tied = (id: string, dup: readonly number[]): boolean => {
+    const seen = snapshot?.rows.get(id);
+    if (!seen || seen.goneAt) return false;
+    if (dup.some((row) => seen.hash === rowHash(header, rows[row] ?? []))) return false;
+    const scores = dup.map((row) => closeness(row, id));
+    const top = Math.max(...scores);
+    return top <= 0 || scores.filter((x) => x === top).length > 1;
+  };
   const { ids, generated } = assignRowIds(
     current,
     (row) => rowHasContent(header, rows[row] ?? []),
@@ -944,24 +965,23 @@ export function scanSheet(input: ScanInput): ScanResult {
     // A copy pasted above its original, seen before its onEdit: the original keeps its id.
     (row, id) => snapshot?.rows.get(id)?.hash === rowHash(header, rows[row] ?? []),
     // Neither holds it exactly (the original was edited too): the one most alike keeps it.
-    (row, id) => {
-      const seen = snapshot?.rows.get(id);
-      if (!seen || !alike) return 0;
-      // The row that still has the most telling column (a code, a name) is the original,
-      // however many other cells were edited since: a copy is what is given a new code.
-      return alike.same(seen.digest, row) + (alike.agreesOnKey(seen.digest, row) ? alike.total : 0);
-    },
+    closeness,
     // A row the flush appended since the last scan, pasted with its hidden cells: this scan has
     // no record of its content, so which row is the copy is the paste's onEdit to say (it covers
     // the id cell). Both rows wait, unsent, a few minutes at most (their `_modified` says since
     // when): then the topmost keeps the id, as when nothing tells.
     (id, dup) => {
-      if (!snapshot || snapshot.rows.has(id)) return false;
-      if (dup.some(pastedHere)) return false;
+      if (!snapshot || dup.some(pastedHere)) return false;
+      const seen = snapshot.rows.get(id);
+      if (seen && !tied(id, dup)) return false;
+      // A scanned id's rows carry its stamp until this wait stamps them: the wait's start.
       const since = Math.max(...dup.map((row) => rowModified(header, rows[row])));
-      if (since > 0 && now - since > UNDECIDED_COPY_MS) return false;
+      const waiting = seen ? since > seen.modified : since > 0;
+      if (waiting && now - since > UNDECIDED_COPY_MS) return false;
       undecidedIds.add(id);
-      if (since === 0) for (const row of dup) modifiedWrites.set(row, now);
+      if (!waiting) for (const row of dup) modifiedWrites.set(row, now);
+      // Still in the sheet, twice: kept as seen, or the scan would take it for deleted.
+      if (seen) keptUndecided.set(id, seen);
       return true;
     },
   );
@@ -1036,6 +1056,7 @@ export function scanSheet(input: ScanInput): ScanResult {
     seen.set(id, { hash, modified, rev, digest: rowDigest(header, row), goneAt: 0 });
   });
 
+  for (const [id, previous] of keptUndecided) seen.set(id, carried(previous));
   for (const id of left) deletes.push({ id, modifiedAt: now, displaced: true });
   if (snapshot !== null) {
     for (const [id, previous] of snapshot.rows) {
