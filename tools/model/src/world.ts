@@ -800,7 +800,7 @@ export class World {
       .find((d) => d.look === look && !this.scriptReads.some((r) => r.after > d.at));
     const at = gone ? this.truth.lastIndexOf(gone.event) : -1;
     if (!gone || at < 0) return;
-    this.truth.splice(at, 1);
+    this.dropTruth(at);
     this.sheetDeletes.splice(this.sheetDeletes.indexOf(gone), 1);
     for (const e of this.truth) if (e.key === key) e.key = gone.key;
     const column = this.column(HIDDEN_KEY);
@@ -831,7 +831,7 @@ export class World {
         .find((d) => d.look === look && !this.scriptReads.some((r) => r.after > d.at));
       const at = gone ? this.truth.lastIndexOf(gone.event) : -1;
       if (gone && at >= 0) {
-        this.truth.splice(at, 1);
+        this.dropTruth(at);
         this.sheetDeletes.splice(this.sheetDeletes.indexOf(gone), 1);
         this.emulator.userSetValues(SPREADSHEET, TAB, row, first, [[gone.key]], "script");
         this.queueTrigger({ kind: "edit", row, rows: 1, column: typed, columns: last - typed + 1 });
@@ -862,7 +862,7 @@ export class World {
       // cells). It is (the other order: see retypedDeleted), and its typing wrote nothing: the
       // row shows what this one showed.
       for (let i = this.truth.length - 1; i >= 0; i--) {
-        if (this.truth[i]!.key === twin.key) this.truth.splice(i, 1);
+        if (this.truth[i]!.key === twin.key) this.dropTruth(i);
       }
       const at = twin.row > row ? twin.row - 1 : twin.row;
       this.emulator.userSetValues(SPREADSHEET, TAB, at, this.column(HIDDEN_KEY), [[key]], "script");
@@ -885,6 +885,21 @@ export class World {
         return { row: r, key };
     }
     return null;
+  }
+
+  /**
+   * Takes an event out of the record (an undone delete, a row put back, a twin's typing). What
+   * holds a place in the record (reads, deletes, lookalikes) keeps pointing at the same events.
+   */
+  private dropTruth(index: number): void {
+    this.truth.splice(index, 1);
+    const shift = (n: number) => (n > index ? n - 1 : n);
+    for (const r of this.scriptReads) r.after = shift(r.after);
+    for (const r of this.sheetSeen) r.after = shift(r.after);
+    for (const r of this.firestoreSeen) r.after = shift(r.after);
+    for (const d of this.sheetDeletes) d.at = shift(d.at);
+    for (const l of this.pendingLookalikes) l.from = shift(l.from);
+    for (const [id, n] of this.tombstonesExpired) this.tombstonesExpired.set(id, shift(n));
   }
 
   /** Ctrl-Z undoes the person's last action: once they did something else, not a delete before it. */
@@ -918,7 +933,7 @@ export class World {
     for (let i = this.truth.length - 1; i >= 0; i--) {
       const e = this.truth[i]!;
       if (e.key === key && e.op === "delete" && e.side === "sheet") {
-        this.truth.splice(i, 1);
+        this.dropTruth(i);
         break;
       }
     }
