@@ -6,6 +6,7 @@
  */
 import { ID_HEADER, MAX_DESCRIBE_IDS } from "../../contract/src/limits";
 import {
+  encodeBody,
   encodeDescribe,
   type DescribedRow,
   type Envelope,
@@ -47,6 +48,12 @@ import { ScriptState } from "./state";
 /** Rounds one flush may run to pick up rows edited while it was sending. */
 export const MAX_FLUSH_ROUNDS = 5;
 const NOTE_PREFIX = "Sheet Sync could not sync this row: ";
+/**
+ * How often an idle minute run reports that it read the sheet with nothing to send (a webhook
+ * without rows; 144 requests a day at most, against 20,000 UrlFetch calls for a consumer account).
+ */
+export const READ_REPORT_EVERY_S = 600;
+const READ_REPORT_KEY = "sheetSync.readReport";
 
 /** A round of sending, prepared under the lock: what to send and how to acknowledge it. */
 export interface PreparedRound {
@@ -127,8 +134,9 @@ export class SyncEngine {
   scanLocked(sheet: SheetPort, scanned: ScanMode): void {
     this.withLock(() => {
       const { headerRow, rows } = sheet.readAll();
+      const readAt = this.env.now();
       const header = this.usableHeader(headerRow);
-      if (header) this.scanRead(sheet, header, rows, scanned);
+      if (header) this.scanRead(sheet, header, rows, scanned, readAt);
     });
   }
 
@@ -201,7 +209,43 @@ export class SyncEngine {
    * queues what changed and records what it saw. Returns false when the outbox could not be
    * stored (the old snapshot stays, so the next scan finds it all again).
    */
-  private scanRead(sheet: SheetPort, header: HeaderInfo, rows: unknown[][], mode: ScanMode) {
+  /** This execution's last scan that recorded what it read: when it read, and the header. */
+  private lastScan: { readAt: number; header: HeaderInfo } | null = null;
+
+  /**
+   * The body of an idle run's read report, when one is due: this execution scanned the sheet,
+   * nothing is waiting to be sent or on its way, and no report went out in the last ten minutes.
+   * The reconcile leaves a row that looks moved to the script until a read of the script's later
+   * than its finding; an idle sheet sends no rows, and this is such a read.
+   */
+  readReport(sheet: SheetPort): string | null {
+    const cache = this.env.cache;
+    const cfg = this.config();
+    if (!cache || !this.lastScan || !cfg.webhookUrl || !cfg.secret) return null;
+    if (cache.get(READ_REPORT_KEY) !== null) return null;
+    const idle = this.withLock(() => !this.state.leaseHeld() && this.state.loadOutbox().isEmpty);
+    if (!idle) return null;
+    const envelope: Envelope = {
+      spreadsheetId: this.env.spreadsheetId(),
+      sheetName: sheet.getName(),
+      header: this.lastScan.header.texts,
+      readAt: this.lastScan.readAt,
+    };
+    return encodeBody(envelope, { changes: [], deletes: [] });
+  }
+
+  /** The read report was taken: the next is due in ten minutes. */
+  readReported(): void {
+    this.env.cache?.put(READ_REPORT_KEY, String(this.env.now()), READ_REPORT_EVERY_S);
+  }
+
+  private scanRead(
+    sheet: SheetPort,
+    header: HeaderInfo,
+    rows: unknown[][],
+    mode: ScanMode,
+    readAt: number,
+  ) {
     const seen = this.state.loadSnapshot();
     const snapshot = seen.snapshot && this.described(sheet, header, rows, seen.snapshot);
     // The functions did not answer: rows a flush wrote and a sort may have moved cannot be told
@@ -235,6 +279,7 @@ export class SyncEngine {
     if (changed && this.state.saveOutbox(outbox) === "failed") return false;
     this.state.saveSnapshot(result.snapshot, seen.text);
     this.state.dropMissedPastes(seen.missedPastes.keys);
+    this.lastScan = { readAt, header };
     return true;
   }
 
@@ -339,7 +384,7 @@ export class SyncEngine {
       }
       // Values go out by id: content a sort moved since the scan that queued them would go out
       // under the wrong ids. The same read is scanned first, so the ids follow their content.
-      if (!this.scanRead(sheet, header, rows, { kind: "change" })) return null;
+      if (!this.scanRead(sheet, header, rows, { kind: "change" }, readAt)) return null;
       const outbox = this.state.loadOutbox();
       const plan = planFlush(header, rows, outbox, readAt);
       if (plan.outboxChanged && this.state.saveOutbox(outbox) === "failed") return null;

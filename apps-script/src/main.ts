@@ -151,6 +151,16 @@ export function flushOutbox(): void {
   const sync = engine();
   scan(sync, { kind: "reconcile" });
   flush(sync);
+  reportRead(sync);
+}
+
+/** Tells the functions, every ten minutes while idle, that the script has read the sheet. */
+function reportRead(sync: SyncEngine): void {
+  const sheet = sync.syncedSheet();
+  const body = sheet && sync.readReport(sheet);
+  if (!body) return;
+  const result = post(sync.signed(body));
+  if ("status" in result && result.status === 200) sync.readReported();
 }
 
 /** Menu: send what is pending, then ask the functions to compare the whole tab with Firestore. */

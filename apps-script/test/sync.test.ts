@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as main from "../src/main";
 import {
+  acceptAll,
   changeEvent,
   networkError,
   ScriptedTransport,
@@ -311,6 +312,34 @@ describe("Sheet Sync (entry points against the fakes)", () => {
   });
 
   describe("reconcile (time-driven flushOutbox)", () => {
+    it("reports an idle read of the sheet every ten minutes, never with anything unsent", () => {
+      fakes = setUpSheet();
+      fakes.urlFetch.readReports.splice(0);
+      const cache = fakes.cache.getDocumentCache();
+      cache.evictAll();
+      const before = Date.now();
+      main.flushOutbox();
+      assert.equal(fakes.urlFetch.readReports.length, 1);
+      const [report] = fakes.urlFetch.readReports.map(parseBody);
+      assert.deepEqual([report?.changes, report?.deletes], [[], []]);
+      assert.ok((report?.readAt ?? 0) >= before, "as of this run's read");
+      assert.equal(
+        fakes.urlFetch.readReports[0]?.headers["X-Sheet-Sync-Signature"],
+        expectedSignature(fakes.urlFetch.readReports[0]!),
+      );
+      main.flushOutbox();
+      assert.equal(fakes.urlFetch.readReports.length, 1, "not again within ten minutes");
+      // Ten minutes on (the cache entry expired), with a row the webhook will not take: no report.
+      cache.evictAll();
+      fakes.sheet.getRange(2, columnIndex(fakes, "qty")).setValue(42);
+      fakes.urlFetch.transport = () => ({ status: 503, body: "" });
+      main.flushOutbox();
+      assert.equal(fakes.urlFetch.readReports.length, 1, "something is still to send");
+      fakes.urlFetch.transport = acceptAll;
+      main.flushOutbox();
+      assert.equal(fakes.urlFetch.readReports.length, 2, "sent, then reported");
+    });
+
     it("picks up edits made by scripts or the API, without onEdit", () => {
       fakes = setUpSheet();
       const ids = column(fakes, "_id");

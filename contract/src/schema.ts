@@ -115,7 +115,7 @@ export function parseWebhookBody(
   });
   if (!headerNames.has(ID_HEADER)) issues.push(`header: the "${ID_HEADER}" column is missing`);
   const rows = b.changes.length + b.deletes.length;
-  if (rows === 0) issues.push("(body): changes and deletes are both empty");
+  // No rows: a read report (the script read the sheet at `readAt` and has nothing unsent).
   if (rows > MAX_ROWS_PER_BATCH) {
     issues.push(`(body): more than ${MAX_ROWS_PER_BATCH} rows in one request; split the batch`);
   }

@@ -47,6 +47,8 @@ export class FakeUrlFetchApp {
   readonly requests: HttpRequest[] = [];
   /** Describe requests (POST …/describe), kept apart from the batches tests count. */
   readonly describeRequests: HttpRequest[] = [];
+  /** Read reports (a batch without rows, from an idle run), kept apart too. */
+  readonly readReports: HttpRequest[] = [];
   /** The webhook's answer to a describe request: by default it knows none of the rows. */
   describe: Transport = () => ({ status: 200, body: JSON.stringify({ rows: [] }) });
 
@@ -67,7 +69,12 @@ export class FakeUrlFetchApp {
       body: params.payload ?? "",
     };
     const describing = url.replace(/\/+$/, "").endsWith("/describe");
-    (describing ? this.describeRequests : this.requests).push(request);
+    (describing
+      ? this.describeRequests
+      : isReadReport(request.body)
+        ? this.readReports
+        : this.requests
+    ).push(request);
     const response = (describing ? this.describe : this.transport)(request);
     if (response.status >= 400 && !params.muteHttpExceptions) {
       // Google's wording, so code matching on it behaves the same.
@@ -76,6 +83,15 @@ export class FakeUrlFetchApp {
       );
     }
     return new FakeHttpResponse(response);
+  }
+}
+
+function isReadReport(body: string): boolean {
+  try {
+    const b = JSON.parse(body) as { changes?: unknown[]; deletes?: unknown[] };
+    return b.changes?.length === 0 && b.deletes?.length === 0;
+  } catch {
+    return false;
   }
 }
 

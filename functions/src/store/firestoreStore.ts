@@ -214,6 +214,7 @@ export class FirestoreStore implements SyncStore {
       };
     }
     if (d.lastFlushAt instanceof Timestamp) info.lastFlushAt = d.lastFlushAt.toMillis();
+    if (typeof d.scriptReadAt === "number") info.scriptReadAt = d.scriptReadAt;
     if (d.lastReconcile && typeof d.lastReconcile === "object") {
       info.lastReconcile = d.lastReconcile as SheetInfo["lastReconcile"];
     }

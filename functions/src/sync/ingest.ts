@@ -11,7 +11,7 @@ import { MAX_DOCUMENT_BYTES } from "../../../contract/src/limits.js";
 import { documentBytes } from "../core/docSize.js";
 import { mergeSheetDelete, mergeSheetRow } from "../core/merge.js";
 import { agreedMoves, findMovedRows, type RowState } from "../core/rowState.js";
-import type { RowUpdate, ScheduleFlush, SyncStore } from "./ports.js";
+import type { RowUpdate, ScheduleFlush, SheetInfo, SyncStore } from "./ports.js";
 import { emptyRecord, rowUpdate } from "./rows.js";
 import { flushTaskId, windowOf } from "./schedule.js";
 import { BYTES_PER_COMMIT, COMMITS_IN_FLIGHT, ROWS_PER_COMMIT } from "./tuning.js";
@@ -25,6 +25,10 @@ export interface IngestDeps {
 export async function ingestBatch(deps: IngestDeps, batch: SheetBatch): Promise<RowResult[]> {
   const { store } = deps;
   const now = deps.now();
+  if (batch.changes.length === 0 && batch.rejected.length === 0) {
+    await recordRead(store, batch, now);
+    return [];
+  }
   await recordColumns(store, batch.columns);
   const { chunks, whole } = batch.moves
     ? await chunkKeepingMoves(store, batch)
@@ -132,6 +136,21 @@ export async function recordColumns(store: SyncStore, columns: readonly string[]
   const known = (await store.sheet()).columns;
   if (known && known.join("\u0000") === columns.join("\u0000")) return;
   await store.saveSheet({ columns: [...columns] });
+}
+
+/**
+ * A webhook without rows: the script read the sheet at `readAt` and had nothing left to send
+ * (an idle minute run's report). The reconcile takes it as a read the script made, as it takes a
+ * row's webhook. Not later than now: a script clock running ahead would date it too late.
+ */
+export async function recordRead(store: SyncStore, batch: SheetBatch, now: number): Promise<void> {
+  const known = await store.sheet();
+  const readAt = Math.min(batch.readAt, now);
+  const patch: Partial<SheetInfo> = {};
+  if (!known.columns || known.columns.join("\u0000") !== batch.columns.join("\u0000"))
+    patch.columns = [...batch.columns];
+  if ((known.scriptReadAt ?? 0) < readAt) patch.scriptReadAt = readAt;
+  if (Object.keys(patch).length) await store.saveSheet(patch);
 }
 
 /** The rows of a delivery as findMovedRows reads them: a delete has no values. */

@@ -43,6 +43,11 @@ export interface SheetInfo {
   lastError?: { at: number; status: number | null; reason: string } | null;
   lastFlushAt?: number;
   lastReconcile?: ReconcileSummary;
+  /**
+   * The latest read of the sheet the script reported with nothing left to send (a webhook
+   * without rows, sent from an idle minute run): rows' own webhooks say the same per row.
+   */
+  scriptReadAt?: number;
 }
 
 export interface ReconcileSummary {

@@ -107,7 +107,8 @@ export async function reconcileSheet(
   );
   // When the script last read the sheet for a webhook the sync took: it had a chance to follow
   // whatever moved before then.
-  let scriptReadAt = 0;
+  // (Or reported reading it with nothing to send: an idle sheet sends no rows.)
+  let scriptReadAt = info.scriptReadAt ?? 0;
   for (const r of records.values())
     scriptReadAt = Math.max(scriptReadAt, r.state?.sheetReadAt ?? 0);
   const holder = heldItems(

@@ -9,7 +9,9 @@
 import assert from "node:assert/strict";
 import { SheetsGateway } from "../../src/sheets/gateway.js";
 import { FirestoreStore } from "../../src/store/firestoreStore.js";
+import { parseWebhookBody } from "../../../contract/src/schema.js";
 import { flushSheet } from "../../src/sync/flush.js";
+import { ingestBatch } from "../../src/sync/ingest.js";
 import { reconcileSheet } from "../../src/sync/reconcile.js";
 import { db } from "./stack.js";
 import { emulatorAdmin, sheetsApi } from "./sheets.js";
@@ -176,6 +178,46 @@ describe("reconcileSheet, in-process", function () {
     assert.equal(flushed.written + flushed.appended + flushed.deleted, 3);
     await assertEqualSides();
     assert.deepEqual((await reconcile()).counts, { "in-sync": 4 });
+  });
+
+  it("leaves cells changed under the script's stamp to the script until it reports an idle read since, then merges them", async () => {
+    await seed([["r_a", "Widget", 3, 1_000, ""]]);
+    const t0 = Date.now();
+    const send = async (at: number, readAt: number, changes: unknown[]) => {
+      const parsed = parseWebhookBody(
+        { spreadsheetId: SPREADSHEET, sheetName: SHEET, header: HEADER, readAt, changes },
+        { now: at, timestamp: at },
+      );
+      assert.ok(parsed.ok, parsed.ok ? "" : parsed.issues.join("; "));
+      return ingestBatch(
+        { store: store(), schedule: async () => undefined, now: () => at },
+        parsed.batch,
+      );
+    };
+    // The script sent the row, stamped 1,000; then a cell changed under that stamp (the script
+    // has not looked at it yet: a sort may have brought it, the script will say).
+    await send(t0, t0, [{ id: "r_a", modifiedAt: 1_000, values: { name: "Widget", qty: 3 } }]);
+    await sheetsApi.spreadsheets.values.update({
+      spreadsheetId: SPREADSHEET,
+      range: `${SHEET}!C2`,
+      valueInputOption: "RAW",
+      requestBody: { values: [[30]] },
+    });
+    const at = (ms: number) =>
+      reconcileSheet(
+        { store: store(), sheet: gateway(), schedule: async () => undefined, now: () => t0 + ms },
+        "schedule",
+      );
+    assert.deepEqual((await at(1_000)).ids["looks-moved"], ["r_a"]);
+    // An hour on, no read of the script's since: still its to send.
+    assert.deepEqual((await at(3_600_000)).ids["looks-moved"], ["r_a"]);
+    assert.equal((await doc("r_a").get()).get("qty"), 3);
+    // The script's idle minute run reports a read a minute after the finding, nothing to send:
+    // it is not going to send the row. A webhook without rows is taken, and answers no rows.
+    assert.deepEqual(await send(t0 + 3_700_000, t0 + 62_000, []), []);
+    const merged = await at(3_800_000);
+    assert.deepEqual(merged.ids["sheet-to-firestore"], ["r_a"]);
+    assert.equal((await doc("r_a").get()).get("qty"), 30);
   });
 
   it("a change on both sides of one cell is decided by time and recorded", async () => {

@@ -532,6 +532,18 @@ export class World {
     }
     // A run that did not get the lock scanned nothing: the sheet may still show a sort's doing.
     if (!this.lockBusy) this.observeIdentity();
+    await this.flushRounds(sheet);
+    // The minute run, idle, reports its read every ten minutes (main.ts, flushOutbox).
+    if (trigger.kind !== "timer") return;
+    const report = this.engine.readReport(sheet);
+    if (!report) return;
+    await this.sched.run("script http", () => undefined);
+    const result = await this.post(this.engine.signed(report));
+    if ("status" in result && result.status === 200) this.engine.readReported();
+  }
+
+  /** The script's rounds of sending, as main.ts's `flush`. */
+  private async flushRounds(sheet: SheetPort): Promise<void> {
     for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
       const prepared = this.engine.prepareRound(sheet);
       if (!prepared) return;
