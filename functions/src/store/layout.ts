@@ -9,7 +9,7 @@
  * | `syncOutbox/{collection}:{rowId}` | a row the sheet still needs to change |
  * | `syncKept/{collection}:{rowId}` | a row the sheet deleted: its document's fields beside the columns, until the row comes back (an undo) or they expire by TTL |
  * | `syncConflicts/{collection}:{rowId}:{hash}` | a conflict, with both values and the rule |
- * | `syncSheets/{spreadsheetId}:{tab}` | per tab: its columns, layout cache, last error, last reconcile |
+ * | `syncSheets/{spreadsheetId}:{tab}` | per tab: its columns, layout cache, last error, last reconcile, the script's last idle read |
  * | `syncReconciles/{spreadsheetId}:{tab}:{time}` | a reconcile's report |
  */
 import { createHash } from "node:crypto";
