@@ -54,6 +54,9 @@ const NOTE_PREFIX = "Sheet Sync could not sync this row: ";
  */
 export const READ_REPORT_EVERY_S = 600;
 const READ_REPORT_KEY = "sheetSync.readReport";
+const DESCRIBE_FAILING_KEY = "sheetSync.describeFailing";
+/** How long scans wait for an unanswered describe before they go on without it. */
+export const DESCRIBE_WAIT_MS = 10 * 60 * 1000;
 
 /** A round of sending, prepared under the lock: what to send and how to acknowledge it. */
 export interface PreparedRound {
@@ -234,7 +237,30 @@ export class SyncEngine {
     return encodeBody(envelope, { changes: [], deletes: [] });
   }
 
-  /** The read report was taken: the next is due in ten minutes. */
+  /**
+   * Whether a scan waits for a describe the functions did not answer: for ten minutes from the
+   * first such failure (an outage; the webhook would fail too), then it goes on without, as for
+   * a deployment that refuses it: a describe that fails for good (a bug for one id) must not
+   * hold every edit back. Best effort: an evicted entry starts the ten minutes again.
+   */
+  private describeUnanswered(): boolean {
+    const cache = this.env.cache;
+    if (!cache) return false;
+    const now = this.env.now();
+    const since = Number(cache.get(DESCRIBE_FAILING_KEY) ?? NaN);
+    if (!Number.isFinite(since)) {
+      cache.put(DESCRIBE_FAILING_KEY, String(now), 21_600);
+      this.state.recordError("The webhook does not answer (describe): the scan waits for it");
+      return true;
+    }
+    if (now - since <= DESCRIBE_WAIT_MS) return true;
+    this.state.recordError(
+      "The webhook has not answered describe for ten minutes: rows the sync wrote are sent as they are",
+    );
+    return false;
+  }
+
+  /** The read report was taken (or refused: a deployment from before them): due in ten minutes. */
   readReported(): void {
     this.env.cache?.put(READ_REPORT_KEY, String(this.env.now()), READ_REPORT_EVERY_S);
   }
@@ -279,7 +305,8 @@ export class SyncEngine {
     if (changed && this.state.saveOutbox(outbox) === "failed") return false;
     this.state.saveSnapshot(result.snapshot, seen.text);
     this.state.dropMissedPastes(seen.missedPastes.keys);
-    this.lastScan = { readAt, header };
+    // (A change-mode scan leaves rows changed outside an edit for the minute's scan to stamp.)
+    if (mode.kind === "reconcile") this.lastScan = { readAt, header };
     return true;
   }
 
@@ -310,8 +337,9 @@ export class SyncEngine {
       result = this.env.fetch(this.signed(body, "/describe"));
     }
     if ("networkError" in result || result.status >= 500 || result.status === 429) {
-      return "unanswered";
+      return this.describeUnanswered() ? "unanswered" : snapshot;
     }
+    this.env.cache?.remove(DESCRIBE_FAILING_KEY);
     if (result.status !== 200) return snapshot;
     let described: DescribedRow[];
     try {

@@ -160,7 +160,8 @@ function reportRead(sync: SyncEngine): void {
   const body = sheet && sync.readReport(sheet);
   if (!body) return;
   const result = post(sync.signed(body));
-  if ("status" in result && result.status === 200) sync.readReported();
+  // A refusal (functions from before read reports: 400) waits as long as a report taken.
+  if ("status" in result && result.status < 500) sync.readReported();
 }
 
 /** Menu: send what is pending, then ask the functions to compare the whole tab with Firestore. */

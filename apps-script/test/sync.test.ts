@@ -811,6 +811,34 @@ describe("Sheet Sync (entry points against the fakes)", () => {
       );
     });
 
+    it("goes on without a describe that fails for good, ten minutes after its first failure", () => {
+      const realNow = Date.now;
+      let offset = 0;
+      Date.now = () => realNow() + offset;
+      try {
+        fakes = setUpSheet();
+        appendSwappedAppRows(fakes);
+        // A server bug: /describe answers 500 for these ids, every time (the webhook is fine).
+        fakes.urlFetch.describe = () => ({ status: 500, body: "" });
+        fakes.sheet.getRange(2, columnIndex(fakes, "qty")).setValue(99);
+        main.handleEdit(userEdit(fakes.sheet, 2, columnIndex(fakes, "qty"), [[99]]));
+        const widget = () =>
+          takeBodies(fakes)
+            .flatMap((b) => b.changes)
+            .filter((c) => c.values.name === "Widget" && c.values.qty === 99);
+        assert.deepEqual(widget(), [], "waits at first");
+        assert.match(String(scriptState().loadStatus().lastError), /does not answer \(describe\)/);
+        for (let minute = 1; minute <= 11; minute++) {
+          offset = minute * 60_000;
+          main.flushOutbox();
+        }
+        assert.equal(widget().length, 1, "sent once the wait is over");
+        assert.match(String(scriptState().loadStatus().lastError), /ten minutes/);
+      } finally {
+        Date.now = realNow;
+      }
+    });
+
     it("moves the ids after rows the flush appended and a sort swapped before any scan", () => {
       fakes = setUpSheet();
       // The flush appended two app rows; a sort of the visible columns swapped their contents

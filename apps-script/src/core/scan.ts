@@ -971,7 +971,8 @@ export function scanSheet(input: ScanInput): ScanResult {
     // the id cell). Both rows wait, unsent, a few minutes at most (their `_modified` says since
     // when): then the topmost keeps the id, as when nothing tells.
     (id, dup) => {
-      if (!snapshot || dup.some(pastedHere)) return false;
+      // (Without a `_modified` column a wait could not be timed: nothing waits.)
+      if (!snapshot || header.modifiedColumn < 0 || dup.some(pastedHere)) return false;
       const seen = snapshot.rows.get(id);
       if (seen && !tied(id, dup)) return false;
       // A scanned id's rows carry its stamp until this wait stamps them: the wait's start.

@@ -288,6 +288,33 @@ describe("scanSheet", () => {
     assert.deepEqual([...late.idWrites], [[3, "r_new1"]]);
   });
 
+  it("lets nothing wait for a paste's onEdit on a tab without a `_modified` column (the wait could not be timed)", () => {
+    const H = ["_id", "name", "qty"];
+    const base: unknown[][] = [
+      ["r_a", "Widget", 3],
+      ["r_b", "Gadget", 5],
+    ];
+    // r_a pasted, hidden cells too, and both rows edited alike: tied, no paste onEdit.
+    const dup: unknown[][] = [
+      ["r_a", "Widget", 4],
+      ["r_b", "Gadget", 5],
+      ["r_a", "Widget", 6],
+    ];
+    const result = scanSheet({
+      header: analyzeHeader(H),
+      rows: dup,
+      snapshot: seen(base, H),
+      now: NOW,
+      newId: newIds(),
+      mode: { kind: "reconcile" },
+    });
+    assert.deepEqual(
+      result.upserts.map((u) => u.id),
+      ["r_a", "r_new1"],
+      "the topmost keeps the id at once; the copy is new",
+    );
+  });
+
   it("change scans leave content changes for the reconcile", () => {
     const changed = [["r_a", "Widget", 4, 1000], rows[1], rows[2]] as unknown[][];
     const snapshot = seen(rows);

@@ -99,10 +99,15 @@ export function reconcileRow(input: ReconcileInput): ReconcileDecision {
       // Cells that changed under the script's last stamp of the row (and no sync write since):
       // the script has not looked at them yet. A sort of the visible columns does this too, and
       // it may bring content no record knows (a row new to the sync): the script tells which.
+      // (Formula cells left out: `=NOW()` changes under every stamp, and the script resends it.)
       (state.sheetAt > 0 &&
         sheetRow.modifiedAt <= state.sheetAt &&
         sheetRow.rev <= state.rev &&
-        !matchesBaseRow(state, input.columns, (c) => sheetRow.values[c])) ||
+        !matchesBaseRow(
+          state,
+          input.columns.filter((c) => !input.sheetFormulas?.has(c)),
+          (c) => sheetRow.values[c],
+        )) ||
       looksLikeAnotherItem(
         state,
         input.columns,

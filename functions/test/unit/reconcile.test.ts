@@ -107,6 +107,22 @@ describe("reconcileRow: a row holding another item (a sort the script has not fo
     assert.equal(stuck.state.movedSince, undefined);
   });
 
+  it("takes formula cells that change under the script's stamp (=NOW()) for no unsent change", () => {
+    // Each read shows a later value than the one the script sent: the script resends such rows
+    // itself, and held as looks-moved, the row would be reported so at every run.
+    const d = reconcileRow({
+      rowId: "x",
+      state: synced(a),
+      doc: { values: a, updateTime: 50 },
+      columns,
+      sheetRow: { values: { ...a, qty: 6 }, modifiedAt: 100, rev: 0 },
+      sheetFormulas: new Set(["qty"]),
+      scriptReadAt: 100,
+      now: NOW,
+    });
+    assert.notEqual(d.finding, "looks-moved");
+  });
+
   it("records a document deleted meanwhile as deleted, and does not bring it back with the other item's cells", () => {
     const d = reconcile(synced(a), null, b);
     assert.equal(d.finding, "deleted-in-firestore");

@@ -539,7 +539,7 @@ export class World {
     if (!report) return;
     await this.sched.run("script http", () => undefined);
     const result = await this.post(this.engine.signed(report));
-    if ("status" in result && result.status === 200) this.engine.readReported();
+    if ("status" in result && result.status < 500) this.engine.readReported();
   }
 
   /** The script's rounds of sending, as main.ts's `flush`. */
