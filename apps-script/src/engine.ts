@@ -55,6 +55,8 @@ const NOTE_PREFIX = "Sheet Sync could not sync this row: ";
 export const READ_REPORT_EVERY_S = 600;
 const READ_REPORT_KEY = "sheetSync.readReport";
 const DESCRIBE_FAILING_KEY = "sheetSync.describeFailing";
+const GIVEN_TTL_SECONDS = 600;
+const givenKey = (id: string) => `sheetSync.given.${id}`;
 /** How long scans wait for an unanswered describe before they go on without it. */
 export const DESCRIBE_WAIT_MS = 10 * 60 * 1000;
 
@@ -212,6 +214,37 @@ export class SyncEngine {
    * queues what changed and records what it saw. Returns false when the outbox could not be
    * stored (the old snapshot stays, so the next scan finds it all again).
    */
+  /**
+   * Ids this scan gave rows (not moved ones): a paste's onEdit that runs later must not take the
+   * id a run gave the copy for one the paste brought (cache, ten minutes, best effort).
+   */
+  private noteGivenIds(idWrites: ReadonlyMap<number, string>, snapshot: Snapshot | null): void {
+    const cache = this.env.cache;
+    if (!cache || !snapshot) return;
+    const given: Record<string, string> = {};
+    for (const id of idWrites.values()) if (id && !snapshot.rows.has(id)) given[givenKey(id)] = "1";
+    if (Object.keys(given).length) cache.putAll(given, GIVEN_TTL_SECONDS);
+  }
+
+  /** Of the ids in the rows a paste covered (the id column included), those a scan gave lately. */
+  private givenIds(header: HeaderInfo, rows: unknown[][], mode: ScanMode): Set<string> | undefined {
+    const cache = this.env.cache;
+    if (!cache || mode.kind !== "edit") return undefined;
+    if (header.idColumn < mode.firstColumn || header.idColumn > mode.lastColumn) return undefined;
+    const ids = rows
+      .slice(Math.max(0, mode.firstRow), mode.lastRow + 1)
+      .map((row) => cellToRowId(row[header.idColumn]))
+      .filter((id) => id !== "");
+    if (ids.length === 0) return undefined;
+    let found: Record<string, string>;
+    try {
+      found = cache.getAll(ids.map(givenKey));
+    } catch {
+      return undefined;
+    }
+    return new Set(ids.filter((id) => found[givenKey(id)] !== undefined));
+  }
+
   /** This execution's last scan that recorded what it read: when it read, and the header. */
   private lastScan: { readAt: number; header: HeaderInfo } | null = null;
 
@@ -281,6 +314,7 @@ export class SyncEngine {
       header,
       rows,
       snapshot,
+      givenIds: this.givenIds(header, rows, mode),
       toldSnapshot:
         snapshot && snapshotWithWords(header, rows, snapshot, (ids) => this.wordsFor(ids)),
       now: this.env.now(),
@@ -305,6 +339,7 @@ export class SyncEngine {
     if (changed && this.state.saveOutbox(outbox) === "failed") return false;
     this.state.saveSnapshot(result.snapshot, seen.text);
     this.state.dropMissedPastes(seen.missedPastes.keys);
+    this.noteGivenIds(result.idWrites, snapshot);
     // (A change-mode scan leaves rows changed outside an edit for the minute's scan to stamp.)
     if (mode.kind === "reconcile") this.lastScan = { readAt, header };
     return true;

@@ -34,6 +34,7 @@ export interface CachePort {
   get(key: string): string | null;
   getAll(keys: string[]): Record<string, string>;
   put(key: string, value: string, expirationInSeconds: number): void;
+  putAll(values: Record<string, string>, expirationInSeconds: number): void;
   remove(key: string): void;
 }
 

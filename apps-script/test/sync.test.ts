@@ -616,6 +616,31 @@ describe("Sheet Sync (entry points against the fakes)", () => {
       assert.match(String(ids[names.indexOf("Copy")]), /^r_/);
     });
 
+    it("keeps the id a run gave the copy when the paste's onEdit comes after it and the copy was renamed (no-key seed 291)", () => {
+      fakes = setUpSheet();
+      const width = fakes.sheet.getLastColumn();
+      const nameAt = columnIndex(fakes, "name");
+      const widget = column(fakes, "_id")[0];
+      // Widget's row pasted, hidden cells too, over Doohickey's; the minute run comes first and
+      // gives the copy its own id (the original still holds Widget exactly).
+      const pasted = fakes.sheet.getRange(2, 1, 1, width).getValues()[0]!;
+      fakes.sheet.getRange(4, 1, 1, width).setValues([pasted]);
+      const pasteEdit = userEdit(fakes.sheet, 4, 1, [pasted]);
+      main.flushOutbox();
+      const copy = column(fakes, "_id")[2];
+      assert.notEqual(copy, widget);
+      // The copy renamed; the paste's own onEdit runs late, before the rename's.
+      fakes.sheet.getRange(4, nameAt).setValue("Copy");
+      const rename = userEdit(fakes.sheet, 4, nameAt, [["Copy"]]);
+      takeBodies(fakes);
+      main.handleEdit(pasteEdit);
+      main.handleEdit(rename);
+      main.flushOutbox();
+      assert.equal(column(fakes, "_id")[2], copy, "the copy keeps its id");
+      const sent = takeBodies(fakes);
+      assert.ok(!sent.some((b) => b.deletes.some((d) => d.id === copy)), "and is not deleted");
+    });
+
     it("waits for the paste's onEdit when the original and its copy were both edited alike, whatever run comes first (seed 275)", () => {
       fakes = setUpSheet([
         ["name", "qty", "price"],
