@@ -362,10 +362,14 @@ export function createPage(options: PageOptions): Page {
           : call.status === null
             ? `network error: kept in the outbox, retried by the time-driven trigger`
             : `HTTP ${call.status}: kept in the outbox, retried by the time-driven trigger`;
+      // A request without rows is the idle minute run's read report (every ten minutes).
+      const title = what
+        ? `${r.trigger} → webhook: ${what} → ${outcome}`
+        : `${r.trigger} → webhook: read report (idle, nothing to send) → ${call.status === 200 ? "taken" : outcome}`;
       activity({
         at: call.at,
         dir: call.status === 200 ? "to-firestore" : "retry",
-        title: `${r.trigger} → webhook: ${what || "nothing"} → ${outcome}`,
+        title,
         ...(call.rows?.length
           ? {
               detail: call.rows
