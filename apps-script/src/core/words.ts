@@ -108,9 +108,13 @@ export function snapshotWithWords(
   const changed = hashes.flatMap((h, i) => (h !== "" && !own(i) ? [i] : []));
   // (A set, not a search per id: a scan of 10,000 rows runs this on every edit.)
   const home = new Set(ids.filter((_, i) => own(i)));
-  const asked = [...snapshot.rows]
-    .filter(([id, seen]) => !seen.goneAt && !inSheet.has(seen.hash) && !home.has(id))
-    .map(([id]) => id);
+  // Ids whose content is nowhere now (edited) first; then those whose very content is in another
+  // row (moved, or an edit not scanned yet while a new row or a copy shows the old content).
+  const away = [...snapshot.rows].filter(([id, seen]) => !seen.goneAt && !home.has(id));
+  const asked = [
+    ...away.filter(([, seen]) => !inSheet.has(seen.hash)),
+    ...away.filter(([, seen]) => inSheet.has(seen.hash)),
+  ].map(([id]) => id);
   if (asked.length === 0) return snapshot;
   if (asked.length === 1 && changed.length === 1 && ids[changed[0]!] === asked[0]) return snapshot;
   const words = wordsFor(asked.slice(0, WORDS_ASKED_MAX));
@@ -141,7 +145,10 @@ export function snapshotWithWords(
     }
     if (digest === seen.digest || !heldItem(seen.digest, said.row, told, first)) continue;
     const holders = byDigest.get(relayDigest(digest, snapshot.columns, columns)) ?? [];
-    const hash = holders.length === 1 ? hashes[holders[0]!]! : seen.hash;
+    // No single row holds the told content exactly (another edit of the row not told yet): the
+    // item is still not its old content, and a row showing that content is another item (a new
+    // row typed alike, a copy; no-key seed 300), not this one moved. Matched by cells instead.
+    const hash = holders.length === 1 ? hashes[holders[0]!]! : `told:${seen.hash}`;
     next.set(id, { ...seen, digest, hash });
   }
   return { ...snapshot, rows: next };

@@ -136,6 +136,24 @@ describe("words: what waiting edits say an item looks like now", () => {
     assert.deepEqual(idsOf(result, sorted), ["r_b", "r_a", "r_c"]);
   });
 
+  it("does not take a new row typed with an item's old content for that item moved, when the item's words say it was edited (no-key seed 300)", () => {
+    // Gizmo's qty then name were edited in place (the name's word waits; the qty's edit left
+    // none), and a new row typed below shows Gizmo's old content exactly.
+    const snapshot = scan(was, null).snapshot;
+    const now = [
+      ["r_a", "Widget", 1, 2, "", 1000],
+      ["r_b", "Gadget", 2, 2, "", 1000],
+      ["r_c", "Widget 2", 2, 2, "", 1000],
+      ["", "Gizmo", 3, 2, "", ""],
+    ];
+    const blind = scan(now, snapshot);
+    assert.deepEqual(idsOf(blind, now).slice(2), ["r_new1", "r_c"], "by cells alone: a move");
+    const said = told({ r_c: { name: "Widget 2" } }, NOW, { r_c: now[2]! }, was);
+    const result = scan(now, snapshot, said);
+    assert.deepEqual(idsOf(result, now).slice(2), ["r_c", "r_new1"], "told: edited in place");
+    assert.deepEqual(result.deletes, []);
+  });
+
   it("ignores words no later than the row's last stamp (the snapshot has them, or newer)", () => {
     const snapshot = scan(was, null).snapshot;
     const stale = scan(rows, snapshot, told(edits, 1000, {}, was));
