@@ -108,12 +108,15 @@ export function snapshotWithWords(
   const changed = hashes.flatMap((h, i) => (h !== "" && !own(i) ? [i] : []));
   // (A set, not a search per id: a scan of 10,000 rows runs this on every edit.)
   const home = new Set(ids.filter((_, i) => own(i)));
-  // Ids whose content is nowhere now (edited) first; then those whose very content is in another
-  // row (moved, or an edit not scanned yet while a new row or a copy shows the old content).
+  // Ids whose content is nowhere now (edited) first; then those whose very content only rows
+  // without an id show (a new row typed alike while the item was edited in place: no-key seed
+  // 300). Not content another id's row shows: that is a sort's doing, and a word left in a row
+  // the sort filled names the row's old item (seed 302).
+  const withId = new Set(hashes.filter((h, i) => ids[i] !== ""));
   const away = [...snapshot.rows].filter(([id, seen]) => !seen.goneAt && !home.has(id));
   const asked = [
     ...away.filter(([, seen]) => !inSheet.has(seen.hash)),
-    ...away.filter(([, seen]) => inSheet.has(seen.hash)),
+    ...away.filter(([, seen]) => inSheet.has(seen.hash) && !withId.has(seen.hash)),
   ].map(([id]) => id);
   if (asked.length === 0) return snapshot;
   if (asked.length === 1 && changed.length === 1 && ids[changed[0]!] === asked[0]) return snapshot;
