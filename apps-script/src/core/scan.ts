@@ -320,6 +320,9 @@ const NEARLY_DISTINCT = 0.9;
 /** How long two rows sharing an id the snapshot does not know wait for the paste's onEdit. */
 export const UNDECIDED_COPY_MS = 3 * 60 * 1000;
 
+/** How far ahead of this execution's clock a row's stamp may be and still be another clock's. */
+export const STAMP_SKEW_MS = 60 * 1000;
+
 /** How long a deleted row stays in the snapshot (an undo within it is matched by content). */
 export const GONE_KEPT_MS = 60 * 60 * 1000;
 
@@ -1006,10 +1009,15 @@ export function scanSheet(input: ScanInput): ScanResult {
 
     const hash = rowHash(header, row);
     let modified = rowModified(header, row);
+    // A change is later than the row's last stamp, whatever this execution's clock says: two
+    // executions' clocks may differ by seconds, and a stamp below the last one is `stale` to the
+    // server (a stamp far ahead is a bad cell, not a clock: then now).
+    const last = rowModified(header, row);
+    const at = last >= now && last - now <= STAMP_SKEW_MS ? last + 1 : now;
     const stamp = (): number => {
-      if (header.modifiedColumn >= 0) modifiedWrites.set(index, now);
-      modified = now;
-      return now;
+      if (header.modifiedColumn >= 0) modifiedWrites.set(index, at);
+      modified = at;
+      return at;
     };
     if (generated.has(index) && header.revColumn >= 0 && row[header.revColumn] !== "") {
       // A new or copied row: the copied `_rev` belongs to the row it was copied from.

@@ -315,6 +315,22 @@ describe("scanSheet", () => {
     );
   });
 
+  it("stamps a change later than the row's last stamp when another execution's clock ran seconds ahead", () => {
+    const ahead = NOW + 4_000;
+    const was = [["r_a", "Widget", 3, ahead], rows[1], rows[2]] as unknown[][];
+    const edited = [["r_a", "Widget", 4, ahead], rows[1], rows[2]] as unknown[][];
+    const result = scan(edited, seen(was));
+    assert.deepEqual(result.upserts[0], { id: "r_a", modifiedAt: ahead + 1, fields: null });
+    assert.equal(result.modifiedWrites.get(0), ahead + 1);
+    // An hour ahead is no clock's: a bad cell. The change is stamped now.
+    const bad = NOW + 3_600_000;
+    const odd = scan(
+      [["r_a", "Widget", 4, bad], rows[1], rows[2]] as unknown[][],
+      seen([["r_a", "Widget", 3, bad], rows[1], rows[2]] as unknown[][]),
+    );
+    assert.equal(odd.upserts[0]?.modifiedAt, NOW);
+  });
+
   it("change scans leave content changes for the reconcile", () => {
     const changed = [["r_a", "Widget", 4, 1000], rows[1], rows[2]] as unknown[][];
     const snapshot = seen(rows);
