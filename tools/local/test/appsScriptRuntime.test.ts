@@ -160,12 +160,17 @@ describe("AppsScriptRuntime (bundle in a worker)", function () {
     );
     const retried = await runtime.flushOutbox();
     assert.equal(retried.trigger, "time-driven");
+    // The edit, then (idle now) the run's read report: a request without rows.
     assert.deepEqual(
       retried.webhooks.map((w) => [w.status, w.changes]),
-      [[200, 1]],
+      [
+        [200, 1],
+        [200, 0],
+      ],
     );
     assert.equal(received[1]!.body.changes[0]!.values.qty, 9);
     assert.equal(received[1]!.body.changes[0]!.values.total, 22.5);
+    assert.deepEqual([received[2]!.body.changes, received[2]!.body.deletes], [[], []]);
   });
 
   it("deleting and sorting rows runs onChange: a delete is sent, a sort sends nothing", async () => {
