@@ -210,11 +210,6 @@ export class SyncEngine {
   }
 
   /**
-   * The scan, under the lock, of rows just read: fixes ids (their writes also go into `rows`),
-   * queues what changed and records what it saw. Returns false when the outbox could not be
-   * stored (the old snapshot stays, so the next scan finds it all again).
-   */
-  /**
    * Ids this scan gave rows (not moved ones): a paste's onEdit that runs later must not take the
    * id a run gave the copy for one the paste brought (cache, ten minutes, best effort).
    */
@@ -298,6 +293,12 @@ export class SyncEngine {
     this.env.cache?.put(READ_REPORT_KEY, String(this.env.now()), READ_REPORT_EVERY_S);
   }
 
+  /**
+   * The scan, under the lock, of rows just read: fixes ids (their writes also go into `rows`),
+   * queues what changed and records what it saw. Returns false when the outbox could not be
+   * stored or a describe went unanswered (the old snapshot stays, so the next scan finds it all
+   * again).
+   */
   private scanRead(
     sheet: SheetPort,
     header: HeaderInfo,
