@@ -4,9 +4,11 @@
  * targeted (see `Pinned` in commands.ts), so deleting a command does not retarget later ones:
  *   node --import tsx tools/model/src/shrink.ts <file with [skew, commands] as JSON>
  * With SHEET_SYNC_MODEL_SHRINK_MATCH=<regex>, only failures matching it count (a divergence
- * can otherwise shrink into a different, lesser failure).
+ * can otherwise shrink into a different, lesser failure). With SHEET_SYNC_MODEL_SHRINK_SAVE=<file>,
+ * each shorter sequence found is written there as it is found: a shrink stopped early (a long
+ * one can take an hour) leaves its best, to shrink on from.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { startSheetsEmulator } from "@sheet-sync/sheets-emulator";
 import { check } from "./check.js";
 import { apply, type Command } from "./commands.js";
@@ -52,6 +54,9 @@ for (let chunk = Math.ceil(best.length / 2); chunk >= 1; chunk = Math.floor(chun
       best = candidate;
       found = f;
       process.stderr.write(`${best.length} commands\n`);
+      if (process.env.SHEET_SYNC_MODEL_SHRINK_SAVE) {
+        writeFileSync(process.env.SHEET_SYNC_MODEL_SHRINK_SAVE, JSON.stringify([skew, best]));
+      }
     } else i += chunk;
   }
 }
