@@ -133,9 +133,12 @@ export async function ingestBatch(deps: IngestDeps, batch: SheetBatch): Promise<
 
 /** The sheet's columns, for the trigger's reading of documents; written only when they change. */
 export async function recordColumns(store: SyncStore, columns: readonly string[]): Promise<void> {
-  const known = (await store.sheet()).columns;
-  if (known && known.join("\u0000") === columns.join("\u0000")) return;
+  if (sameColumns((await store.sheet()).columns, columns)) return;
   await store.saveSheet({ columns: [...columns] });
+}
+
+function sameColumns(known: readonly string[] | null, columns: readonly string[]): boolean {
+  return known !== null && known.join("\u0000") === columns.join("\u0000");
 }
 
 /**
@@ -147,8 +150,7 @@ export async function recordRead(store: SyncStore, batch: SheetBatch, now: numbe
   const known = await store.sheet();
   const readAt = Math.min(batch.readAt, now);
   const patch: Partial<SheetInfo> = {};
-  if (!known.columns || known.columns.join("\u0000") !== batch.columns.join("\u0000"))
-    patch.columns = [...batch.columns];
+  if (!sameColumns(known.columns, batch.columns)) patch.columns = [...batch.columns];
   if ((known.scriptReadAt ?? 0) < readAt) patch.scriptReadAt = readAt;
   if (Object.keys(patch).length) await store.saveSheet(patch);
 }
