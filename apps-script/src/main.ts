@@ -132,8 +132,13 @@ export function handleEdit(e: GoogleAppsScript.Events.SheetsOnEdit): void {
     lastRow: range.getLastRow() - 2,
     firstColumn: range.getColumn() - 1,
     lastColumn: range.getLastColumn() - 1,
-    // Only a single cell's edit has one; clearing a cell gives none (or an object): ignored.
-    ...(typeof e.value === "string" ? { value: e.value } : {}),
+    // Only a single cell's edit has one. Clearing a cell gives none (or an object): "", which
+    // counts only where the cell is empty when read (showsEventValue).
+    ...(typeof e.value === "string"
+      ? { value: e.value }
+      : range.getNumRows() === 1 && range.getNumColumns() === 1
+        ? { value: "" }
+        : {}),
   });
   flush(sync);
 }

@@ -526,6 +526,36 @@ describe("Sheet Sync (entry points against the fakes)", () => {
       );
     });
 
+    it("leaves a cleared cell's word (its event has no value), so a row typed with the item's old content stays a new row (no-key seed 300)", () => {
+      fakes = setUpSheet();
+      const ids = column(fakes, "_id");
+      const price = columnIndex(fakes, "price");
+      const qty = columnIndex(fakes, "qty");
+      const old = fakes.sheet.getRange(2, 2, 1, fakes.sheet.getLastColumn() - 3).getValues()[0]!;
+      fakes.lock.holdByAnotherExecution();
+      // Widget's price cleared and its qty edited; a person types Widget's old content below.
+      const cleared = userEdit(fakes.sheet, 2, price, [[""]]);
+      assert.equal((cleared as { value?: unknown }).value, undefined);
+      main.handleEdit(cleared);
+      main.handleEdit(userEdit(fakes.sheet, 2, qty, [[99]]));
+      const last = fakes.sheet.getLastRow() + 1;
+      fakes.sheet.getRange(last, 2, 1, old.length).setValues([old]);
+      const entry = fakes.cache.document.get(`sheetSync.word.${ids[0]}`);
+      const words = (JSON.parse(entry ?? "{}") as { w?: Record<string, [unknown, number]> }).w;
+      assert.equal(words?.price?.[0], null);
+      fakes.lock.releaseAnotherExecution();
+      main.flushOutbox();
+      // Widget keeps its id in its row; the typed row is a new item.
+      const after = column(fakes, "_id");
+      assert.equal(after[0], ids[0]);
+      assert.equal(after.length, ids.length + 1);
+      assert.ok(after[ids.length] && !ids.includes(after[ids.length]!));
+      const changes = takeBodies(fakes).flatMap((b) => b.changes);
+      const widget = changes.filter((c) => c.id === ids[0]).at(-1);
+      assert.equal(widget?.values.qty, 99);
+      assert.equal(widget?.values.price, null);
+    });
+
     it("takes no word from a row a sort filled with another item before the script followed it (review)", () => {
       fakes = setUpSheet([
         ["name", "qty", "color"],

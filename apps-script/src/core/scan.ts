@@ -22,7 +22,10 @@ export type ScanMode =
       readonly lastRow: number;
       readonly firstColumn: number;
       readonly lastColumn: number;
-      /** `e.value`: what a single edited cell was given (text, as Apps Script passes it). */
+      /**
+       * `e.value`: what a single edited cell was given (text, as Apps Script passes it); "" for a
+       * single cell's event without one (a cleared cell).
+       */
       readonly value?: unknown;
       /**
        * The edited cell's row id and column name, read as the execution began, before it waited
@@ -822,10 +825,13 @@ export function findMoves(
 
 /**
  * Does a cell hold what an edit event said it was given? `e.value` is text (a number's digits,
- * TRUE/FALSE); a date's form is not documented, so a date cell never matches.
+ * TRUE/FALSE, "" for a cleared cell); a date's form is not documented, so a date cell never
+ * matches.
  */
 export function showsEventValue(cell: unknown, value: unknown): boolean {
   const text = String(value);
+  // A cleared cell's event (no value): the cell shows it while it is empty.
+  if (text === "") return cell === "" || cell === null || cell === undefined;
   if (typeof cell === "number") return text.trim() !== "" && Number(text) === cell;
   if (typeof cell === "boolean") return text.toUpperCase() === (cell ? "TRUE" : "FALSE");
   if (typeof cell === "string") return cell !== "" && cell === text;

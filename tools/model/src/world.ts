@@ -507,7 +507,12 @@ export class World {
           lastRow: trigger.row + trigger.rows - 2,
           firstColumn: trigger.column,
           lastColumn: trigger.column + trigger.columns - 1,
-          ...(trigger.value !== undefined ? { value: trigger.value } : {}),
+          // (As main.ts: a single cell's event without a value is a cleared cell.)
+          ...(trigger.value !== undefined
+            ? { value: trigger.value }
+            : trigger.rows === 1 && trigger.columns === 1
+              ? { value: "" }
+              : {}),
         }
       : trigger.kind === "change"
         ? { kind: "change" }
