@@ -991,12 +991,15 @@ export function scanSheet(input: ScanInput): ScanResult {
       if (!snapshot || header.modifiedColumn < 0 || dup.some(pastedHere)) return false;
       const seen = snapshot.rows.get(id);
       if (seen && !tied(id, dup)) return false;
-      // A scanned id's rows carry its stamp until this wait stamps them: the wait's start.
-      const since = Math.max(...dup.map((row) => rowModified(header, rows[row])));
+      // A scanned id's rows carry its stamp until this wait stamps them: the wait's start, the
+      // earliest of their stamps (a row edited during the wait is stamped when it was edited).
+      const since = Math.min(...dup.map((row) => rowModified(header, rows[row])));
       const waiting = seen ? since > seen.modified : since > 0;
       if (waiting && now - since > UNDECIDED_COPY_MS) return false;
       undecidedIds.add(id);
-      if (!waiting) for (const row of dup) modifiedWrites.set(row, now);
+      // Stamped now: all at the wait's start; during it, the rows this edit changed, so that
+      // the edit goes out with its own time when the wait ends, not the wait's start.
+      for (const row of dup) if (!waiting || inEdit(row)) modifiedWrites.set(row, now);
       // Still in the sheet, twice: kept as seen, or the scan would take it for deleted.
       if (seen) keptUndecided.set(id, seen);
       return true;

@@ -288,6 +288,64 @@ describe("scanSheet", () => {
     assert.deepEqual([...late.idWrites], [[3, "r_new1"]]);
   });
 
+  it("stamps a row edited while it waits for a paste's onEdit with the edit's time, not the wait's start (review)", () => {
+    const base: unknown[][] = [
+      ["r_a", "Widget", 3, 1000],
+      ["r_b", "Gadget", 5, 2000],
+    ];
+    const at = (now: number, table: unknown[][], mode: ScanMode, snapshot: Snapshot) =>
+      scanSheet({
+        header: analyzeHeader(HEADER),
+        rows: table,
+        snapshot,
+        now,
+        newId: newIds(),
+        mode,
+      });
+    // r_a pasted below itself, hidden cells too, and both rows edited alike: tied, they wait.
+    const dup: unknown[][] = [
+      ["r_a", "Widget", 4, 1000],
+      ["r_b", "Gadget", 5, 2000],
+      ["r_a", "Widget", 6, 1000],
+    ];
+    const start = at(NOW, dup, { kind: "reconcile" }, seen(base));
+    assert.deepEqual(start.upserts, []);
+    assert.deepEqual(
+      [...start.modifiedWrites],
+      [
+        [0, NOW],
+        [2, NOW],
+      ],
+    );
+    // A minute into the wait, a person types qty 8 into the top row.
+    const typed = NOW + 60_000;
+    const edited: unknown[][] = [["r_a", "Widget", 8, NOW], dup[1]!, ["r_a", "Widget", 6, NOW]];
+    const edit: ScanMode = {
+      kind: "edit",
+      headerEdited: false,
+      firstRow: 0,
+      lastRow: 0,
+      firstColumn: 2,
+      lastColumn: 2,
+      value: "8",
+    };
+    const during = at(typed, edited, edit, start.snapshot);
+    assert.deepEqual(during.upserts, [], "still waiting");
+    assert.deepEqual([...during.modifiedWrites], [[0, typed]]);
+    // The wait ends three minutes after it began (not after the edit): the top row keeps r_a
+    // and goes out with the edit's time; an app's change of qty made during the wait, before
+    // the person's, loses to it.
+    const stamped: unknown[][] = [["r_a", "Widget", 8, typed], dup[1]!, ["r_a", "Widget", 6, NOW]];
+    const end = at(NOW + UNDECIDED_COPY_MS + 1, stamped, { kind: "reconcile" }, during.snapshot);
+    assert.deepEqual(
+      end.upserts.map((u) => [u.id, u.modifiedAt]),
+      [
+        ["r_a", typed],
+        ["r_new1", NOW + UNDECIDED_COPY_MS + 1],
+      ],
+    );
+  });
+
   it("lets nothing wait for a paste's onEdit on a tab without a `_modified` column (the wait could not be timed)", () => {
     const H = ["_id", "name", "qty"];
     const base: unknown[][] = [
