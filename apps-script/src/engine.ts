@@ -165,10 +165,13 @@ export class SyncEngine {
     if (!id || !field) return mode;
     const cell = cells[mode.firstColumn];
     if (showsEventValue(cell, mode.value)) {
-      this.leaveWord(id, field, cell, {
-        digest: rowDigest(header, cells),
-        fieldsHash: header.fieldsHash,
-      });
+      this.leaveWord(
+        id,
+        field,
+        cell,
+        { digest: rowDigest(header, cells), fieldsHash: header.fieldsHash },
+        mode.oldValue,
+      );
     }
     return { ...mode, cell: { id, field } };
   }
@@ -179,12 +182,13 @@ export class SyncEngine {
     field: string,
     cell: unknown,
     row: { digest: string; fieldsHash: string },
+    oldValue: string | undefined,
   ): void {
     const cache = this.env.cache;
     if (!cache) return;
     try {
       const key = wordKey(id);
-      const entry = withWord(cache.get(key), field, cell, this.env.now(), row);
+      const entry = withWord(cache.get(key), field, cell, this.env.now(), row, oldValue);
       cache.put(key, entry, WORD_TTL_SECONDS);
     } catch {
       // A word is a hint: without it the scan matches rows by their cells alone.

@@ -139,6 +139,7 @@ export function handleEdit(e: GoogleAppsScript.Events.SheetsOnEdit): void {
       : range.getNumRows() === 1 && range.getNumColumns() === 1
         ? { value: "" }
         : {}),
+    ...(typeof e.oldValue === "string" ? { oldValue: e.oldValue } : {}),
   });
   flush(sync);
 }

@@ -27,6 +27,8 @@ export type ScanMode =
        * single cell's event without one (a cleared cell).
        */
       readonly value?: unknown;
+      /** `e.oldValue`: what the single edited cell held before (text), when it held something. */
+      readonly oldValue?: string;
       /**
        * The edited cell's row id and column name, read as the execution began, before it waited
        * for the lock: a sort, a row deleted above or a column inserted since moves the cell.
@@ -825,13 +827,22 @@ export function findMoves(
 
 /**
  * Does a cell hold what an edit event said it was given? `e.value` is text (a number's digits,
- * TRUE/FALSE, "" for a cleared cell); a date's form is not documented, so a date cell never
- * matches.
+ * TRUE/FALSE, "" for a cleared cell). A date's form is not documented: a serial day number (in
+ * the spreadsheet's time zone, so whole quarter hours from UTC's, within 14 h) matches; any
+ * other form never does.
  */
 export function showsEventValue(cell: unknown, value: unknown): boolean {
   const text = String(value);
   // A cleared cell's event (no value): the cell shows it while it is empty.
   if (text === "") return cell === "" || cell === null || cell === undefined;
+  if (cell instanceof Date) {
+    const quarters = (Number(text) - (cell.getTime() / 86_400_000 + 25_569)) * 96;
+    return (
+      text.trim() !== "" &&
+      Math.abs(quarters) <= 14 * 4 + 1e-6 &&
+      Math.abs(quarters - Math.round(quarters)) < 1e-6
+    );
+  }
   if (typeof cell === "number") return text.trim() !== "" && Number(text) === cell;
   if (typeof cell === "boolean") return text.toUpperCase() === (cell ? "TRUE" : "FALSE");
   if (typeof cell === "string") return cell !== "" && cell === text;

@@ -29,7 +29,15 @@ import type { SeenRow, Snapshot } from "./snapshot";
  * latest edit saw it is the id's item as last seen with the words applied.
  */
 export interface Words {
-  readonly cells: ReadonlyMap<string, { readonly value: WireCell; readonly at: number }>;
+  readonly cells: ReadonlyMap<
+    string,
+    {
+      readonly value: WireCell;
+      readonly at: number;
+      /** Digests of what the column's edits replaced (`e.oldValue`), when the events said. */
+      readonly was: readonly string[];
+    }
+  >;
   readonly row: string;
   readonly fields: string;
 }
@@ -47,9 +55,27 @@ export function wordKey(id: string): string {
   return `sheetSync.word.${id}`;
 }
 
+/** At most this many replaced values are kept per column (a cell typed over and over). */
+const WAS_KEPT = 8;
+
 /**
- * The cache entry of an id with one more word in it (a later word of a column replaces it), and
- * the row as this edit saw it.
+ * The digests a cell's old value (`e.oldValue`, text) may have had: as text, and as the number
+ * or boolean that text shows (Apps Script gives a number's digits).
+ */
+export function oldValueDigests(oldValue: string | undefined): string[] {
+  if (oldValue === undefined || oldValue === "") return [];
+  const digests = [cellDigest(encodeCell(oldValue))];
+  const n = Number(oldValue);
+  if (oldValue.trim() !== "" && Number.isFinite(n)) digests.push(cellDigest(encodeCell(n)));
+  if (oldValue === "TRUE" || oldValue === "FALSE") {
+    digests.push(cellDigest(encodeCell(oldValue === "TRUE")));
+  }
+  return digests;
+}
+
+/**
+ * The cache entry of an id with one more word in it (a later word of a column replaces it, and
+ * keeps what the earlier ones replaced), and the row as this edit saw it.
  */
 export function withWord(
   entry: string | null,
@@ -57,13 +83,15 @@ export function withWord(
   cell: unknown,
   at: number,
   row: { digest: string; fieldsHash: string },
+  oldValue?: string,
 ): string {
   const words = parseWordEntry(entry);
-  const cells: Record<string, [WireCell, number]> = {};
+  const cells: Record<string, [WireCell, number, string[]]> = {};
   if (words?.fields === row.fieldsHash) {
-    for (const [name, word] of words.cells) cells[name] = [word.value, word.at];
+    for (const [name, word] of words.cells) cells[name] = [word.value, word.at, [...word.was]];
   }
-  cells[field] = [encodeCell(cell), at];
+  const was = [...new Set([...(cells[field]?.[2] ?? []), ...oldValueDigests(oldValue)])];
+  cells[field] = [encodeCell(cell), at, was.slice(-WAS_KEPT)];
   return JSON.stringify({ w: cells, r: row.digest, f: row.fieldsHash });
 }
 
@@ -79,10 +107,11 @@ export function parseWordEntry(entry: string | null | undefined): Words | null {
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return null;
   const { w, r, f } = parsed as Record<string, unknown>;
   if (typeof r !== "string" || typeof f !== "string" || !w || typeof w !== "object") return null;
-  const cells = new Map<string, { value: WireCell; at: number }>();
+  const cells = new Map<string, { value: WireCell; at: number; was: string[] }>();
   for (const [name, word] of Object.entries(w as Record<string, unknown>)) {
-    if (!Array.isArray(word) || word.length !== 2 || typeof word[1] !== "number") continue;
-    cells.set(name, { value: word[0] as WireCell, at: word[1] });
+    if (!Array.isArray(word) || word.length < 2 || typeof word[1] !== "number") continue;
+    const was = Array.isArray(word[2]) ? word[2].filter((d) => typeof d === "string") : [];
+    cells.set(name, { value: word[0] as WireCell, at: word[1], was });
   }
   return cells.size ? { cells, row: r, fields: f } : null;
 }
@@ -137,14 +166,14 @@ export function snapshotWithWords(
     const seen = snapshot.rows.get(id);
     if (!seen || said.fields !== snapshot.fieldsHash) continue;
     let digest = seen.digest;
-    const told = new Set<number>();
+    const told = new Map<number, readonly string[]>();
     for (const [field, word] of said.cells) {
       // (A word no later than the row's last stamp is in the snapshot already, or overtaken.)
       const k = snapshot.columns.indexOf(field);
       if (k < 0 || word.at <= seen.modified) continue;
       const cell = cellDigest(word.value);
       digest = digest.slice(0, k * DIGEST_WIDTH) + cell + digest.slice((k + 1) * DIGEST_WIDTH);
-      told.add(k);
+      told.set(k, word.was);
     }
     if (digest === seen.digest || !heldItem(seen.digest, said.row, told, first)) continue;
     const holders = byDigest.get(relayDigest(digest, snapshot.columns, columns)) ?? [];
@@ -159,18 +188,32 @@ export function snapshotWithWords(
 
 /**
  * Did the row the edits were made in hold the id's item (as last seen), not another's that a
- * sort the script had not followed put there? Its cells the edits did not touch say: the item's
- * first column, when not edited, and at least as many of the others agreeing as not (a formula's
- * cell follows the edits, so one may differ).
+ * sort the script had not followed put there? Its cells the edits did not touch say, and what
+ * the edits replaced, where their events said (`e.oldValue`): the item's first column, and at
+ * least as many of the others agreeing as not (a formula's cell follows the edits, so one may
+ * differ; so may a cell whose edit's run has not started yet).
  */
-function heldItem(seen: string, row: string, told: ReadonlySet<number>, first: number): boolean {
+function heldItem(
+  seen: string,
+  row: string,
+  told: ReadonlyMap<number, readonly string[]>,
+  first: number,
+): boolean {
   let agree = 0;
   let differ = 0;
   for (let k = 0; k * DIGEST_WIDTH < seen.length; k++) {
-    if (told.has(k)) continue;
-    const same =
-      seen.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH) ===
-      row.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
+    const was = told.get(k);
+    const cell = seen.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
+    if (was) {
+      // An edit's old value is the item's last-seen cell, or another item's (a sort put it in
+      // the row first); an event without one says nothing.
+      if (was.length === 0) continue;
+      if (was.includes(cell)) agree++;
+      else if (k === first) return false;
+      else differ++;
+      continue;
+    }
+    const same = cell === row.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
     if (k === first && !same) return false;
     if (same) agree++;
     else differ++;

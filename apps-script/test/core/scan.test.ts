@@ -5,6 +5,7 @@ import {
   relayDigest,
   rowHash,
   scanSheet,
+  showsEventValue,
   similarity,
   UNDECIDED_COPY_MS,
   unscannedWrites,
@@ -44,6 +45,30 @@ function scan(
 function seen(rows: unknown[][], header = HEADER): Snapshot {
   return scan(rows, null, { kind: "reconcile" }, header).snapshot;
 }
+
+describe("showsEventValue: does a cell show what its edit event said", () => {
+  it("matches text, numbers and booleans as Apps Script gives them, and an empty cell for a cleared one", () => {
+    assert.ok(showsEventValue("Widget", "Widget"));
+    assert.ok(showsEventValue(3, "3"));
+    assert.ok(!showsEventValue(3, "4"));
+    assert.ok(showsEventValue(true, "TRUE"));
+    assert.ok(showsEventValue("", ""));
+    assert.ok(!showsEventValue("Widget", ""));
+    assert.ok(!showsEventValue("", "Widget"));
+  });
+
+  it("matches a date only as a serial day number, in any time zone's quarter hours (the form is undocumented)", () => {
+    const due = new Date("2026-11-30T23:00:00.000Z");
+    const utc = due.getTime() / 86_400_000 + 25_569;
+    assert.ok(showsEventValue(due, String(utc)));
+    assert.ok(showsEventValue(due, String(utc + 1 / 24)), "the spreadsheet's zone, an hour ahead");
+    assert.ok(showsEventValue(due, String(utc - 5.5 / 24)));
+    assert.ok(!showsEventValue(due, String(utc + 1)), "another day");
+    assert.ok(!showsEventValue(due, String(utc + 1 / 1440)), "a minute off");
+    assert.ok(!showsEventValue(due, "2026-11-30"));
+    assert.ok(!showsEventValue(due, ""));
+  });
+});
 
 describe("scanSheet", () => {
   const rows = [

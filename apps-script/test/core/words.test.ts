@@ -4,6 +4,7 @@ import { scanSheet, type ScanInput } from "../../src/core/scan";
 import type { Snapshot } from "../../src/core/snapshot";
 import { rowDigest } from "../../src/core/scan";
 import {
+  oldValueDigests,
   parseWordEntry,
   snapshotWithWords,
   withWord,
@@ -43,6 +44,7 @@ function told(
   at: number,
   saw: Record<string, unknown[]> = {},
   was: unknown[][] = [],
+  olds: Record<string, Record<string, string>> = {},
 ): WordsFor {
   return (ids) => {
     const words = new Map<string, Words>();
@@ -54,7 +56,8 @@ function told(
       const digest = rowDigest(header, row);
       let entry: string | null = null;
       for (const [field, cell] of edits) {
-        entry = withWord(entry, field, cell, at, { digest, fieldsHash: header.fieldsHash });
+        const row = { digest, fieldsHash: header.fieldsHash };
+        entry = withWord(entry, field, cell, at, row, olds[id]?.[field]);
       }
       const parsed = parseWordEntry(entry);
       if (parsed) words.set(id, parsed);
@@ -66,12 +69,18 @@ function told(
 describe("words: what waiting edits say an item looks like now", () => {
   it("keeps each column's latest word in one entry per id, and reads nothing from junk", () => {
     const row = { digest: "ab", fieldsHash: "h1" };
-    let entry = withWord(null, "qty", 3, 10, row);
+    let entry = withWord(null, "qty", 3, 10, row, "2");
     entry = withWord(entry, "name", "Gizmo", 11, row);
-    entry = withWord(entry, "qty", 4, 12, { digest: "cd", fieldsHash: "h1" });
+    entry = withWord(entry, "qty", 4, 12, { digest: "cd", fieldsHash: "h1" }, "3");
     const words = parseWordEntry(entry)!;
-    assert.deepEqual(words.cells.get("qty"), { value: 4, at: 12 });
-    assert.deepEqual(words.cells.get("name"), { value: "Gizmo", at: 11 });
+    // What the column's edits replaced is kept, as text and as the number it shows.
+    assert.deepEqual(words.cells.get("qty"), {
+      value: 4,
+      at: 12,
+      was: [...oldValueDigests("2"), ...oldValueDigests("3")],
+    });
+    assert.equal(oldValueDigests("3").length, 2);
+    assert.deepEqual(words.cells.get("name"), { value: "Gizmo", at: 11, was: [] });
     assert.equal(words.row, "cd");
     // Another header since: the older words are for other columns.
     const renamed = parseWordEntry(
@@ -152,6 +161,33 @@ describe("words: what waiting edits say an item looks like now", () => {
     const result = scan(now, snapshot, said);
     assert.deepEqual(idsOf(result, now).slice(2), ["r_c", "r_new1"], "told: edited in place");
     assert.deepEqual(result.deletes, []);
+  });
+
+  it("takes an edit's old value for evidence that its row held the item, when edits not told yet make the rest of the row differ (no-key seed 298)", () => {
+    // Widget renamed Sprocket (its word waits), its qty and price edited too (their runs have
+    // not started: no words); then a sort of the visible columns put a new row's content into
+    // Widget's row and Widget's into the row without id.
+    const snapshot = scan(was, null).snapshot;
+    const now = [
+      ["r_a", "Thing", 8, 2, "", 1000],
+      ["r_b", "Gadget", 2, 2, "", 1000],
+      ["r_c", "Gizmo", 3, 2, "", 1000],
+      ["", "Sprocket", 5, "", "", ""],
+    ];
+    const saw = { r_a: ["r_a", "Sprocket", 5, "", "", 1000] };
+    const blind = scan(now, snapshot);
+    assert.deepEqual([idsOf(blind, now)[0], idsOf(blind, now)[3]], ["r_a", "r_new1"]);
+    // Without the old value, the row the rename saw differs from Widget in more cells than it
+    // agrees: the word could be another item's, and is dropped.
+    const unsure = scan(now, snapshot, told({ r_a: { name: "Sprocket" } }, NOW, saw, was));
+    assert.deepEqual(idsOf(unsure, now), idsOf(blind, now));
+    // The rename replaced "Widget": the row held Widget, which the id follows.
+    const sure = told({ r_a: { name: "Sprocket" } }, NOW, saw, was, { r_a: { name: "Widget" } });
+    const result = scan(now, snapshot, sure);
+    assert.deepEqual(idsOf(result, now), ["r_new1", "r_b", "r_c", "r_a"]);
+    // Another item's name replaced (a sort had put Gadget there first): no evidence for r_a.
+    const other = told({ r_a: { name: "Sprocket" } }, NOW, saw, was, { r_a: { name: "Gadget" } });
+    assert.deepEqual(idsOf(scan(now, snapshot, other), now), idsOf(blind, now));
   });
 
   it("ignores words no later than the row's last stamp (the snapshot has them, or newer)", () => {

@@ -53,6 +53,8 @@ export type ScriptTrigger = (
       columns: number;
       /** A single cell's `e.value`: text, as Apps Script gives it (a date's is not compared). */
       value?: string;
+      /** A single cell's `e.oldValue`: what it held before, when it held something. */
+      oldValue?: string;
       /** What the execution did as it started, at the event, before the lock (see `started`). */
       prepared?: ScanMode;
     }
@@ -68,7 +70,8 @@ export function eventValue(v: CellValue): string | undefined {
 }
 
 /** Pins of triggers leave `e.value` out: sequences recorded before it replay the same. */
-export const triggerKey = (t: ScriptTrigger): string => JSON.stringify({ ...t, value: undefined });
+export const triggerKey = (t: ScriptTrigger): string =>
+  JSON.stringify({ ...t, value: undefined, oldValue: undefined });
 
 /** What happened, by real time, for the checker: the ground truth. */
 export type Truth =
@@ -513,6 +516,7 @@ export class World {
             : trigger.rows === 1 && trigger.columns === 1
               ? { value: "" }
               : {}),
+          ...(trigger.oldValue !== undefined ? { oldValue: trigger.oldValue } : {}),
         }
       : trigger.kind === "change"
         ? { kind: "change" }
@@ -774,7 +778,11 @@ export class World {
       });
       if (this.hiddenKey) this.retypedDeleted(row, key);
     } else if (!sameValue(before, stored)) this.itemStartedIn(row, was);
-    this.queueTrigger({ ...event, value: eventValue(stored) }, false, started);
+    this.queueTrigger(
+      { ...event, value: eventValue(stored), oldValue: eventValue(before) },
+      false,
+      started,
+    );
   }
 
   /**
