@@ -139,13 +139,16 @@ export function snapshotWithWords(
   const home = new Set(ids.filter((_, i) => own(i)));
   // Ids whose content is nowhere now (edited) first; then those whose very content only rows
   // without an id show (a new row typed alike while the item was edited in place: no-key seed
-  // 300). Not content another id's row shows: that is a sort's doing, and a word left in a row
-  // the sort filled names the row's old item (seed 302).
+  // 300); then those whose content another id's row shows: a sort's doing. A word left in such
+  // an id's row is about the item the sort put there, never the id's (seed 302); what its edits
+  // replaced may say which item that was (seed 312).
   const withId = new Set(hashes.filter((h, i) => ids[i] !== ""));
   const away = [...snapshot.rows].filter(([id, seen]) => !seen.goneAt && !home.has(id));
+  const sorted = new Set(away.filter(([, seen]) => withId.has(seen.hash)).map(([id]) => id));
   const asked = [
     ...away.filter(([, seen]) => !inSheet.has(seen.hash)),
     ...away.filter(([, seen]) => inSheet.has(seen.hash) && !withId.has(seen.hash)),
+    ...away.filter(([id]) => sorted.has(id)),
   ].map(([id]) => id);
   if (asked.length === 0) return snapshot;
   if (asked.length === 1 && changed.length === 1 && ids[changed[0]!] === asked[0]) return snapshot;
@@ -161,29 +164,105 @@ export function snapshotWithWords(
   // The leftmost column names the item (a code, a name), in the digests' order of columns.
   const leftmost = header.dataColumns.reduce((a, b) => (b.index < a.index ? b : a));
   const first = snapshot.columns.indexOf(leftmost.name);
+  const editedItem = otherItemEdited(snapshot, first, home);
   const next = new Map<string, SeenRow>(snapshot.rows);
+  const retold = new Set<string>();
   for (const [id, said] of words) {
-    const seen = snapshot.rows.get(id);
-    if (!seen || said.fields !== snapshot.fieldsHash) continue;
-    let digest = seen.digest;
-    const told = new Map<number, readonly string[]>();
-    for (const [field, word] of said.cells) {
-      // (A word no later than the row's last stamp is in the snapshot already, or overtaken.)
-      const k = snapshot.columns.indexOf(field);
-      if (k < 0 || word.at <= seen.modified) continue;
-      const cell = cellDigest(word.value);
-      digest = digest.slice(0, k * DIGEST_WIDTH) + cell + digest.slice((k + 1) * DIGEST_WIDTH);
-      told.set(k, word.was);
+    if (said.fields !== snapshot.fieldsHash) continue;
+    let item = id;
+    let seen = snapshot.rows.get(id);
+    if (!seen) continue;
+    let { digest, told } = withWords(seen, said, snapshot.columns);
+    if (sorted.has(id) || !heldItem(seen.digest, said.row, told, first)) {
+      // The row held another item when edited: the one the edits' old values say, if any.
+      const other = editedItem(said);
+      if (!other || other === id || words.has(other) || retold.has(other)) continue;
+      item = other;
+      seen = snapshot.rows.get(other)!;
+      ({ digest, told } = withWords(seen, said, snapshot.columns));
     }
-    if (digest === seen.digest || !heldItem(seen.digest, said.row, told, first)) continue;
-    const holders = byDigest.get(relayDigest(digest, snapshot.columns, columns)) ?? [];
-    // No single row holds the told content exactly (another edit of the row not told yet): the
-    // item is still not its old content, and a row showing that content is another item (a new
-    // row typed alike, a copy; no-key seed 300), not this one moved. Matched by cells instead.
+    if (digest === seen.digest) continue;
+    retold.add(item);
+    const holding = (d: string) => byDigest.get(relayDigest(d, snapshot.columns, columns)) ?? [];
+    // The one row showing the told content, or else the row as the latest edit saw it (edits
+    // not told, a formula following them; seed 312). With neither, the item is still not its
+    // old content, and a row showing that content is another item (a new row typed alike, a
+    // copy; no-key seed 300), not this one moved: matched by cells instead.
+    const holders = holding(digest).length === 1 ? holding(digest) : holding(said.row);
     const hash = holders.length === 1 ? hashes[holders[0]!]! : `told:${seen.hash}`;
-    next.set(id, { ...seen, digest, hash });
+    next.set(item, { ...seen, digest, hash });
   }
   return { ...snapshot, rows: next };
+}
+
+/** An item's last-seen digest with the words later than its last stamp put in. */
+function withWords(
+  seen: SeenRow,
+  said: Words,
+  columns: readonly string[],
+): { digest: string; told: Map<number, readonly string[]> } {
+  let digest = seen.digest;
+  const told = new Map<number, readonly string[]>();
+  for (const [field, word] of said.cells) {
+    // (A word no later than the row's last stamp is in the snapshot already, or overtaken.)
+    const k = columns.indexOf(field);
+    if (k < 0 || word.at <= seen.modified) continue;
+    const cell = cellDigest(word.value);
+    digest = digest.slice(0, k * DIGEST_WIDTH) + cell + digest.slice((k + 1) * DIGEST_WIDTH);
+    told.set(k, word.was);
+  }
+  return { digest, told };
+}
+
+/**
+ * Which item a row held when edits were made in it under another item's id (a sort the script
+ * had not followed): the one item, away from its own row, whose last-seen cells are what the
+ * edits replaced (their `e.oldValue`) and, elsewhere, what the row showed them, but for one
+ * cell at most (a formula's follows the edits). Among items of the same first column only.
+ */
+function otherItemEdited(
+  snapshot: Snapshot,
+  first: number,
+  home: ReadonlySet<string>,
+): (said: Words) => string | null {
+  let byFirst: Map<string, [string, SeenRow][]> | null = null;
+  const cellOf = (digest: string, k: number) =>
+    digest.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
+  return (said) => {
+    const was = new Map<number, readonly string[]>();
+    for (const [field, word] of said.cells) {
+      const k = snapshot.columns.indexOf(field);
+      // (Without what an edit replaced, the row before it is unknown.)
+      if (k < 0 || word.was.length === 0) return null;
+      was.set(k, word.was);
+    }
+    if (byFirst === null) {
+      byFirst = new Map();
+      for (const [id, seen] of snapshot.rows) {
+        if (seen.goneAt || home.has(id)) continue;
+        const key = cellOf(seen.digest, first);
+        byFirst.set(key, [...(byFirst.get(key) ?? []), [id, seen]]);
+      }
+    }
+    const firsts = was.get(first) ?? [cellOf(said.row, first)];
+    let best: string[] = [];
+    let fewest = 2;
+    for (const key of firsts) {
+      for (const [id, seen] of byFirst.get(key) ?? []) {
+        let differ = 0;
+        for (let k = 0; k * DIGEST_WIDTH < seen.digest.length && differ < 2; k++) {
+          const cell = cellOf(seen.digest, k);
+          const replaced = was.get(k);
+          if (replaced) {
+            if (!replaced.includes(cell)) differ = 2;
+          } else if (cell !== cellOf(said.row, k)) differ++;
+        }
+        if (differ < fewest) [best, fewest] = [[id], differ];
+        else if (differ === fewest && !best.includes(id)) best.push(id);
+      }
+    }
+    return best.length === 1 ? best[0]! : null;
+  };
 }
 
 /**

@@ -190,6 +190,29 @@ describe("words: what waiting edits say an item looks like now", () => {
     assert.deepEqual(idsOf(scan(now, snapshot, other), now), idsOf(blind, now));
   });
 
+  it("retells a word left under the id of a row a sort filled to the item its old value names, found where the edit saw it (no-key seed 312)", () => {
+    // A sort of the visible columns swapped Gadget's and Gizmo's content under their ids; then
+    // a person changed Gadget's price (in Gizmo's row: the word is left under r_c) and typed a
+    // new row with Gadget's old content.
+    const snapshot = scan(was, null).snapshot;
+    const now = [
+      ["r_a", "Widget", 1, 2, "", 1000],
+      ["r_b", "Gizmo", 3, 2, "", 1000],
+      ["r_c", "Gadget", 2, 10, "", 1000],
+      ["", "Gadget", 2, 2, "", ""],
+    ];
+    const blind = scan(now, snapshot);
+    assert.deepEqual(idsOf(blind, now).slice(1), ["r_c", "r_new1", "r_b"], "Gadget looks moved");
+    const saw = { r_c: now[2]! };
+    // Without what the edit replaced, the word cannot be placed: as blind.
+    const unsure = scan(now, snapshot, told({ r_c: { price: 10 } }, NOW, saw, was));
+    assert.deepEqual(idsOf(unsure, now), idsOf(blind, now));
+    const said = told({ r_c: { price: 10 } }, NOW, saw, was, { r_c: { price: "2" } });
+    const result = scan(now, snapshot, said);
+    assert.deepEqual(idsOf(result, now), ["r_a", "r_c", "r_b", "r_new1"]);
+    assert.deepEqual(result.deletes, []);
+  });
+
   it("ignores words no later than the row's last stamp (the snapshot has them, or newer)", () => {
     const snapshot = scan(was, null).snapshot;
     const stale = scan(rows, snapshot, told(edits, 1000, {}, was));
