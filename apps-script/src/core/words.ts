@@ -173,6 +173,8 @@ export function snapshotWithWords(
     let seen = snapshot.rows.get(id);
     if (!seen) continue;
     let { digest, told } = withWords(seen, said, snapshot.columns);
+    // Words the id's last stamp overtakes were seen by a scan that followed the rows then.
+    if (told.size === 0) continue;
     if (sorted.has(id) || !heldItem(seen.digest, said.row, told, first)) {
       // The row held another item when edited: the one the edits' old values say, if any.
       const other = editedItem(said);
@@ -257,6 +259,7 @@ function otherItemEdited(
             if (!replaced.includes(cell)) differ = 2;
           } else if (cell !== cellOf(said.row, k)) differ++;
         }
+        if (differ >= 2) continue;
         if (differ < fewest) [best, fewest] = [[id], differ];
         else if (differ === fewest && !best.includes(id)) best.push(id);
       }
