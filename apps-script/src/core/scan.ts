@@ -790,7 +790,24 @@ export function findMoves(
       (displaced.length === 1 || (displaced.length > 1 && unknown))
     ) {
       displaced.forEach((from, k) => taken.set(vacated[k]!, bookkeepingAt(from)));
+      vacated = [];
     }
+    // An id whose row is blank now, its item not: a sort moves blank rows last (one inserted
+    // above, say), and a blank took its row. With one such id and one vacated row left, that
+    // content is its item, edited (no-key seed 331; else it would stay on the blank row and the
+    // edited content get a new id: one item, two documents).
+    const blanked = hashes
+      .map((_, i) => i)
+      .filter((i) => {
+        const id = ids[i];
+        if (!id || hashes[i] !== "" || claimed.has(id) || home.has(id) || gone.has(id)) {
+          return false;
+        }
+        const seen = snapshot.rows.get(id);
+        return seen !== undefined && !/^(\.\.)*$/.test(seen.digest);
+      });
+    const open = vacated.filter((i) => !taken.has(i));
+    if (blanked.length === 1 && open.length === 1) taken.set(open[0]!, bookkeepingAt(blanked[0]!));
   }
   // An item with no synced value (an app's document holding only fields the sheet has no column
   // for) is a row with its id alone. A sort of the visible columns moves its blank cells where

@@ -371,6 +371,30 @@ describe("scanSheet", () => {
     );
   });
 
+  it("follows an item edited after a sort moved a blank row into its row (no-key seed 331)", () => {
+    const base: unknown[][] = [
+      ["r_a", "Widget", 1, 1000],
+      ["r_b", "Gadget", 2, 1000],
+      ["r_c", "Gizmo", 8, 1000],
+    ];
+    // A blank row inserted at the top, then the visible columns sorted (blanks go last): Gizmo
+    // into r_a's row, Widget into r_b's, Gadget into the inserted row; then Gizmo renamed.
+    const now: unknown[][] = [
+      ["r_a", "Thing", 8, 1000],
+      ["r_b", "Widget", 1, 1000],
+      ["", "Gadget", 2, ""],
+      ["r_c", "", "", 1000],
+    ];
+    const result = scan(now, seen(base));
+    const ids = now.map((row, i) => (result.idWrites.has(i) ? result.idWrites.get(i) : row[0]));
+    assert.deepEqual(ids, ["r_c", "r_a", "r_b", ""]);
+    assert.deepEqual(result.deletes, []);
+    assert.deepEqual(
+      result.upserts.map((u) => u.id),
+      ["r_c"],
+    );
+  });
+
   it("lets nothing wait for a paste's onEdit on a tab without a `_modified` column (the wait could not be timed)", () => {
     const H = ["_id", "name", "qty"];
     const base: unknown[][] = [
