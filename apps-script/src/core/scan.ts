@@ -958,6 +958,11 @@ export function scanSheet(input: ScanInput): ScanResult {
   const pastedHere = (row: number): boolean =>
     (pastedIds && inEdit(row) && !moves.has(row)) || missedCopies.has(row);
   const alike = snapshot ? similarity(header, rows, snapshot) : null;
+  const holders = new Map<string, number>();
+  for (const row of rows) {
+    const id = cellToRowId(row[header.idColumn]);
+    if (id) holders.set(id, (holders.get(id) ?? 0) + 1);
+  }
   const current = rows.map((row, i) => {
     const id = cellToRowId(row[header.idColumn]);
     const seen = id ? snapshot?.rows.get(id) : undefined;
@@ -970,8 +975,9 @@ export function scanSheet(input: ScanInput): ScanResult {
       seen &&
       seen.hash !== rowHash(header, row) &&
       !(alike?.agreesOnKey(seen.digest, i) ?? false) &&
-      // (The copy's own id, given by a run that came first, renamed since: no-key seed 291.)
-      !input.givenIds?.has(id)
+      // (The copy's own id, given by a run that came first, renamed since: no-key seed 291. Not
+      // an id given before the paste, which the original still holds too: no-key seed 323.)
+      !(input.givenIds?.has(id) && holders.get(id) === 1)
     ) {
       return "";
     }
@@ -987,17 +993,17 @@ export function scanSheet(input: ScanInput): ScanResult {
     // however many other cells were edited since: a copy is what is given a new code.
     return alike.same(seen.digest, row) + (alike.agreesOnKey(seen.digest, row) ? alike.total : 0);
   };
-  // Rows sharing a scanned id, none holding its content exactly and none closest to it: the
-  // original and a copy both edited since. Which is the copy, only the paste's onEdit says (it
-  // covers the id cell); it may run after this one (seed 275: a stale edit's run gave the
-  // original a new id). They wait for it, as rows the flush appended do.
+  // Rows sharing a scanned id, none holding its content exactly and not one alone keeping its
+  // telling column (a code, a name): the original and a copy both edited since. Which is the
+  // copy, only the paste's onEdit says (it covers the id cell); it may run after this one (seed
+  // 275: a stale edit's run gave the original a new id). They wait for it, as rows the flush
+  // appended do. (More cells alike is no answer: a copy renamed keeps every other cell, while
+  // the original's other edits wait for their runs; no-key seed 323.)
   const tied = (id: string, dup: readonly number[]): boolean => {
     const seen = snapshot?.rows.get(id);
     if (!seen || seen.goneAt) return false;
     if (dup.some((row) => seen.hash === rowHash(header, rows[row] ?? []))) return false;
-    const scores = dup.map((row) => closeness(row, id));
-    const top = Math.max(...scores);
-    return top <= 0 || scores.filter((x) => x === top).length > 1;
+    return dup.filter((row) => alike?.agreesOnKey(seen.digest, row)).length !== 1;
   };
   const { ids, generated } = assignRowIds(
     current,

@@ -395,6 +395,48 @@ describe("scanSheet", () => {
     );
   });
 
+  it("waits for the paste's onEdit when neither row keeps the item's name, however alike the copy's other cells (no-key seed 323)", () => {
+    const base: unknown[][] = [
+      ["r_a", "Widget", 1, 1000],
+      ["r_b", "Gadget", 2, 1000],
+    ];
+    // Widget's row (an id a run gave it minutes ago) pasted above, hidden cells too, and the
+    // copy renamed; the original renamed and its qty changed, before any of their runs.
+    const dup: unknown[][] = [
+      ["r_a", "Copy", 1, 1000],
+      ["r_b", "Gadget", 2, 1000],
+      ["r_a", "Thing", 5, 1000],
+    ];
+    const timer = scan(dup, seen(base));
+    assert.deepEqual(timer.upserts, [], "the copy's cells are more alike, yet no answer: wait");
+    assert.deepEqual([...timer.idWrites], []);
+    // The paste's onEdit (it covers the id cell of row 0): that row is the copy, though the id
+    // is one a run gave within minutes (the original had it before the paste).
+    const stamped = dup.map((r) => (r[0] === "r_a" ? [...r.slice(0, 3), NOW] : r));
+    const paste = scanSheet({
+      header: analyzeHeader(HEADER),
+      rows: stamped,
+      snapshot: timer.snapshot,
+      now: NOW + 1_000,
+      newId: newIds(),
+      mode: {
+        kind: "edit",
+        headerEdited: false,
+        firstRow: 0,
+        lastRow: 0,
+        firstColumn: 0,
+        lastColumn: 3,
+      },
+      givenIds: new Set(["r_a"]),
+    });
+    assert.deepEqual([...paste.idWrites], [[0, "r_new1"]]);
+    // (The original's own edits go with their runs, or the minute's scan.)
+    assert.deepEqual(
+      paste.upserts.map((u) => u.id),
+      ["r_new1"],
+    );
+  });
+
   it("lets nothing wait for a paste's onEdit on a tab without a `_modified` column (the wait could not be timed)", () => {
     const H = ["_id", "name", "qty"];
     const base: unknown[][] = [
