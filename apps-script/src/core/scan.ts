@@ -832,6 +832,27 @@ export function findMoves(
       if (to !== undefined) taken.set(to, bookkeepingOf(src));
     });
   }
+  // An id whose row is blank now with no sort in evidence but one: a sort that moved that one
+  // row, into a row without id, whose content was edited after (no-key seed 331). The one row
+  // without id that holds most of its item's cells, when exactly one does, is that item.
+  if (taken.size === 0) {
+    const blanked = hashes
+      .map((_, i) => i)
+      .filter((i) => {
+        const id = ids[i];
+        const seen = id && hashes[i] === "" && !home.has(id) ? snapshot.rows.get(id) : undefined;
+        return seen !== undefined && !seen.goneAt && !/^(\.\.)*$/.test(seen.digest);
+      });
+    const known = new Set([...snapshot.rows.values()].map((seen) => seen.hash));
+    if (blanked.length === 1) {
+      const old = snapshot.rows.get(ids[blanked[0]!]!)!.digest;
+      const open = hashes
+        .map((_, i) => i)
+        .filter((i) => hashes[i] !== "" && !ids[i] && !known.has(hashes[i]!));
+      const most = open.filter((i) => sim.holdsMost(old, i));
+      if (most.length === 1) taken.set(most[0]!, bookkeepingAt(blanked[0]!));
+    }
+  }
   if (taken.size === 0) return moves;
   const movedIds = new Set([...taken.values()].map((b) => b.id));
   for (const [to, bookkeeping] of taken) moves.set(to, bookkeeping);

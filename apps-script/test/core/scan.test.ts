@@ -437,6 +437,31 @@ describe("scanSheet", () => {
     );
   });
 
+  it("follows an item a sort moved alone into a blank row without id and that was edited there (no-key seed 331)", () => {
+    const H = ["_id", "name", "qty", "price", "_modified"];
+    const base: unknown[][] = [
+      ["r_a", "Widget", 1, 2, 1000],
+      ["r_b", "Gadget", 2, 3, 1000],
+      ["r_c", "Gizmo", 8, 5, 1000],
+    ];
+    // A blank row inserted at the top; a sort of the visible columns moved Gizmo alone into it
+    // (its own row left blank), and Gizmo was renamed before the script ran.
+    const now: unknown[][] = [
+      ["", "Thing", 8, 5, ""],
+      ["r_a", "Widget", 1, 2, 1000],
+      ["r_b", "Gadget", 2, 3, 1000],
+      ["r_c", "", "", "", 1000],
+    ];
+    const result = scan(now, seen(base, H), { kind: "reconcile" }, H);
+    const ids = now.map((row, i) => (result.idWrites.has(i) ? result.idWrites.get(i) : row[0]));
+    assert.deepEqual(ids, ["r_c", "r_a", "r_b", ""]);
+    assert.deepEqual(result.deletes, []);
+    // A new row that shares less with it is a new item; the emptied row keeps its id.
+    const unlike: unknown[][] = [["", "Thing", 9, 5, ""], ...now.slice(1)];
+    const apart = scan(unlike, seen(base, H), { kind: "reconcile" }, H);
+    assert.deepEqual([...apart.idWrites], [[0, "r_new1"]]);
+  });
+
   it("lets nothing wait for a paste's onEdit on a tab without a `_modified` column (the wait could not be timed)", () => {
     const H = ["_id", "name", "qty"];
     const base: unknown[][] = [
