@@ -144,11 +144,21 @@ export function snapshotWithWords(
   // replaced may say which item that was (seed 312).
   const withId = new Set(hashes.filter((h, i) => ids[i] !== ""));
   const away = [...snapshot.rows].filter(([id, seen]) => !seen.goneAt && !home.has(id));
-  const sorted = new Set(away.filter(([, seen]) => withId.has(seen.hash)).map(([id]) => id));
+  // (Not an id whose content another item shares exactly: the content seen elsewhere may be
+  // that twin's, and this item edited; no-key seed 317.)
+  const shared = new Map<string, number>();
+  for (const seen of snapshot.rows.values()) {
+    if (!seen.goneAt) shared.set(seen.hash, (shared.get(seen.hash) ?? 0) + 1);
+  }
+  const sorted = new Set(
+    away
+      .filter(([, seen]) => withId.has(seen.hash) && shared.get(seen.hash) === 1)
+      .map(([id]) => id),
+  );
   const asked = [
     ...away.filter(([, seen]) => !inSheet.has(seen.hash)),
     ...away.filter(([, seen]) => inSheet.has(seen.hash) && !withId.has(seen.hash)),
-    ...away.filter(([id]) => sorted.has(id)),
+    ...away.filter(([, seen]) => withId.has(seen.hash)),
   ].map(([id]) => id);
   if (asked.length === 0) return snapshot;
   if (asked.length === 1 && changed.length === 1 && ids[changed[0]!] === asked[0]) return snapshot;

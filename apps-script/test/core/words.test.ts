@@ -213,6 +213,29 @@ describe("words: what waiting edits say an item looks like now", () => {
     assert.deepEqual(result.deletes, []);
   });
 
+  it("takes the word of an item whose twin (same content) a sort moved, though its old content shows in another id's row (no-key seed 317)", () => {
+    // Gizmo and a twin row exactly like it; Gizmo renamed Thing (its word waits), then a sort of
+    // the visible columns moved the twin into r_a's row and Thing into the twin's row.
+    const twins = [
+      ["r_a", "Widget", 1, 2, "", 1000],
+      ["r_c", "Gizmo", 3, 2, "", 1000],
+      ["r_d", "Gizmo", 3, 2, "", 1000],
+    ];
+    const snapshot = scan(twins, null).snapshot;
+    const now = [
+      ["r_a", "Gizmo", 3, 2, "", 1000],
+      ["r_c", "Widget", 1, 2, "", 1000],
+      ["r_d", "Thing", 3, 2, "", 1000],
+    ];
+    const said = told({ r_c: { name: "Thing" } }, NOW, {}, twins, { r_c: { name: "Gizmo" } });
+    const result = scan(now, snapshot, said);
+    assert.deepEqual(idsOf(result, now), ["r_d", "r_a", "r_c"]);
+    assert.deepEqual(
+      result.upserts.map((u) => u.id),
+      ["r_c"],
+    );
+  });
+
   it("ignores words no later than the row's last stamp (the snapshot has them, or newer)", () => {
     const snapshot = scan(was, null).snapshot;
     const stale = scan(rows, snapshot, told(edits, 1000, {}, was));
