@@ -72,7 +72,12 @@ export function assignRowIds(
     const scores = rows.map((row) => closeness(row, id));
     const top = Math.max(...scores);
     const closest = scores.filter((x) => x === top).length === 1 && top > 0;
+    // The one row the paste did not write is the original, whatever the copy holds: a copy
+    // left as pasted holds the original's last-seen content exactly, once the original is
+    // edited (no-key seed 332).
+    const unpasted = rows.filter((row) => !preferNewIdFor(row));
     const keeper =
+      (unpasted.length === 1 ? unpasted[0] : undefined) ??
       (originals.length === 1 ? originals[0] : undefined) ??
       (originals.length === 0 && closest ? rows[scores.indexOf(top)] : undefined) ??
       rows.find((row) => !preferNewIdFor(row) && isOriginal(row, id)) ??

@@ -49,6 +49,17 @@ describe("row ids", () => {
     assert.deepEqual(above.ids, ["r_new", "r_b", "r_a"]);
   });
 
+  it("re-keys the pasted row even when it alone holds the item's last-seen content (the original edited since; no-key seed 332)", () => {
+    const result = assignRowIds(
+      ["r_a", "r_b", "r_a"],
+      () => true,
+      ids("r_new"),
+      (r) => r === 2,
+      (r) => r === 2,
+    );
+    assert.deepEqual(result.ids, ["r_a", "r_b", "r_new"]);
+  });
+
   it("keeps the topmost occurrence on a full scan", () => {
     const result = assignRowIds(["r_b", "r_a", "r_a", "r_a"], () => true, ids("r_x", "r_y"));
     assert.deepEqual(result.ids, ["r_b", "r_a", "r_x", "r_y"]);
