@@ -959,6 +959,8 @@ export function scanSheet(input: ScanInput): ScanResult {
     if (mode.kind !== "edit" || mode.value === undefined || mode.value === null) return null;
     if (mode.firstRow !== mode.lastRow || mode.firstColumn !== mode.lastColumn) return null;
     if (!mode.cell || mode.cell.id !== id) return null;
+    // (A cleared cell that held nothing before, by its event, changed nothing.)
+    if (mode.value === "" && mode.oldValue === undefined) return null;
     // Content moved under the hidden ids since the last scan (a sort of the visible columns): the
     // id read before the lock may name the item that was in that row before.
     if (moves.has(mode.firstRow) || [...moves.values()].some((b) => b?.id === id)) return null;

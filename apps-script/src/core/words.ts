@@ -87,10 +87,16 @@ export function withWord(
 ): string {
   const words = parseWordEntry(entry);
   const cells: Record<string, [WireCell, number, string[]]> = {};
-  if (words?.fields === row.fieldsHash) {
+  const olds = oldValueDigests(oldValue);
+  const prior = words?.fields === row.fieldsHash ? words.cells.get(field) : undefined;
+  // This edit replaced something else than the column's last word gave it: the words so far
+  // were about another item (a sort put this one in the row since), or lost one between. Only
+  // this edit's word stays: mixed, they would describe an item that never was.
+  const broken = prior !== undefined && olds.length > 0 && !olds.includes(cellDigest(prior.value));
+  if (words?.fields === row.fieldsHash && !broken) {
     for (const [name, word] of words.cells) cells[name] = [word.value, word.at, [...word.was]];
   }
-  const was = [...new Set([...(cells[field]?.[2] ?? []), ...oldValueDigests(oldValue)])];
+  const was = [...new Set([...(cells[field]?.[2] ?? []), ...olds])];
   cells[field] = [encodeCell(cell), at, was.slice(-WAS_KEPT)];
   return JSON.stringify({ w: cells, r: row.digest, f: row.fieldsHash });
 }
@@ -169,12 +175,15 @@ export function snapshotWithWords(
   const digestOf = (i: number) => rowDigest(header, rows[i]!);
   for (const i of changed) {
     const d = digestOf(i);
-    byDigest.set(d, [...(byDigest.get(d) ?? []), i]);
+    const group = byDigest.get(d);
+    if (group) group.push(i);
+    else byDigest.set(d, [i]);
   }
   // The leftmost column names the item (a code, a name), in the digests' order of columns.
   const leftmost = header.dataColumns.reduce((a, b) => (b.index < a.index ? b : a));
   const first = snapshot.columns.indexOf(leftmost.name);
-  const editedItem = otherItemEdited(snapshot, first, home);
+  // (Not an item whose very content another id's row shows: moved intact, not edited.)
+  const editedItem = otherItemEdited(snapshot, first, new Set([...home, ...sorted]));
   const next = new Map<string, SeenRow>(snapshot.rows);
   const retold = new Set<string>();
   for (const [id, said] of words) {
@@ -200,11 +209,20 @@ export function snapshotWithWords(
     // not told, a formula following them; seed 312). With neither, the item is still not its
     // old content, and a row showing that content is another item (a new row typed alike, a
     // copy; no-key seed 300), not this one moved: matched by cells instead.
-    const holders = holding(digest).length === 1 ? holding(digest) : holding(said.row);
+    // (That row only where every edit told replaced the item's own last-seen cell: weaker
+    // evidence places two alike rows the wrong way round.)
+    const replacedOwn = [...told].every(([k, was]) => was.includes(cellAt(seen.digest, k)));
+    const holders =
+      holding(digest).length === 1 || !replacedOwn ? holding(digest) : holding(said.row);
     const hash = holders.length === 1 ? hashes[holders[0]!]! : `told:${seen.hash}`;
     next.set(item, { ...seen, digest, hash });
   }
   return { ...snapshot, rows: next };
+}
+
+/** One column's cell in a digest. */
+function cellAt(digest: string, k: number): string {
+  return digest.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
 }
 
 /** An item's last-seen digest with the words later than its last stamp put in. */
@@ -238,8 +256,6 @@ function otherItemEdited(
   home: ReadonlySet<string>,
 ): (said: Words) => string | null {
   let byFirst: Map<string, [string, SeenRow][]> | null = null;
-  const cellOf = (digest: string, k: number) =>
-    digest.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
   return (said) => {
     const was = new Map<number, readonly string[]>();
     for (const [field, word] of said.cells) {
@@ -252,22 +268,24 @@ function otherItemEdited(
       byFirst = new Map();
       for (const [id, seen] of snapshot.rows) {
         if (seen.goneAt || home.has(id)) continue;
-        const key = cellOf(seen.digest, first);
-        byFirst.set(key, [...(byFirst.get(key) ?? []), [id, seen]]);
+        const key = cellAt(seen.digest, first);
+        const group = byFirst.get(key);
+        if (group) group.push([id, seen]);
+        else byFirst.set(key, [[id, seen]]);
       }
     }
-    const firsts = was.get(first) ?? [cellOf(said.row, first)];
+    const firsts = was.get(first) ?? [cellAt(said.row, first)];
     let best: string[] = [];
     let fewest = 2;
     for (const key of firsts) {
       for (const [id, seen] of byFirst.get(key) ?? []) {
         let differ = 0;
         for (let k = 0; k * DIGEST_WIDTH < seen.digest.length && differ < 2; k++) {
-          const cell = cellOf(seen.digest, k);
+          const cell = cellAt(seen.digest, k);
           const replaced = was.get(k);
           if (replaced) {
             if (!replaced.includes(cell)) differ = 2;
-          } else if (cell !== cellOf(said.row, k)) differ++;
+          } else if (cell !== cellAt(said.row, k)) differ++;
         }
         if (differ >= 2) continue;
         if (differ < fewest) [best, fewest] = [[id], differ];
@@ -280,10 +298,10 @@ function otherItemEdited(
 
 /**
  * Did the row the edits were made in hold the id's item (as last seen), not another's that a
- * sort the script had not followed put there? Its cells the edits did not touch say, and what
- * the edits replaced, where their events said (`e.oldValue`): the item's first column, and at
- * least as many of the others agreeing as not (a formula's cell follows the edits, so one may
- * differ; so may a cell whose edit's run has not started yet).
+ * sort the script had not followed put there? Its cells the edits did not touch say (the item's
+ * first column, and at least as many of the others agreeing as not: a formula's cell follows
+ * the edits, so one may differ, and so may a cell whose edit's run has not started yet), and an
+ * edit's old value (`e.oldValue`) that is the item's last-seen cell agrees.
  */
 function heldItem(
   seen: string,
@@ -293,16 +311,16 @@ function heldItem(
 ): boolean {
   let agree = 0;
   let differ = 0;
+  let doubt = false;
   for (let k = 0; k * DIGEST_WIDTH < seen.length; k++) {
     const was = told.get(k);
     const cell = seen.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
     if (was) {
-      // An edit's old value is the item's last-seen cell, or another item's (a sort put it in
-      // the row first); an event without one says nothing.
-      if (was.length === 0) continue;
+      // An edit's old value that is the item's last-seen cell says the row held it. One that
+      // is not, in the first column, is doubt, not proof: an edit whose run has not started
+      // (or whose word the cache lost) may have changed the cell in between.
       if (was.includes(cell)) agree++;
-      else if (k === first) return false;
-      else differ++;
+      else if (k === first && was.length > 0) doubt = true;
       continue;
     }
     const same = cell === row.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
@@ -310,5 +328,6 @@ function heldItem(
     if (same) agree++;
     else differ++;
   }
-  return agree >= differ;
+  // In doubt, the other cells must say it clearly (at most one differing, a formula's).
+  return doubt ? differ <= 1 && agree > differ : agree >= differ;
 }
