@@ -450,11 +450,20 @@ export function findMoves(
   // Without a code, an item's very content in a new row, while the item's own row keeps most of
   // its cells (its name typed over, say), is a row typed like it, not the item gone there:
   // nothing else moved to say a sort carried it.
+  // (Another item's very content in another id's row, its own row now showing something else,
+  // is a sort too: no-key seed 342.)
+  const movedIntact = sources.filter(
+    (src) =>
+      src.from !== null &&
+      hashes[src.from] !== src.hash &&
+      (open.get(src.hash) ?? []).some((i) => i !== src.from && ids[i] !== ""),
+  );
   const typedAlike = (source: (typeof sources)[number], to: number): boolean => {
     const from = source.from;
     if (
       sim.codeFor(snapshot.rows.get(source.id)!.digest) ||
       sortedBesides(source) ||
+      movedIntact.some((other) => other !== source) ||
       from === null ||
       hashes[from] === "" ||
       ids[to] !== ""
