@@ -197,7 +197,11 @@ export function snapshotWithWords(
     if (sorted.has(id) || !heldItem(seen.digest, said.row, told, first)) {
       // The row held another item when edited: the one the edits' old values say, if any.
       const other = editedItem(said);
-      if (!other || other === id || words.has(other) || retold.has(other)) continue;
+      if (!other || other === id || retold.has(other)) continue;
+      // (Not over the other item's own words, unless its last stamp overtakes them: seed 341.)
+      const own = words.get(other);
+      const otherSeen = snapshot.rows.get(other)!;
+      if (own && withWords(otherSeen, own, snapshot.columns).told.size > 0) continue;
       item = other;
       seen = snapshot.rows.get(other)!;
       ({ digest, told } = withWords(seen, said, snapshot.columns));
