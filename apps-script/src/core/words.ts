@@ -195,7 +195,13 @@ export function snapshotWithWords(
     // Words the id's last stamp overtakes were seen by a scan that followed the rows then.
     if (told.size === 0) continue;
     if (sorted.has(id) || !heldItem(seen.digest, said.row, told, first)) {
-      // The row held another item when edited: the one the edits' old values say, if any.
+      // The row held another item when edited: the one the edits' old values say, if any. Only
+      // where a sort is in evidence (the id's content moved intact, or the row's first column
+      // untouched by the edits is another's): many edits of the item itself fail `heldItem`
+      // too, and an alike item elsewhere would then take its words (no-key seed 317).
+      const firstElsewhere =
+        !told.has(first) && cellAt(seen.digest, first) !== cellAt(said.row, first);
+      if (!sorted.has(id) && !firstElsewhere) continue;
       const other = editedItem(said);
       if (!other || other === id || retold.has(other)) continue;
       // (Not over the other item's own words, unless its last stamp overtakes them: seed 341.)
