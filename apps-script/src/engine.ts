@@ -170,7 +170,8 @@ export class SyncEngine {
         field,
         cell,
         { digest: rowDigest(header, cells), fieldsHash: header.fieldsHash },
-        mode.oldValue,
+        // (No `e.oldValue` for a value typed: the cell held nothing. For a clear: unknown.)
+        mode.oldValue ?? (mode.value !== "" ? "" : undefined),
       );
     }
     return { ...mode, cell: { id, field } };

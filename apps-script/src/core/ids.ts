@@ -41,6 +41,8 @@ export function assignRowIds(
   closeness: (row: number, id: string) => number = () => 0,
   /** Rows sharing an id nothing here can tell apart: left as they are, for a later pass. */
   undecided: (id: string, rows: readonly number[]) => boolean = () => false,
+  /** Does the row still show the item's most telling column (a code, a name)? */
+  keepsKey: (row: number, id: string) => boolean = () => true,
 ): IdAssignment {
   const ids = [...current];
   const generated = new Set<number>();
@@ -75,7 +77,17 @@ export function assignRowIds(
     // The one row the paste did not write is the original, whatever the copy holds: a copy
     // left as pasted holds the original's last-seen content exactly, once the original is
     // edited (no-key seed 332).
-    const unpasted = rows.filter((row) => !preferNewIdFor(row));
+    let unpasted = rows.filter((row) => !preferNewIdFor(row));
+    // (Unless a pasted row is the one original by content and the unpasted row lost the item's
+    // name: the pasted range may have moved since the event, rows inserted above it.)
+    if (
+      unpasted.length === 1 &&
+      originals.length === 1 &&
+      originals[0] !== unpasted[0] &&
+      !keepsKey(unpasted[0]!, id)
+    ) {
+      unpasted = [];
+    }
     const keeper =
       (unpasted.length === 1 ? unpasted[0] : undefined) ??
       (originals.length === 1 ? originals[0] : undefined) ??

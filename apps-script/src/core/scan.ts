@@ -1070,6 +1070,10 @@ export function scanSheet(input: ScanInput): ScanResult {
       if (seen) keptUndecided.set(id, seen);
       return true;
     },
+    (row, id) => {
+      const seen = snapshot?.rows.get(id);
+      return !seen || !alike || alike.agreesOnKey(seen.digest, row);
+    },
   );
 
   const unscannedSent =

@@ -63,7 +63,10 @@ const WAS_KEPT = 8;
  * or boolean that text shows (Apps Script gives a number's digits).
  */
 export function oldValueDigests(oldValue: string | undefined): string[] {
-  if (oldValue === undefined || oldValue === "") return [];
+  if (oldValue === undefined) return [];
+  // (A cell that held nothing: the engine says "" where the event gives no `e.oldValue` for a
+  // value typed into it, as Apps Script documents for an empty cell.)
+  if (oldValue === "") return [cellDigest(null)];
   const digests = [cellDigest(encodeCell(oldValue))];
   const n = Number(oldValue);
   if (oldValue.trim() !== "" && Number.isFinite(n)) digests.push(cellDigest(encodeCell(n)));
@@ -222,8 +225,16 @@ export function snapshotWithWords(
     // (That row only where every edit told replaced the item's own last-seen cell: weaker
     // evidence places two alike rows the wrong way round.)
     const replacedOwn = [...told].every(([k, was]) => was.includes(cellAt(seen.digest, k)));
+    // (And only a row that is the told item but for one cell, a formula's: an edit whose run
+    // started after a sort reads another item's row, whose cell may equal what was typed.)
+    let off = 0;
+    for (let k = 0; k * DIGEST_WIDTH < digest.length; k++) {
+      if (cellAt(digest, k) !== cellAt(said.row, k)) off++;
+    }
     const holders =
-      holding(digest).length === 1 || !replacedOwn ? holding(digest) : holding(said.row);
+      holding(digest).length === 1 || !replacedOwn || off > 1
+        ? holding(digest)
+        : holding(said.row);
     const hash = holders.length === 1 ? hashes[holders[0]!]! : `told:${seen.hash}`;
     next.set(item, { ...seen, digest, hash });
   }
