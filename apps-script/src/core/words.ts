@@ -232,9 +232,7 @@ export function snapshotWithWords(
       if (cellAt(digest, k) !== cellAt(said.row, k)) off++;
     }
     const holders =
-      holding(digest).length === 1 || !replacedOwn || off > 1
-        ? holding(digest)
-        : holding(said.row);
+      holding(digest).length === 1 || !replacedOwn || off > 1 ? holding(digest) : holding(said.row);
     const hash = holders.length === 1 ? hashes[holders[0]!]! : `told:${seen.hash}`;
     next.set(item, { ...seen, digest, hash });
   }
