@@ -1,34 +1,9 @@
 import assert from "node:assert/strict";
-import { analyzeHeader } from "../../src/core/header";
-import { scanSheet, rowDigest, type ScanInput } from "../../src/core/scan";
-import type { Snapshot } from "../../src/core/snapshot";
-import {
-  parseWordEntry,
-  snapshotWithWords,
-  withWord,
-  type Words,
-  type WordsFor,
-} from "../../src/core/words";
+import { idsOf, NOW, wordsScanner } from "./wordsFixture";
+import { rowDigest } from "../../src/core/scan";
+import { parseWordEntry, withWord, type Words, type WordsFor } from "../../src/core/words";
 const HEADER = ["_id", "name", "qty", "price", "due", "_modified"];
-const header = analyzeHeader(HEADER);
-const NOW = 1_763_700_000_000;
-function scan(rows: unknown[][], snapshot: Snapshot | null, wordsFor?: WordsFor) {
-  let n = 0;
-  const input: ScanInput = {
-    header,
-    rows,
-    snapshot,
-    ...(snapshot && wordsFor
-      ? { toldSnapshot: snapshotWithWords(header, rows, snapshot, wordsFor) }
-      : {}),
-    now: NOW,
-    newId: () => `r_new${++n}`,
-    mode: { kind: "reconcile" },
-  };
-  return scanSheet(input);
-}
-const idsOf = (r: ReturnType<typeof scanSheet>, rows: unknown[][]) =>
-  rows.map((row, i) => r.idWrites.get(i) ?? row[0]);
+const { header, scan } = wordsScanner(HEADER);
 const one =
   (id: string, field: string, value: unknown, saw: unknown[], old?: string): WordsFor =>
   (ids) => {

@@ -1,34 +1,9 @@
 import assert from "node:assert/strict";
-import { analyzeHeader } from "../../src/core/header";
-import { scanSheet, rowDigest, type ScanInput } from "../../src/core/scan";
-import type { Snapshot } from "../../src/core/snapshot";
-import {
-  parseWordEntry,
-  snapshotWithWords,
-  withWord,
-  type Words,
-  type WordsFor,
-} from "../../src/core/words";
+import { idsOf, NOW, wordsScanner } from "./wordsFixture";
+import { rowDigest } from "../../src/core/scan";
+import { parseWordEntry, withWord, type Words, type WordsFor } from "../../src/core/words";
 const HEADER = ["_id", "name", "qty", "price", "due", "_modified"];
-const header = analyzeHeader(HEADER);
-const NOW = 1_763_700_000_000;
-function scan(rows: unknown[][], snapshot: Snapshot | null, wordsFor?: WordsFor) {
-  let n = 0;
-  const input: ScanInput = {
-    header,
-    rows,
-    snapshot,
-    ...(snapshot && wordsFor
-      ? { toldSnapshot: snapshotWithWords(header, rows, snapshot, wordsFor) }
-      : {}),
-    now: NOW,
-    newId: () => `r_new${++n}`,
-    mode: { kind: "reconcile" },
-  };
-  return scanSheet(input);
-}
-const idsOf = (r: ReturnType<typeof scanSheet>, rows: unknown[][]) =>
-  rows.map((row, i) => r.idWrites.get(i) ?? row[0]);
+const { header, scan } = wordsScanner(HEADER);
 const one =
   (id: string, field: string, value: unknown, saw: unknown[], old?: string): WordsFor =>
   (ids) => {
@@ -63,19 +38,14 @@ describe("words, attack review 4: alike rows sorted and edited", () => {
     assert.deepEqual(idsOf(told, now), idsOf(blind, now));
   });
   it("same, with a formula column (qty*price) and the value typed over itself (model g813)", () => {
-    const H = analyzeHeader(["_id", "name", "qty", "price", "total", "_modified"]);
-    const sc = (rows: unknown[][], snapshot: Snapshot | null, wordsFor?: WordsFor) =>
-      scanSheet({
-        header: H,
-        rows,
-        snapshot,
-        ...(snapshot && wordsFor
-          ? { toldSnapshot: snapshotWithWords(H, rows, snapshot, wordsFor) }
-          : {}),
-        now: NOW,
-        newId: () => "r_new",
-        mode: { kind: "reconcile" },
-      });
+    const { header: H, scan: sc } = wordsScanner([
+      "_id",
+      "name",
+      "qty",
+      "price",
+      "total",
+      "_modified",
+    ]);
     const was = [
       ["r_a", "Widget", 1, 2, 2, 1000],
       ["r_b", "Widget", 2, 2, 4, 1000],

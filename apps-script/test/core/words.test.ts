@@ -1,39 +1,16 @@
 import assert from "node:assert/strict";
-import { analyzeHeader } from "../../src/core/header";
-import { scanSheet, type ScanInput } from "../../src/core/scan";
-import type { Snapshot } from "../../src/core/snapshot";
+import { idsOf, NOW, wordsScanner } from "./wordsFixture";
 import { rowDigest } from "../../src/core/scan";
 import {
   oldValueDigests,
   parseWordEntry,
-  snapshotWithWords,
   withWord,
   type Words,
   type WordsFor,
 } from "../../src/core/words";
 
 const HEADER = ["_id", "name", "qty", "price", "due", "_modified"];
-const NOW = 1_763_700_000_000;
-const header = analyzeHeader(HEADER);
-
-function scan(rows: unknown[][], snapshot: Snapshot | null, wordsFor?: WordsFor) {
-  let n = 0;
-  const input: ScanInput = {
-    header,
-    rows,
-    snapshot,
-    ...(snapshot && wordsFor
-      ? { toldSnapshot: snapshotWithWords(header, rows, snapshot, wordsFor) }
-      : {}),
-    now: NOW,
-    newId: () => `r_new${++n}`,
-    mode: { kind: "reconcile" },
-  };
-  return scanSheet(input);
-}
-
-const idsOf = (result: ReturnType<typeof scanSheet>, rows: unknown[][]) =>
-  rows.map((row, i) => result.idWrites.get(i) ?? row[0]);
+const { header, scan } = wordsScanner(HEADER);
 
 /**
  * Words as the cache would give them back, each column at `at`, the row as the last edit saw it
