@@ -197,15 +197,26 @@ export function snapshotWithWords(
     let { digest, told } = withWords(seen, said, snapshot.columns);
     // Words the id's last stamp overtakes were seen by a scan that followed the rows then.
     if (told.size === 0) continue;
-    if (sorted.has(id) || !heldItem(seen.digest, said.row, told, first)) {
+    const held = !sorted.has(id) && heldItem(seen.digest, said.row, told, first);
+    // Held on weak evidence (two untouched cells differ) while a sort moved other content: an
+    // item away from its row that fits the row as the edit saw it better was there (attack C).
+    const ownOff = untouchedDiffer(seen.digest, said.row, told);
+    let better: string | null = null;
+    if (held && ownOff >= 2 && sorted.size > 0) {
+      const other = editedItem(said);
+      const fits = (o: string) =>
+        untouchedDiffer(snapshot.rows.get(o)!.digest, said.row, told) < ownOff;
+      if (other && other !== id && fits(other)) better = other;
+    }
+    if (!held || better) {
       // The row held another item when edited: the one the edits' old values say, if any. Only
       // where a sort is in evidence (the id's content moved intact, or the row's first column
       // untouched by the edits is another's): many edits of the item itself fail `heldItem`
       // too, and an alike item elsewhere would then take its words (no-key seed 317).
       const firstElsewhere =
         !told.has(first) && cellAt(seen.digest, first) !== cellAt(said.row, first);
-      if (!sorted.has(id) && !firstElsewhere) continue;
-      const other = editedItem(said);
+      if (!better && !sorted.has(id) && !firstElsewhere) continue;
+      const other = better ?? editedItem(said);
       if (!other || other === id || retold.has(other)) continue;
       // (Not over the other item's own words, unless its last stamp overtakes them: seed 341.)
       const own = words.get(other);
@@ -237,6 +248,15 @@ export function snapshotWithWords(
     next.set(item, { ...seen, digest, hash });
   }
   return { ...snapshot, rows: next };
+}
+
+/** How many cells the edits did not touch differ between a digest and the row they saw. */
+function untouchedDiffer(seen: string, row: string, told: ReadonlyMap<number, unknown>): number {
+  let n = 0;
+  for (let k = 0; k * DIGEST_WIDTH < seen.length; k++) {
+    if (!told.has(k) && cellAt(seen, k) !== cellAt(row, k)) n++;
+  }
+  return n;
 }
 
 /** One column's cell in a digest. */
