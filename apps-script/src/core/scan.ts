@@ -172,9 +172,14 @@ export function relayDigest(
 }
 
 /** Column `k`'s fingerprint in a digest, or undefined past its end. */
-function digestCell(digest: string, k: number): string | undefined {
+export function digestCell(digest: string, k: number): string | undefined {
   const cell = digest.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
   return cell.length === DIGEST_WIDTH ? cell : undefined;
+}
+
+/** A digest of a row whose every cell is empty. */
+function blankDigest(digest: string): boolean {
+  return /^(\.\.)*$/.test(digest);
 }
 
 /** A row's `_modified` as ms since epoch, 0 when there is none. */
@@ -409,6 +414,16 @@ export function findMoves(
     };
   };
   const sim = similarity(header, rows, snapshot);
+  // Rows blank now whose id's item was not: a blank took the row (a sort moves blanks last).
+  const blankedRows = (skip: (id: string) => boolean): number[] =>
+    hashes
+      .map((_, i) => i)
+      .filter((i) => {
+        const id = ids[i];
+        if (!id || hashes[i] !== "" || home.has(id) || skip(id)) return false;
+        const seen = snapshot.rows.get(id);
+        return seen !== undefined && !blankDigest(seen.digest);
+      });
   // Content an id held, now in another row while its own row still shows that item (its code and
   // most cells, though no other id's content), was copied there, not moved: a paste, then an edit
   // of the original. The copy is an edit of the row it landed on, unless that row's own item is
@@ -805,16 +820,7 @@ export function findMoves(
     // above, say), and a blank took its row. With one such id and one vacated row left, that
     // content is its item, edited (no-key seed 331; else it would stay on the blank row and the
     // edited content get a new id: one item, two documents).
-    const blanked = hashes
-      .map((_, i) => i)
-      .filter((i) => {
-        const id = ids[i];
-        if (!id || hashes[i] !== "" || claimed.has(id) || home.has(id) || gone.has(id)) {
-          return false;
-        }
-        const seen = snapshot.rows.get(id);
-        return seen !== undefined && !/^(\.\.)*$/.test(seen.digest);
-      });
+    const blanked = blankedRows((id) => claimed.has(id) || gone.has(id));
     const open = vacated.filter((i) => !taken.has(i));
     if (blanked.length === 1 && open.length === 1) taken.set(open[0]!, bookkeepingAt(blanked[0]!));
   }
@@ -824,12 +830,11 @@ export function findMoves(
   // none, rather than leave the sheet (a delete) because another's content took its row.
   {
     const claimed = new Set([...taken.values()].map((b) => b.id));
-    const blank = (digest: string) => /^(\.\.)*$/.test(digest);
     const left = sources.filter(
       (src) =>
         src.from !== null &&
         !claimed.has(src.id) &&
-        blank(snapshot.rows.get(src.id)!.digest) &&
+        blankDigest(snapshot.rows.get(src.id)!.digest) &&
         // (Another id's content came into its row: a sort. Typed into in place, it is an edit.)
         taken.has(src.from),
     );
@@ -845,13 +850,7 @@ export function findMoves(
   // row, into a row without id, whose content was edited after (no-key seed 331). The one row
   // without id that holds most of its item's cells, when exactly one does, is that item.
   if (taken.size === 0) {
-    const blanked = hashes
-      .map((_, i) => i)
-      .filter((i) => {
-        const id = ids[i];
-        const seen = id && hashes[i] === "" && !home.has(id) ? snapshot.rows.get(id) : undefined;
-        return seen !== undefined && !seen.goneAt && !/^(\.\.)*$/.test(seen.digest);
-      });
+    const blanked = blankedRows((id) => (snapshot.rows.get(id)?.goneAt ?? 0) > 0);
     const known = new Set([...snapshot.rows.values()].map((seen) => seen.hash));
     if (blanked.length === 1) {
       const old = snapshot.rows.get(ids[blanked[0]!]!)!.digest;

@@ -13,6 +13,7 @@ import { cellToRowId } from "./ids";
 import {
   cellDigest,
   DIGEST_WIDTH,
+  digestCell,
   digestColumns,
   relayDigest,
   rowDigest,
@@ -200,12 +201,12 @@ export function snapshotWithWords(
     const held = !sorted.has(id) && heldItem(seen.digest, said.row, told, first);
     // Held on weak evidence (two untouched cells differ) while a sort moved other content: an
     // item away from its row that fits the row as the edit saw it better was there (attack C).
-    const ownOff = untouchedDiffer(seen.digest, said.row, told);
+    const ownOff = cellsDiffering(seen.digest, said.row, told);
     let better: string | null = null;
     if (held && ownOff >= 2 && sorted.size > 0) {
       const other = editedItem(said);
       const fits = (o: string) =>
-        untouchedDiffer(snapshot.rows.get(o)!.digest, said.row, told) < ownOff;
+        cellsDiffering(snapshot.rows.get(o)!.digest, said.row, told) < ownOff;
       if (other && other !== id && fits(other)) better = other;
     }
     if (!held || better) {
@@ -238,10 +239,7 @@ export function snapshotWithWords(
     const replacedOwn = [...told].every(([k, was]) => was.includes(cellAt(seen.digest, k)));
     // (And only a row that is the told item but for one cell, a formula's: an edit whose run
     // started after a sort reads another item's row, whose cell may equal what was typed.)
-    let off = 0;
-    for (let k = 0; k * DIGEST_WIDTH < digest.length; k++) {
-      if (cellAt(digest, k) !== cellAt(said.row, k)) off++;
-    }
+    const off = cellsDiffering(digest, said.row);
     const holders =
       holding(digest).length === 1 || !replacedOwn || off > 1 ? holding(digest) : holding(said.row);
     const hash = holders.length === 1 ? hashes[holders[0]!]! : `told:${seen.hash}`;
@@ -250,18 +248,22 @@ export function snapshotWithWords(
   return { ...snapshot, rows: next };
 }
 
-/** How many cells the edits did not touch differ between a digest and the row they saw. */
-function untouchedDiffer(seen: string, row: string, told: ReadonlyMap<number, unknown>): number {
+/** How many cells differ between two digests, leaving out the columns edits told. */
+function cellsDiffering(
+  a: string,
+  b: string,
+  told: ReadonlyMap<number, unknown> = new Map(),
+): number {
   let n = 0;
-  for (let k = 0; k * DIGEST_WIDTH < seen.length; k++) {
-    if (!told.has(k) && cellAt(seen, k) !== cellAt(row, k)) n++;
+  for (let k = 0; k * DIGEST_WIDTH < a.length; k++) {
+    if (!told.has(k) && cellAt(a, k) !== cellAt(b, k)) n++;
   }
   return n;
 }
 
-/** One column's cell in a digest. */
+/** One column's cell in a digest ("" past its end). */
 function cellAt(digest: string, k: number): string {
-  return digest.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
+  return digestCell(digest, k) ?? "";
 }
 
 /** An item's last-seen digest with the words later than its last stamp put in. */
@@ -353,7 +355,7 @@ function heldItem(
   let doubt = false;
   for (let k = 0; k * DIGEST_WIDTH < seen.length; k++) {
     const was = told.get(k);
-    const cell = seen.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
+    const cell = cellAt(seen, k);
     if (was) {
       // An edit's old value that is the item's last-seen cell says the row held it. One that
       // is not, in the first column, is doubt, not proof: an edit whose run has not started
@@ -362,7 +364,7 @@ function heldItem(
       else if (k === first && was.length > 0) doubt = true;
       continue;
     }
-    const same = cell === row.slice(k * DIGEST_WIDTH, (k + 1) * DIGEST_WIDTH);
+    const same = cell === cellAt(row, k);
     if (k === first && !same) return false;
     if (same) agree++;
     else differ++;
