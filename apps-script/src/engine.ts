@@ -21,6 +21,7 @@ import {
   modifiedCellToMs,
   rowFields,
   rowHasContent,
+  digestColumns,
   rowDigest,
   rowHash,
   rowModified,
@@ -169,7 +170,11 @@ export class SyncEngine {
         id,
         field,
         cell,
-        { digest: rowDigest(header, cells), fieldsHash: header.fieldsHash },
+        {
+          digest: rowDigest(header, cells),
+          fieldsHash: header.fieldsHash,
+          columns: digestColumns(header),
+        },
         // (No `e.oldValue` for a value typed: the cell held nothing. For a clear: unknown.)
         mode.oldValue ?? (mode.value !== "" ? "" : undefined),
       );
@@ -182,7 +187,7 @@ export class SyncEngine {
     id: string,
     field: string,
     cell: unknown,
-    row: { digest: string; fieldsHash: string },
+    row: { digest: string; fieldsHash: string; columns: readonly string[] },
     oldValue: string | undefined,
   ): void {
     const cache = this.env.cache;

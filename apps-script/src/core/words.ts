@@ -41,6 +41,12 @@ export interface Words {
   >;
   readonly row: string;
   readonly fields: string;
+  /**
+   * Earlier words of this id whose cells the row no longer showed to a later edit (or whose
+   * value a later edit of the column did not replace): the row held another item by then, a
+   * sort's doing, so the later words are not simply more of the same item.
+   */
+  readonly before?: Words;
 }
 
 /** Asks the cache for the words of these ids (only those it holds come back). */
@@ -86,23 +92,41 @@ export function withWord(
   field: string,
   cell: unknown,
   at: number,
-  row: { digest: string; fieldsHash: string },
+  row: { digest: string; fieldsHash: string; columns?: readonly string[] },
   oldValue?: string,
 ): string {
   const words = parseWordEntry(entry);
-  const cells: Record<string, [WireCell, number, string[]]> = {};
+  const same = words?.fields === row.fieldsHash ? words : null;
   const olds = oldValueDigests(oldValue);
-  const prior = words?.fields === row.fieldsHash ? words.cells.get(field) : undefined;
-  // This edit replaced something else than the column's last word gave it: the words so far
-  // were about another item (a sort put this one in the row since), or lost one between. Only
-  // this edit's word stays: mixed, they would describe an item that never was.
+  const prior = same?.cells.get(field);
+  // This edit replaced something else than the column's last word gave it, or the row shows
+  // another column otherwise than its last word: the words so far were about another item (a
+  // sort put this one in the row since), or lost one between. Mixed, they would describe an
+  // item that never was: they are kept apart, as earlier words, and this one starts afresh.
   const broken = prior !== undefined && olds.length > 0 && !olds.includes(cellDigest(prior.value));
-  if (words?.fields === row.fieldsHash && !broken) {
-    for (const [name, word] of words.cells) cells[name] = [word.value, word.at, [...word.was]];
-  }
+  const columns = row.columns;
+  const unshown =
+    !!same &&
+    !!columns &&
+    [...same.cells].some(([name, word]) => {
+      const k = columns.indexOf(name);
+      return name !== field && k >= 0 && digestCell(row.digest, k) !== cellDigest(word.value);
+    });
+  const cells: Record<string, WordCell> = {};
+  if (same && !broken && !unshown) Object.assign(cells, cellsOut(same));
   const was = [...new Set([...(cells[field]?.[2] ?? []), ...olds])];
   cells[field] = [encodeCell(cell), at, was.slice(-WAS_KEPT)];
-  return JSON.stringify({ w: cells, r: row.digest, f: row.fieldsHash });
+  const before = same && (broken || unshown) ? same : same?.before;
+  const b = before ? { w: cellsOut(before), r: before.row } : undefined;
+  return JSON.stringify({ w: cells, r: row.digest, f: row.fieldsHash, ...(b ? { b } : {}) });
+}
+
+type WordCell = [WireCell, number, string[]];
+
+function cellsOut(words: Words): Record<string, WordCell> {
+  const cells: Record<string, WordCell> = {};
+  for (const [name, word] of words.cells) cells[name] = [word.value, word.at, [...word.was]];
+  return cells;
 }
 
 /** Words from a cache entry; anything unreadable is none. */
@@ -115,8 +139,17 @@ export function parseWordEntry(entry: string | null | undefined): Words | null {
     return null;
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return null;
-  const { w, r, f } = parsed as Record<string, unknown>;
-  if (typeof r !== "string" || typeof f !== "string" || !w || typeof w !== "object") return null;
+  const { w, r, f, b } = parsed as Record<string, unknown>;
+  if (typeof f !== "string") return null;
+  const words = wordsOut(w, r, f);
+  if (!words) return null;
+  const { w: bw, r: br } = b && typeof b === "object" ? (b as Record<string, unknown>) : {};
+  const before = wordsOut(bw, br, f);
+  return before ? { ...words, before } : words;
+}
+
+function wordsOut(w: unknown, r: unknown, f: string): Words | null {
+  if (typeof r !== "string" || !w || typeof w !== "object") return null;
   const cells = new Map<string, { value: WireCell; at: number; was: string[] }>();
   for (const [name, word] of Object.entries(w as Record<string, unknown>)) {
     if (!Array.isArray(word) || word.length < 2 || typeof word[1] !== "number") continue;
@@ -186,11 +219,36 @@ export function snapshotWithWords(
   // The leftmost column names the item (a code, a name), in the digests' order of columns.
   const leftmost = header.dataColumns.reduce((a, b) => (b.index < a.index ? b : a));
   const first = snapshot.columns.indexOf(leftmost.name);
+  const entries = wordEntries(words, snapshot);
+  const ownWords = new Map(entries.filter(([, , apart]) => !apart).map(([id, said]) => [id, said]));
+  // Each id's own words where its row held its item: how that item looks now.
+  const ownTold = new Map<string, Told>();
+  for (const [id, said] of ownWords) {
+    const seen = snapshot.rows.get(id);
+    if (!seen || said.fields !== snapshot.fieldsHash || sorted.has(id)) continue;
+    const own = withWords(seen, said, snapshot.columns);
+    if (own.told.size > 0 && heldItem(seen.digest, said.row, own.told, first)) ownTold.set(id, own);
+  }
+  const holding = (d: string) => byDigest.get(relayDigest(d, snapshot.columns, columns)) ?? [];
+  // (An item its own words show in its own row, edited in place, but for one cell (a formula's),
+  // was not in another's row.)
+  const toldHome = [...ownTold].filter(([id, own]) => {
+    const d = relayDigest(own.digest, snapshot.columns, columns);
+    return changed.some((i) => ids[i] === id && cellsDiffering(d, digestOf(i)) <= 1);
+  });
+  for (const [id] of toldHome) ownTold.delete(id);
   // (Not an item whose very content another id's row shows: moved intact, not edited.)
-  const editedItem = otherItemEdited(snapshot, first, new Set([...home, ...sorted]));
+  const editedItem = otherItemEdited(
+    snapshot,
+    first,
+    new Set([...home, ...sorted, ...toldHome.map(([id]) => id)]),
+    ownTold,
+  );
   const next = new Map<string, SeenRow>(snapshot.rows);
   const retold = new Set<string>();
-  for (const [id, said] of words) {
+  // Ids whose own words were about another item, and told as that item's.
+  const toldAway = new Set<string>();
+  for (const [id, said, apart] of entries) {
     if (said.fields !== snapshot.fieldsHash) continue;
     let item = id;
     let seen = snapshot.rows.get(id);
@@ -198,45 +256,72 @@ export function snapshotWithWords(
     let { digest, told } = withWords(seen, said, snapshot.columns);
     // Words the id's last stamp overtakes were seen by a scan that followed the rows then.
     if (told.size === 0) continue;
-    const held = !sorted.has(id) && heldItem(seen.digest, said.row, told, first);
-    // Held on weak evidence (two untouched cells differ) while a sort moved other content: an
-    // item away from its row that fits the row as the edit saw it better was there (attack C).
+    const since = firstWordAt(said, seen);
+    const held = !apart && !sorted.has(id) && heldItem(seen.digest, said.row, told, first);
+    // Held on weak evidence (two untouched cells differ) while a sort moved other content, or
+    // this item's own content to another row: an item away from its row that fits the row as
+    // the edit saw it better was there (attacks C, C2).
     const ownOff = cellsDiffering(seen.digest, said.row, told);
     let better: string | null = null;
-    if (held && ownOff >= 2 && sorted.size > 0) {
-      const other = editedItem(said);
-      const fits = (o: string) =>
-        cellsDiffering(snapshot.rows.get(o)!.digest, said.row, told) < ownOff;
+    // Or held in doubt (the first column's edit replaced another name): an item the old values
+    // all name, fitting the row no worse, was there (a renamed copy beside its original; C3).
+    const firstWas = told.get(first);
+    const doubt = !!firstWas?.length && !firstWas.includes(cellAt(seen.digest, first));
+    const weak = ownOff >= 2 && (sorted.size > 0 || inSheet.has(seen.hash));
+    if (held && (weak || doubt)) {
+      const other = editedItem(said, told, since);
+      const fits = (o: string) => {
+        const off = cellsDiffering(snapshot.rows.get(o)!.digest, said.row, told);
+        return off < ownOff || (doubt && off <= ownOff);
+      };
       if (other && other !== id && fits(other)) better = other;
     }
-    if (!held || better) {
+    // The item's cells the edits replaced: as last seen, or as its own earlier words typed them.
+    let base = seen.digest;
+    if (held && !better) {
+      // (Its words went on already, under the id of the row a sort moved it to.)
+      if (retold.has(id)) continue;
+    } else {
       // The row held another item when edited: the one the edits' old values say, if any. Only
       // where a sort is in evidence (the id's content moved intact, or the row's first column
       // untouched by the edits is another's): many edits of the item itself fail `heldItem`
       // too, and an alike item elsewhere would then take its words (no-key seed 317).
       const firstElsewhere =
         !told.has(first) && cellAt(seen.digest, first) !== cellAt(said.row, first);
-      if (!better && !sorted.has(id) && !firstElsewhere) continue;
-      const other = better ?? editedItem(said);
-      if (!other || other === id || retold.has(other)) continue;
-      // (Not over the other item's own words, unless its last stamp overtakes them: seed 341.)
-      const own = words.get(other);
+      if (!better && !sorted.has(id) && !firstElsewhere && !apart && !doubt) continue;
+      const other = better ?? editedItem(said, told, since);
+      if (!other || other === id) continue;
+      // Words that go on from the other item's own (later than all of them, replacing what they
+      // typed: the item edited before a sort and after it) are told with them (attack E).
+      // Otherwise not over another retelling, nor over the other item's own live words that
+      // are about yet another item (seed 341) and not told as that one's.
+      const goesOn =
+        (ownTold.get(other)?.last ?? Infinity) < since ? ownTold.get(other) : undefined;
+      const own = ownWords.get(other);
       const otherSeen = snapshot.rows.get(other)!;
-      if (own && withWords(otherSeen, own, snapshot.columns).told.size > 0) continue;
+      if (!goesOn && retold.has(other)) continue;
+      const ownLive =
+        own && !toldAway.has(other) && withWords(otherSeen, own, snapshot.columns).told.size > 0;
+      if (!goesOn && ownLive) continue;
       item = other;
-      seen = snapshot.rows.get(other)!;
-      ({ digest, told } = withWords(seen, said, snapshot.columns));
+      if (!apart) toldAway.add(id);
+      seen = otherSeen;
+      const said2 = withWords(seen, said, snapshot.columns, goesOn?.digest);
+      base = goesOn?.digest ?? seen.digest;
+      digest = said2.digest;
+      told = new Map([...(goesOn?.told ?? []), ...said2.told]);
     }
     if (digest === seen.digest) continue;
     retold.add(item);
-    const holding = (d: string) => byDigest.get(relayDigest(d, snapshot.columns, columns)) ?? [];
     // The one row showing the told content, or else the row as the latest edit saw it (edits
     // not told, a formula following them; seed 312). With neither, the item is still not its
     // old content, and a row showing that content is another item (a new row typed alike, a
     // copy; no-key seed 300), not this one moved: matched by cells instead.
-    // (That row only where every edit told replaced the item's own last-seen cell: weaker
-    // evidence places two alike rows the wrong way round.)
-    const replacedOwn = [...told].every(([k, was]) => was.includes(cellAt(seen.digest, k)));
+    // (That row only where every edit told replaced the item's own cell: weaker evidence
+    // places two alike rows the wrong way round.)
+    const replacedOwn = [...told].every(
+      ([k, was]) => was.includes(cellAt(base, k)) || was.includes(cellAt(seen.digest, k)),
+    );
     // (And only a row that is the told item but for one cell, a formula's: an edit whose run
     // started after a sort reads another item's row, whose cell may equal what was typed.)
     const off = cellsDiffering(digest, said.row);
@@ -246,6 +331,42 @@ export function snapshotWithWords(
     next.set(item, { ...seen, digest, hash });
   }
   return { ...snapshot, rows: next };
+}
+
+/**
+ * Each id's words, with its earlier words (`before`) on their own where the later ones do not
+ * go on from them: then the later ones (flagged apart) are about another item, one a sort put in
+ * the row since. Where they do (the row as the later edit saw it is the item as the earlier ones
+ * tell it, but for one cell), they are one item's words still.
+ */
+function wordEntries(
+  words: ReadonlyMap<string, Words>,
+  snapshot: Snapshot,
+): [id: string, said: Words, apart: boolean][] {
+  const entries: [string, Words, boolean][] = [];
+  for (const [id, { before, ...latest }] of words) {
+    const seen = snapshot.rows.get(id);
+    if (!before || !seen || latest.fields !== snapshot.fieldsHash) {
+      entries.push([id, latest, false]);
+      continue;
+    }
+    const earlier = withWords(seen, before, snapshot.columns);
+    // (Earlier words the id's last stamp overtakes were seen by a scan already.)
+    if (earlier.told.size === 0) {
+      entries.push([id, latest, false]);
+      continue;
+    }
+    const later = withWords(seen, latest, snapshot.columns, earlier.digest);
+    const shown = [...earlier.told.keys()].every(
+      (k) => later.told.has(k) || cellAt(earlier.digest, k) === cellAt(latest.row, k),
+    );
+    if (shown && cellsDiffering(later.digest, latest.row) <= 1) {
+      entries.push([id, { ...latest, cells: new Map([...before.cells, ...latest.cells]) }, false]);
+    } else {
+      entries.push([id, before, false], [id, latest, true]);
+    }
+  }
+  return entries;
 }
 
 /** How many cells differ between two digests, leaving out the columns edits told. */
@@ -271,8 +392,10 @@ function withWords(
   seen: SeenRow,
   said: Words,
   columns: readonly string[],
-): { digest: string; told: Map<number, readonly string[]> } {
-  let digest = seen.digest;
+  base = seen.digest,
+): Told {
+  let digest = base;
+  let last = 0;
   const told = new Map<number, readonly string[]>();
   for (const [field, word] of said.cells) {
     // (A word no later than the row's last stamp is in the snapshot already, or overtaken.)
@@ -281,8 +404,24 @@ function withWords(
     const cell = cellDigest(word.value);
     digest = digest.slice(0, k * DIGEST_WIDTH) + cell + digest.slice((k + 1) * DIGEST_WIDTH);
     told.set(k, word.was);
+    last = Math.max(last, word.at);
   }
-  return { digest, told };
+  return { digest, told, last };
+}
+
+/** When the earliest of the words later than the item's last stamp was said. */
+function firstWordAt(said: Words, seen: SeenRow): number {
+  let at = Infinity;
+  for (const word of said.cells.values()) if (word.at > seen.modified) at = Math.min(at, word.at);
+  return at;
+}
+
+/** An item's digest with words put in, the columns they told (with what each replaced), and
+ * the time of the latest. */
+interface Told {
+  readonly digest: string;
+  readonly told: Map<number, readonly string[]>;
+  readonly last: number;
 }
 
 /**
@@ -295,34 +434,37 @@ function otherItemEdited(
   snapshot: Snapshot,
   first: number,
   home: ReadonlySet<string>,
-): (said: Words) => string | null {
-  let byFirst: Map<string, [string, SeenRow][]> | null = null;
-  return (said) => {
-    const was = new Map<number, readonly string[]>();
-    for (const [field, word] of said.cells) {
-      const k = snapshot.columns.indexOf(field);
-      // (Without what an edit replaced, the row before it is unknown.)
-      if (k < 0 || word.was.length === 0) return null;
-      was.set(k, word.was);
-    }
+  ownTold: ReadonlyMap<string, Told>,
+): (said: Words, was: ReadonlyMap<number, readonly string[]>, since: number) => string | null {
+  // Each item as last seen, or as its own words tell it where they are (edits of the item in
+  // its own row before a sort took it elsewhere).
+  let byFirst: Map<string, [string, string, number][]> | null = null;
+  return (said, was, since) => {
+    // (Without what an edit replaced, the row before it is unknown.)
+    if ([...was.values()].some((replaced) => replaced.length === 0)) return null;
     if (byFirst === null) {
       byFirst = new Map();
       for (const [id, seen] of snapshot.rows) {
         if (seen.goneAt || home.has(id)) continue;
-        const key = cellAt(seen.digest, first);
+        const own = ownTold.get(id);
+        const digest = own?.digest ?? seen.digest;
+        const key = cellAt(digest, first);
         const group = byFirst.get(key);
-        if (group) group.push([id, seen]);
-        else byFirst.set(key, [[id, seen]]);
+        const entry: [string, string, number] = [id, digest, own?.last ?? 0];
+        if (group) group.push(entry);
+        else byFirst.set(key, [entry]);
       }
     }
     const firsts = was.get(first) ?? [cellAt(said.row, first)];
     let best: string[] = [];
     let fewest = 2;
     for (const key of firsts) {
-      for (const [id, seen] of byFirst.get(key) ?? []) {
+      for (const [id, digest, last] of byFirst.get(key) ?? []) {
+        // (Words that replaced what the item's own words typed came after them.)
+        if (last >= since) continue;
         let differ = 0;
-        for (let k = 0; k * DIGEST_WIDTH < seen.digest.length && differ < 2; k++) {
-          const cell = cellAt(seen.digest, k);
+        for (let k = 0; k * DIGEST_WIDTH < digest.length && differ < 2; k++) {
+          const cell = cellAt(digest, k);
           const replaced = was.get(k);
           if (replaced) {
             if (!replaced.includes(cell)) differ = 2;

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { idsOf, NOW, wordsScanner } from "./wordsFixture";
+import { digestColumns, rowDigest } from "../../src/core/scan";
+import {
+  parseWordEntry,
+  snapshotWithWords,
+  withWord,
+  type Words,
+  type WordsFor,
+} from "../../src/core/words";
+
+const HEADER = ["_id", "name", "qty", "price", "due", "_modified"];
+const { header, scan } = wordsScanner(HEADER);
+
+/** One edit as its execution leaves its word: the column, the value, when, the row it saw. */
+type Edit = [field: string, cell: unknown, at: number, saw: unknown[], oldValue?: string];
+
+/** The cache entry these edits (in order) leave under one id. */
+function entryOf(edits: readonly Edit[]): string | null {
+  let entry: string | null = null;
+  for (const [field, cell, at, saw, oldValue] of edits) {
+    const row = {
+      digest: rowDigest(header, saw),
+      fieldsHash: header.fieldsHash,
+      columns: digestColumns(header),
+    };
+    entry = withWord(entry, field, cell, at, row, oldValue);
+  }
+  return entry;
+}
+
+function wordsOf(edits: Record<string, readonly Edit[]>): WordsFor {
+  return (ids) => {
+    const words = new Map<string, Words>();
+    for (const id of ids) {
+      const said = edits[id] && parseWordEntry(entryOf(edits[id]));
+      if (said) words.set(id, said);
+    }
+    return words;
+  };
+}
+
+describe("words: earlier words kept apart, and words that go on from another item's", () => {
+  it("keeps earlier words apart when the row a later edit saw no longer shows them", () => {
+    const before: unknown[] = ["r_a", "", 8, 10, "", 1000];
+    const after: unknown[] = ["r_a", "", 8, 2, "2027-01-14", 1000];
+    const split = parseWordEntry(
+      entryOf([
+        ["price", 10, NOW + 1, before, "2"],
+        ["due", "2027-01-14", NOW + 2, after, ""],
+      ]),
+    )!;
+    assert.deepEqual([...split.cells.keys()], ["due"]);
+    assert.deepEqual([...split.before!.cells.keys()], ["price"]);
+    assert.equal(split.before!.row, rowDigest(header, before));
+    // A later edit in a row that shows them: one item's words still, and the split stays.
+    const more = parseWordEntry(
+      entryOf([
+        ["price", 10, NOW + 1, before, "2"],
+        ["due", "2027-01-14", NOW + 2, after, ""],
+        ["qty", 9, NOW + 3, ["r_a", "", 9, 2, "2027-01-14", 1000], "8"],
+      ]),
+    )!;
+    assert.deepEqual([...more.cells.keys()], ["due", "qty"]);
+    assert.deepEqual([...more.before!.cells.keys()], ["price"]);
+    // Words the row shows are merged as always.
+    const one = parseWordEntry(
+      entryOf([
+        ["price", 10, NOW + 1, before, "2"],
+        ["due", "2027-01-14", NOW + 2, ["r_a", "", 8, 10, "2027-01-14", 1000], ""],
+      ]),
+    )!;
+    assert.deepEqual([...one.cells.keys()], ["price", "due"]);
+    assert.equal(one.before, undefined);
+  });
+
+  it("tells a twin's word to the twin, not to the id whose earlier word the row no longer shows (attack F)", () => {
+    // Two rows typed alike. A person set r_a's price to 10; a sort swapped the twins; then
+    // they typed a date into the twin, now in r_a's row, before the script ran.
+    const was = [
+      ["r_a", "", 8, 2, "", 1000],
+      ["r_b", "", 8, 2, "", 1000],
+      ["r_c", "Gizmo", 3, 2, "", 1000],
+      ["r_d", "Widget", 1, 2, "", 1000],
+    ];
+    const snapshot = scan(was, null).snapshot;
+    const rows = [
+      ["r_a", "", 8, 2, "2027-01-14", 1000],
+      ["r_b", "", 8, 10, "", 1000],
+      ["r_c", "Widget", 1, 2, "", 1000],
+      ["r_d", "Gizmo", 3, 2, "", 1000],
+    ];
+    const edits: Record<string, Edit[]> = {
+      r_a: [
+        ["price", 10, NOW + 1, ["r_a", "", 8, 10, "", 1000], "2"],
+        ["due", "2027-01-14", NOW + 2, rows[0]!, ""],
+      ],
+    };
+    const result = scan(rows, snapshot, wordsOf(edits), NOW + 10);
+    assert.deepEqual(idsOf(result, rows), ["r_b", "r_a", "r_d", "r_c"]);
+  });
+
+  it("tells words after a sort together with the item's words before it (attack E)", () => {
+    // A person cleared Gadget's name and set its qty to 8 (words under r_b); a sort moved it
+    // into r_a's row, where they set qty 2 and price 1 (words under r_a, replacing 8 and 2).
+    // Widget's row was deleted since, and a row typed alike it waits for an id.
+    const was = [
+      ["r_a", "Widget", 1, 2, "", 1000],
+      ["r_b", "Gadget", 2, 2, "", 1000],
+      ["r_c", "Gizmo", 3, 2, "", 1000],
+      ["r_d", "Sprocket", 4, 2, "", 1000],
+    ];
+    const snapshot = scan(was, null).snapshot;
+    const rows = [
+      ["r_a", "", 2, 1, "", 1000],
+      ["r_b", "Sprocket", 4, 2, "", 1000],
+      ["r_c", "Gizmo", 3, 2, "", 1000],
+      ["", "Widget", 1, 2, "", ""],
+    ];
+    const edits: Record<string, Edit[]> = {
+      r_b: [
+        ["name", "", NOW + 1, ["r_b", "", 2, 2, "", 1000], "Gadget"],
+        ["qty", 8, NOW + 2, ["r_b", "", 8, 2, "", 1000], "2"],
+      ],
+      r_a: [
+        ["qty", 2, NOW + 3, ["r_a", "", 2, 2, "", 1000], "8"],
+        ["price", 1, NOW + 4, rows[0]!, "2"],
+      ],
+    };
+    const result = scan(rows, snapshot, wordsOf(edits), NOW + 10);
+    assert.deepEqual(idsOf(result, rows).slice(0, 3), ["r_b", "r_d", "r_c"]);
+    assert.ok(!result.deletes.some((d) => d.id === "r_b"));
+    // Gadget as both edits' words tell it is the row a sort moved it to.
+    const told = snapshotWithWords(header, rows, snapshot, wordsOf(edits));
+    assert.equal(told.rows.get("r_b")!.digest, rowDigest(header, rows[0]!));
+  });
+});
