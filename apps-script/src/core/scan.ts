@@ -720,10 +720,14 @@ export function findMoves(
       const kept = (src: (typeof loose)[number]) =>
         hashes[src.from!] !== "" &&
         (sim.agreesOnKey(digest(src), src.from!) || sim.holdsMost(digest(src), src.from!));
+      // (Out of a row that still has content into a row without id only once content evidently
+      // moved: else the row is the item edited, and the other a row typed like it; no-key 346.)
+      const evidence = taken.size > 0;
       const fits = loose.map((src) =>
         places.map((i) =>
           i === src.from ||
           (!kept(src) &&
+            (evidence || ids[i] !== "" || hashes[src.from!] === "") &&
             sim.holdsMost(digest(src), i) &&
             (!sim.codeFor(digest(src)) || sim.agreesOnKey(digest(src), i)))
             ? sim.sameCells(digest(src), i)
