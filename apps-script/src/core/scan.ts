@@ -455,7 +455,12 @@ export function findMoves(
     if (sortedBesides(source)) return false;
     if (from === null || hashes[from] === "" || sourceHashes.has(hashes[from]!)) return false;
     const old = snapshot.rows.get(source.id)!.digest;
-    if (!sim.agreesOnKey(old, from) || sim.same(old, from) * 2 <= sim.total) return false;
+    if (!sim.agreesOnKey(old, from)) return false;
+    // (Without a code, most of its cells each counted once: one edit and the formula following
+    // it weigh more than a repeated name; no-key seed 332.)
+    if (sim.same(old, from) * 2 <= sim.total && (sim.codeFor(old) || !sim.holdsMost(old, from))) {
+      return false;
+    }
     const own = ids[to] ? snapshot.rows.get(ids[to]!) : undefined;
     return (
       own === undefined ||
@@ -827,6 +832,21 @@ export function findMoves(
     const blanked = blankedRows((id) => claimed.has(id) || gone.has(id));
     const open = vacated.filter((i) => !taken.has(i));
     if (blanked.length === 1 && open.length === 1) taken.set(open[0]!, bookkeepingAt(blanked[0]!));
+    // With no vacated row, a row without id (inserted before the sort) took it, or a row whose
+    // own item was blank (blanks sort last: what it shows came in): the one that holds most of
+    // the item's cells, when exactly one does (no-key seeds 331 and 339).
+    if (blanked.length === 1 && open.length === 0) {
+      const old = snapshot.rows.get(ids[blanked[0]!]!)!.digest;
+      const blankItem = (i: number) => {
+        const seen = ids[i] && !claimed.has(ids[i]!) ? snapshot.rows.get(ids[i]!) : undefined;
+        return seen !== undefined && blankDigest(seen.digest);
+      };
+      const most = hashes
+        .map((_, i) => i)
+        .filter((i) => hashes[i] !== "" && (!ids[i] || blankItem(i)) && !taken.has(i))
+        .filter((i) => sim.holdsMost(old, i));
+      if (most.length === 1) taken.set(most[0]!, bookkeepingAt(blanked[0]!));
+    }
   }
   // An item with no synced value (an app's document holding only fields the sheet has no column
   // for) is a row with its id alone. A sort of the visible columns moves its blank cells where

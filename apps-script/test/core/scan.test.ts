@@ -462,6 +462,78 @@ describe("scanSheet", () => {
     assert.deepEqual([...apart.idWrites], [[0, "r_new1"]]);
   });
 
+  it("follows an item a sort moved into an inserted row and renamed, its own row blank, while other content moved exactly (no-key seed 331, again)", () => {
+    const H = ["_id", "name", "qty", "price", "_modified"];
+    const base: unknown[][] = [
+      ["r_a", "Gizmo", 3, 2, 1000],
+      ["r_b", "Gadget", 2, 2, 1000],
+      ["r_c", "Item", 5, 2, 1000],
+      ["r_d", "Bolt", 1, 2, 1000],
+    ];
+    // Two blank rows inserted at the top; a sort of the visible columns (blanks last) moved
+    // Gizmo and Item into them, Gadget and Bolt up; Item renamed before the script ran.
+    const now: unknown[][] = [
+      ["", "Gizmo", 3, 2, ""],
+      ["", "Widget", 5, 2, ""],
+      ["r_a", "Gadget", 2, 2, 1000],
+      ["r_b", "Bolt", 1, 2, 1000],
+      ["r_c", "", "", "", 1000],
+      ["r_d", "", "", "", 1000],
+    ];
+    const result = scan(now, seen(base, H), { kind: "reconcile" }, H);
+    const ids = now.map((row, i) => (result.idWrites.has(i) ? result.idWrites.get(i) : row[0]));
+    assert.deepEqual(ids.slice(0, 4), ["r_a", "r_c", "r_b", "r_d"]);
+    assert.deepEqual(result.deletes, []);
+  });
+
+  it("follows an item a sort moved into the row of an item whose cells were all blank, renamed there, its own row blank (no-key seed 339)", () => {
+    const H = ["_id", "name", "qty", "price", "_modified"];
+    const base: unknown[][] = [
+      ["r_a", "Widget", 1, 2, 1000],
+      ["r_b", "", 3, 2, 1000],
+      ["r_c", "", "", "", 1000],
+      ["r_d", "Gadget", 5, 2, 1000],
+    ];
+    // A blank row inserted; a sort of the visible columns (blanks last) moved Widget into it,
+    // Gadget into r_a's row, r_b's item into blank r_c's row, where it was named Gizmo.
+    const now: unknown[][] = [
+      ["", "Widget", 1, 2, ""],
+      ["r_a", "Gadget", 5, 2, 1000],
+      ["r_c", "Gizmo", 3, 2, 1000],
+      ["r_b", "", "", "", 1000],
+      ["r_d", "", "", "", 1000],
+    ];
+    const result = scan(now, seen(base, H), { kind: "reconcile" }, H);
+    const ids = now.map((row, i) => (result.idWrites.has(i) ? result.idWrites.get(i) : row[0]));
+    assert.deepEqual(ids.slice(0, 3), ["r_a", "r_d", "r_b"]);
+    assert.ok(!result.deletes.some((d) => d.id === "r_b"));
+    assert.ok(!result.upserts.some((u) => u.id.startsWith("r_new")));
+  });
+
+  it("takes a copy renamed back to its original's name for the copy, the original's one edit and its formula notwithstanding (no-key seed 332)", () => {
+    const H = ["_id", "name", "qty", "price", "total", "due", "_modified"];
+    const base: unknown[][] = [
+      ["r_a", "Widget", 1, 2, 2, "", 1000],
+      ["r_b", "Gizmo", 13, 2, 26, "", 1000],
+      ["r_c", "Sprocket", 4, 2, 8, "", 1000],
+      ["r_d", "Item 9", 13, 2, 26, "", 1000],
+    ];
+    // r_d is a pasted copy of Gizmo, renamed; then Gizmo's qty typed back to 3 (its total, a
+    // formula, follows) and the copy renamed Gizmo, before the script ran.
+    const now: unknown[][] = [
+      ["r_a", "Widget", 1, 2, 2, "", 1000],
+      ["r_b", "Gizmo", 3, 2, 6, "", 1000],
+      ["r_c", "Sprocket", 4, 2, 8, "", 1000],
+      ["r_d", "Gizmo", 13, 2, 26, "", 1000],
+    ];
+    const result = scan(now, seen(base, H), { kind: "reconcile" }, H);
+    assert.deepEqual([...result.idWrites], []);
+    assert.deepEqual(
+      result.upserts.map((u) => u.id),
+      ["r_b", "r_d"],
+    );
+  });
+
   it("keeps an id on its edited row when a new row shows most of the item's old cells and nothing moved (no-key seed 346)", () => {
     const H = ["_id", "name", "qty", "price", "due", "_modified"];
     const base: unknown[][] = [
