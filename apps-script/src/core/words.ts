@@ -232,9 +232,12 @@ export function snapshotWithWords(
   const holding = (d: string) => byDigest.get(relayDigest(d, snapshot.columns, columns)) ?? [];
   // (An item its own words show in its own row, edited in place, but for one cell (a formula's),
   // was not in another's row.)
+  const changedOf = new Map<string, number[]>();
+  for (const i of changed)
+    if (ids[i]) changedOf.set(ids[i]!, [...(changedOf.get(ids[i]!) ?? []), i]);
   const toldHome = [...ownTold].filter(([id, own]) => {
     const d = relayDigest(own.digest, snapshot.columns, columns);
-    return changed.some((i) => ids[i] === id && cellsDiffering(d, digestOf(i)) <= 1);
+    return (changedOf.get(id) ?? []).some((i) => cellsDiffering(d, digestOf(i)) <= 1);
   });
   for (const [id] of toldHome) ownTold.delete(id);
   // (Not an item whose very content another id's row shows: moved intact, not edited.)
