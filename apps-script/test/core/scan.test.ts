@@ -510,6 +510,27 @@ describe("scanSheet", () => {
     assert.ok(!result.upserts.some((u) => u.id.startsWith("r_new")));
   });
 
+  it("gives the one id left to a row without id holding most of its item, not to a vacated row holding little (no-key seed 323)", () => {
+    const H = ["_id", "name", "qty", "price", "due", "_modified"];
+    const base: unknown[][] = [
+      ["r_a", "Widget", 1, 2, "", 1000],
+      ["r_b", "Gadget", 2, 2, "", 1000],
+      ["r_c", "Sprocket", 4, 2, "2026-11-30", 1000],
+    ];
+    // A new row typed (Gizmo), Sprocket renamed, then the visible columns sorted: Gadget into
+    // r_a's row, Gizmo into r_b's, Widget into r_c's, the renamed item into the row without id.
+    const now: unknown[][] = [
+      ["r_a", "Gadget", 2, 2, "", 1000],
+      ["r_b", "Gizmo", "", 2, "", 1000],
+      ["r_c", "Widget", 1, 2, "", 1000],
+      ["", "Widget 2", 4, 2, "2026-11-30", ""],
+    ];
+    const result = scan(now, seen(base, H), { kind: "reconcile" }, H);
+    const ids = now.map((row, i) => (result.idWrites.has(i) ? result.idWrites.get(i) : row[0]));
+    assert.deepEqual(ids, ["r_b", "r_new1", "r_a", "r_c"]);
+    assert.deepEqual(result.deletes, []);
+  });
+
   it("takes a copy renamed back to its original's name for the copy, the original's one edit and its formula notwithstanding (no-key seed 332)", () => {
     const H = ["_id", "name", "qty", "price", "total", "due", "_modified"];
     const base: unknown[][] = [
