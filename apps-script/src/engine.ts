@@ -21,7 +21,6 @@ import {
   modifiedCellToMs,
   rowFields,
   rowHasContent,
-  digestColumns,
   rowDigest,
   rowHash,
   rowModified,
@@ -170,11 +169,7 @@ export class SyncEngine {
         id,
         field,
         cell,
-        {
-          digest: rowDigest(header, cells),
-          fieldsHash: header.fieldsHash,
-          columns: digestColumns(header),
-        },
+        { digest: rowDigest(header, cells), fieldsHash: header.fieldsHash },
         // (No `e.oldValue` for a value typed: the cell held nothing. For a clear: unknown.)
         mode.oldValue ?? (mode.value !== "" ? "" : undefined),
       );
@@ -187,7 +182,7 @@ export class SyncEngine {
     id: string,
     field: string,
     cell: unknown,
-    row: { digest: string; fieldsHash: string; columns: readonly string[] },
+    row: { digest: string; fieldsHash: string },
     oldValue: string | undefined,
   ): void {
     const cache = this.env.cache;

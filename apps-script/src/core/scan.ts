@@ -455,12 +455,7 @@ export function findMoves(
     if (sortedBesides(source)) return false;
     if (from === null || hashes[from] === "" || sourceHashes.has(hashes[from]!)) return false;
     const old = snapshot.rows.get(source.id)!.digest;
-    if (!sim.agreesOnKey(old, from)) return false;
-    // (Without a code, most of its cells each counted once: one edit and the formula following
-    // it weigh more than a repeated name; no-key seed 332.)
-    if (sim.same(old, from) * 2 <= sim.total && (sim.codeFor(old) || !sim.holdsMost(old, from))) {
-      return false;
-    }
+    if (!sim.agreesOnKey(old, from) || sim.same(old, from) * 2 <= sim.total) return false;
     const own = ids[to] ? snapshot.rows.get(ids[to]!) : undefined;
     return (
       own === undefined ||

@@ -41,12 +41,6 @@ export interface Words {
   >;
   readonly row: string;
   readonly fields: string;
-  /**
-   * Earlier words of this id whose cells the row no longer showed to a later edit (or whose
-   * value a later edit of the column did not replace): the row held another item by then, a
-   * sort's doing, so the later words are not simply more of the same item.
-   */
-  readonly before?: Words;
 }
 
 /** Asks the cache for the words of these ids (only those it holds come back). */
@@ -61,6 +55,9 @@ export const WORDS_ASKED_MAX = 500;
 export function wordKey(id: string): string {
   return `sheetSync.word.${id}`;
 }
+
+/** An empty cell's digest. */
+const EMPTY_DIGEST = cellDigest(null);
 
 /** At most this many replaced values are kept per column (a cell typed over and over). */
 const WAS_KEPT = 8;
@@ -92,41 +89,25 @@ export function withWord(
   field: string,
   cell: unknown,
   at: number,
-  row: { digest: string; fieldsHash: string; columns?: readonly string[] },
+  row: { digest: string; fieldsHash: string },
   oldValue?: string,
 ): string {
   const words = parseWordEntry(entry);
-  const same = words?.fields === row.fieldsHash ? words : null;
+  const cells: Record<string, [WireCell, number, string[]]> = {};
   const olds = oldValueDigests(oldValue);
-  const prior = same?.cells.get(field);
-  // This edit replaced something else than the column's last word gave it, or the row shows
-  // another column otherwise than its last word: the words so far were about another item (a
-  // sort put this one in the row since), or lost one between. Mixed, they would describe an
-  // item that never was: they are kept apart, as earlier words, and this one starts afresh.
+  const prior = words?.fields === row.fieldsHash ? words.cells.get(field) : undefined;
+  // This edit replaced something else than the column's last word gave it: the words so far
+  // were about another item (a sort put this one in the row since), or lost one between. Only
+  // this edit's word stays: mixed, they would describe an item that never was. (Another
+  // column's word the row no longer shows says nothing so sure: the same column's next edit,
+  // whose run has not started, or an app's write, shows there too.)
   const broken = prior !== undefined && olds.length > 0 && !olds.includes(cellDigest(prior.value));
-  const columns = row.columns;
-  const unshown =
-    !!same &&
-    !!columns &&
-    [...same.cells].some(([name, word]) => {
-      const k = columns.indexOf(name);
-      return name !== field && k >= 0 && digestCell(row.digest, k) !== cellDigest(word.value);
-    });
-  const cells: Record<string, WordCell> = {};
-  if (same && !broken && !unshown) Object.assign(cells, cellsOut(same));
+  if (words?.fields === row.fieldsHash && !broken) {
+    for (const [name, word] of words.cells) cells[name] = [word.value, word.at, [...word.was]];
+  }
   const was = [...new Set([...(cells[field]?.[2] ?? []), ...olds])];
   cells[field] = [encodeCell(cell), at, was.slice(-WAS_KEPT)];
-  const before = same && (broken || unshown) ? same : same?.before;
-  const b = before ? { w: cellsOut(before), r: before.row } : undefined;
-  return JSON.stringify({ w: cells, r: row.digest, f: row.fieldsHash, ...(b ? { b } : {}) });
-}
-
-type WordCell = [WireCell, number, string[]];
-
-function cellsOut(words: Words): Record<string, WordCell> {
-  const cells: Record<string, WordCell> = {};
-  for (const [name, word] of words.cells) cells[name] = [word.value, word.at, [...word.was]];
-  return cells;
+  return JSON.stringify({ w: cells, r: row.digest, f: row.fieldsHash });
 }
 
 /** Words from a cache entry; anything unreadable is none. */
@@ -139,17 +120,8 @@ export function parseWordEntry(entry: string | null | undefined): Words | null {
     return null;
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return null;
-  const { w, r, f, b } = parsed as Record<string, unknown>;
-  if (typeof f !== "string") return null;
-  const words = wordsOut(w, r, f);
-  if (!words) return null;
-  const { w: bw, r: br } = b && typeof b === "object" ? (b as Record<string, unknown>) : {};
-  const before = wordsOut(bw, br, f);
-  return before ? { ...words, before } : words;
-}
-
-function wordsOut(w: unknown, r: unknown, f: string): Words | null {
-  if (typeof r !== "string" || !w || typeof w !== "object") return null;
+  const { w, r, f } = parsed as Record<string, unknown>;
+  if (typeof r !== "string" || typeof f !== "string" || !w || typeof w !== "object") return null;
   const cells = new Map<string, { value: WireCell; at: number; was: string[] }>();
   for (const [name, word] of Object.entries(w as Record<string, unknown>)) {
     if (!Array.isArray(word) || word.length < 2 || typeof word[1] !== "number") continue;
@@ -219,11 +191,9 @@ export function snapshotWithWords(
   // The leftmost column names the item (a code, a name), in the digests' order of columns.
   const leftmost = header.dataColumns.reduce((a, b) => (b.index < a.index ? b : a));
   const first = snapshot.columns.indexOf(leftmost.name);
-  const entries = wordEntries(words, snapshot);
-  const ownWords = new Map(entries.filter(([, , apart]) => !apart).map(([id, said]) => [id, said]));
   // Each id's own words where its row held its item: how that item looks now.
   const ownTold = new Map<string, Told>();
-  for (const [id, said] of ownWords) {
+  for (const [id, said] of words) {
     const seen = snapshot.rows.get(id);
     if (!seen || said.fields !== snapshot.fieldsHash || sorted.has(id)) continue;
     const own = withWords(seen, said, snapshot.columns);
@@ -249,9 +219,11 @@ export function snapshotWithWords(
   );
   const next = new Map<string, SeenRow>(snapshot.rows);
   const retold = new Set<string>();
+  // Each retold item as told so far (words that go on from its own build on it).
+  const toldNow = new Map<string, Told>();
   // Ids whose own words were about another item, and told as that item's.
   const toldAway = new Set<string>();
-  for (const [id, said, apart] of entries) {
+  for (const [id, said] of words) {
     if (said.fields !== snapshot.fieldsHash) continue;
     let item = id;
     let seen = snapshot.rows.get(id);
@@ -260,7 +232,7 @@ export function snapshotWithWords(
     // Words the id's last stamp overtakes were seen by a scan that followed the rows then.
     if (told.size === 0) continue;
     const since = firstWordAt(said, seen);
-    const held = !apart && !sorted.has(id) && heldItem(seen.digest, said.row, told, first);
+    const held = !sorted.has(id) && heldItem(seen.digest, said.row, told, first);
     // Held on weak evidence (two untouched cells differ) while a sort moved other content, or
     // this item's own content to another row: an item away from its row that fits the row as
     // the edit saw it better was there (attacks C, C2).
@@ -268,8 +240,9 @@ export function snapshotWithWords(
     let better: string | null = null;
     // Or held in doubt (the first column's edit replaced another name): an item the old values
     // all name, fitting the row no worse, was there (a renamed copy beside its original; C3).
-    const firstWas = told.get(first);
-    const doubt = !!firstWas?.length && !firstWas.includes(cellAt(seen.digest, first));
+    // (An old value that was empty names no item: attack review 3, B.)
+    const firstWas = told.get(first)?.filter((d) => d !== EMPTY_DIGEST) ?? [];
+    const doubt = firstWas.length > 0 && !firstWas.includes(cellAt(seen.digest, first));
     const weak = ownOff >= 2 && (sorted.size > 0 || inSheet.has(seen.hash));
     if (held && (weak || doubt)) {
       const other = editedItem(said, told, since);
@@ -291,7 +264,7 @@ export function snapshotWithWords(
       // too, and an alike item elsewhere would then take its words (no-key seed 317).
       const firstElsewhere =
         !told.has(first) && cellAt(seen.digest, first) !== cellAt(said.row, first);
-      if (!better && !sorted.has(id) && !firstElsewhere && !apart && !doubt) continue;
+      if (!better && !sorted.has(id) && !firstElsewhere && !doubt) continue;
       const other = better ?? editedItem(said, told, since);
       if (!other || other === id) continue;
       // Words that go on from the other item's own (later than all of them, replacing what they
@@ -299,15 +272,16 @@ export function snapshotWithWords(
       // Otherwise not over another retelling, nor over the other item's own live words that
       // are about yet another item (seed 341) and not told as that one's.
       const goesOn =
-        (ownTold.get(other)?.last ?? Infinity) < since ? ownTold.get(other) : undefined;
-      const own = ownWords.get(other);
+        (ownTold.get(other)?.last ?? Infinity) < since
+          ? (toldNow.get(other) ?? ownTold.get(other))
+          : undefined;
+      const own = words.get(other);
       const otherSeen = snapshot.rows.get(other)!;
       if (!goesOn && retold.has(other)) continue;
       const ownLive =
         own && !toldAway.has(other) && withWords(otherSeen, own, snapshot.columns).told.size > 0;
       if (!goesOn && ownLive) continue;
       item = other;
-      if (!apart) toldAway.add(id);
       seen = otherSeen;
       const said2 = withWords(seen, said, snapshot.columns, goesOn?.digest);
       base = goesOn?.digest ?? seen.digest;
@@ -316,6 +290,8 @@ export function snapshotWithWords(
     }
     if (digest === seen.digest) continue;
     retold.add(item);
+    toldNow.set(item, { digest, told, last: Math.max(since, toldNow.get(item)?.last ?? 0) });
+    if (item !== id) toldAway.add(id);
     // The one row showing the told content, or else the row as the latest edit saw it (edits
     // not told, a formula following them; seed 312). With neither, the item is still not its
     // old content, and a row showing that content is another item (a new row typed alike, a
@@ -334,42 +310,6 @@ export function snapshotWithWords(
     next.set(item, { ...seen, digest, hash });
   }
   return { ...snapshot, rows: next };
-}
-
-/**
- * Each id's words, with its earlier words (`before`) on their own where the later ones do not
- * go on from them: then the later ones (flagged apart) are about another item, one a sort put in
- * the row since. Where they do (the row as the later edit saw it is the item as the earlier ones
- * tell it, but for one cell), they are one item's words still.
- */
-function wordEntries(
-  words: ReadonlyMap<string, Words>,
-  snapshot: Snapshot,
-): [id: string, said: Words, apart: boolean][] {
-  const entries: [string, Words, boolean][] = [];
-  for (const [id, { before, ...latest }] of words) {
-    const seen = snapshot.rows.get(id);
-    if (!before || !seen || latest.fields !== snapshot.fieldsHash) {
-      entries.push([id, latest, false]);
-      continue;
-    }
-    const earlier = withWords(seen, before, snapshot.columns);
-    // (Earlier words the id's last stamp overtakes were seen by a scan already.)
-    if (earlier.told.size === 0) {
-      entries.push([id, latest, false]);
-      continue;
-    }
-    const later = withWords(seen, latest, snapshot.columns, earlier.digest);
-    const shown = [...earlier.told.keys()].every(
-      (k) => later.told.has(k) || cellAt(earlier.digest, k) === cellAt(latest.row, k),
-    );
-    if (shown && cellsDiffering(later.digest, latest.row) <= 1) {
-      entries.push([id, { ...latest, cells: new Map([...before.cells, ...latest.cells]) }, false]);
-    } else {
-      entries.push([id, before, false], [id, latest, true]);
-    }
-  }
-  return entries;
 }
 
 /** How many cells differ between two digests, leaving out the columns edits told. */

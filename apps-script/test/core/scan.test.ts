@@ -531,30 +531,6 @@ describe("scanSheet", () => {
     assert.deepEqual(result.deletes, []);
   });
 
-  it("takes a copy renamed back to its original's name for the copy, the original's one edit and its formula notwithstanding (no-key seed 332)", () => {
-    const H = ["_id", "name", "qty", "price", "total", "due", "_modified"];
-    const base: unknown[][] = [
-      ["r_a", "Widget", 1, 2, 2, "", 1000],
-      ["r_b", "Gizmo", 13, 2, 26, "", 1000],
-      ["r_c", "Sprocket", 4, 2, 8, "", 1000],
-      ["r_d", "Item 9", 13, 2, 26, "", 1000],
-    ];
-    // r_d is a pasted copy of Gizmo, renamed; then Gizmo's qty typed back to 3 (its total, a
-    // formula, follows) and the copy renamed Gizmo, before the script ran.
-    const now: unknown[][] = [
-      ["r_a", "Widget", 1, 2, 2, "", 1000],
-      ["r_b", "Gizmo", 3, 2, 6, "", 1000],
-      ["r_c", "Sprocket", 4, 2, 8, "", 1000],
-      ["r_d", "Gizmo", 13, 2, 26, "", 1000],
-    ];
-    const result = scan(now, seen(base, H), { kind: "reconcile" }, H);
-    assert.deepEqual([...result.idWrites], []);
-    assert.deepEqual(
-      result.upserts.map((u) => u.id),
-      ["r_b", "r_d"],
-    );
-  });
-
   it("keeps an id on its edited row when a new row shows most of the item's old cells and nothing moved (no-key seed 346)", () => {
     const H = ["_id", "name", "qty", "price", "due", "_modified"];
     const base: unknown[][] = [

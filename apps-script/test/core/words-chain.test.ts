@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { idsOf, NOW, wordsScanner } from "./wordsFixture";
-import { digestColumns, rowDigest } from "../../src/core/scan";
+import { rowDigest } from "../../src/core/scan";
 import {
   parseWordEntry,
   snapshotWithWords,
@@ -19,11 +19,7 @@ type Edit = [field: string, cell: unknown, at: number, saw: unknown[], oldValue?
 function entryOf(edits: readonly Edit[]): string | null {
   let entry: string | null = null;
   for (const [field, cell, at, saw, oldValue] of edits) {
-    const row = {
-      digest: rowDigest(header, saw),
-      fieldsHash: header.fieldsHash,
-      columns: digestColumns(header),
-    };
+    const row = { digest: rowDigest(header, saw), fieldsHash: header.fieldsHash };
     entry = withWord(entry, field, cell, at, row, oldValue);
   }
   return entry;
@@ -40,66 +36,7 @@ function wordsOf(edits: Record<string, readonly Edit[]>): WordsFor {
   };
 }
 
-describe("words: earlier words kept apart, and words that go on from another item's", () => {
-  it("keeps earlier words apart when the row a later edit saw no longer shows them", () => {
-    const before: unknown[] = ["r_a", "", 8, 10, "", 1000];
-    const after: unknown[] = ["r_a", "", 8, 2, "2027-01-14", 1000];
-    const split = parseWordEntry(
-      entryOf([
-        ["price", 10, NOW + 1, before, "2"],
-        ["due", "2027-01-14", NOW + 2, after, ""],
-      ]),
-    )!;
-    assert.deepEqual([...split.cells.keys()], ["due"]);
-    assert.deepEqual([...split.before!.cells.keys()], ["price"]);
-    assert.equal(split.before!.row, rowDigest(header, before));
-    // A later edit in a row that shows them: one item's words still, and the split stays.
-    const more = parseWordEntry(
-      entryOf([
-        ["price", 10, NOW + 1, before, "2"],
-        ["due", "2027-01-14", NOW + 2, after, ""],
-        ["qty", 9, NOW + 3, ["r_a", "", 9, 2, "2027-01-14", 1000], "8"],
-      ]),
-    )!;
-    assert.deepEqual([...more.cells.keys()], ["due", "qty"]);
-    assert.deepEqual([...more.before!.cells.keys()], ["price"]);
-    // Words the row shows are merged as always.
-    const one = parseWordEntry(
-      entryOf([
-        ["price", 10, NOW + 1, before, "2"],
-        ["due", "2027-01-14", NOW + 2, ["r_a", "", 8, 10, "2027-01-14", 1000], ""],
-      ]),
-    )!;
-    assert.deepEqual([...one.cells.keys()], ["price", "due"]);
-    assert.equal(one.before, undefined);
-  });
-
-  it("tells a twin's word to the twin, not to the id whose earlier word the row no longer shows (attack F)", () => {
-    // Two rows typed alike. A person set r_a's price to 10; a sort swapped the twins; then
-    // they typed a date into the twin, now in r_a's row, before the script ran.
-    const was = [
-      ["r_a", "", 8, 2, "", 1000],
-      ["r_b", "", 8, 2, "", 1000],
-      ["r_c", "Gizmo", 3, 2, "", 1000],
-      ["r_d", "Widget", 1, 2, "", 1000],
-    ];
-    const snapshot = scan(was, null).snapshot;
-    const rows = [
-      ["r_a", "", 8, 2, "2027-01-14", 1000],
-      ["r_b", "", 8, 10, "", 1000],
-      ["r_c", "Widget", 1, 2, "", 1000],
-      ["r_d", "Gizmo", 3, 2, "", 1000],
-    ];
-    const edits: Record<string, Edit[]> = {
-      r_a: [
-        ["price", 10, NOW + 1, ["r_a", "", 8, 10, "", 1000], "2"],
-        ["due", "2027-01-14", NOW + 2, rows[0]!, ""],
-      ],
-    };
-    const result = scan(rows, snapshot, wordsOf(edits), NOW + 10);
-    assert.deepEqual(idsOf(result, rows), ["r_b", "r_a", "r_d", "r_c"]);
-  });
-
+describe("words: words that go on from another item's own", () => {
   it("tells words after a sort together with the item's words before it (attack E)", () => {
     // A person cleared Gadget's name and set its qty to 8 (words under r_b); a sort moved it
     // into r_a's row, where they set qty 2 and price 1 (words under r_a, replacing 8 and 2).
