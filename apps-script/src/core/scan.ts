@@ -720,14 +720,10 @@ export function findMoves(
       const kept = (src: (typeof loose)[number]) =>
         hashes[src.from!] !== "" &&
         (sim.agreesOnKey(digest(src), src.from!) || sim.holdsMost(digest(src), src.from!));
-      // (Out of a row that still has content into a row without id only once content evidently
-      // moved: else the row is the item edited, and the other a row typed like it; no-key 346.)
-      const evidence = taken.size > 0;
       const fits = loose.map((src) =>
         places.map((i) =>
           i === src.from ||
           (!kept(src) &&
-            (evidence || ids[i] !== "" || hashes[src.from!] === "") &&
             sim.holdsMost(digest(src), i) &&
             (!sim.codeFor(digest(src)) || sim.agreesOnKey(digest(src), i)))
             ? sim.sameCells(digest(src), i)
@@ -812,13 +808,17 @@ export function findMoves(
     // Several such ids the flush wrote since the last scan (their content unknown here): paired
     // in order, a guess the webhook checks. Rows that each hold another one's item come back
     // `moved`, and the ids follow their content then; a fresh id would make a new item instead.
-    // One id left and one vacated row that holds little of its item, while one row without id
-    // holds most of it: the sort carried the item there (a row typed just before), edited, and
+    // One id left and one vacated row that holds little of its item (nor its name), while one
+    // row without id holds most of it: the sort carried the item there (a row typed just before), edited, and
     // the vacated row holds a new row's content (no-key seed 323).
     if (displaced.length === 1 && vacated.length === 1) {
       const seen = snapshot.rows.get(ids[displaced[0]!]!);
       const most = idless.filter((i) => !taken.has(i) && seen && sim.holdsMost(seen.digest, i));
-      if (seen && !sim.holdsMost(seen.digest, vacated[0]!) && most.length === 1) {
+      const elsewhere =
+        seen &&
+        !sim.holdsMost(seen.digest, vacated[0]!) &&
+        !sim.agreesOnKey(seen.digest, vacated[0]!);
+      if (elsewhere && most.length === 1) {
         taken.set(most[0]!, bookkeepingAt(displaced.pop()!));
       }
     }

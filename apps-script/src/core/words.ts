@@ -265,7 +265,9 @@ export function snapshotWithWords(
       const firstElsewhere =
         !told.has(first) && cellAt(seen.digest, first) !== cellAt(said.row, first);
       if (!better && !sorted.has(id) && !firstElsewhere && !doubt) continue;
-      const other = better ?? editedItem(said, told, since);
+      // (By every word's old value, overtaken ones too: a word already retold from this id's
+      // cache entry still says what the row held; attack review 3, C.)
+      const other = better ?? editedItem(said, allWas(said, snapshot.columns), since);
       if (!other || other === id) continue;
       // Words that go on from the other item's own (later than all of them, replacing what they
       // typed: the item edited before a sort and after it) are told with them (attack E).
@@ -350,6 +352,16 @@ function withWords(
     last = Math.max(last, word.at);
   }
   return { digest, told, last };
+}
+
+/** What every word of these replaced, by column (overtaken ones too). */
+function allWas(said: Words, columns: readonly string[]): Map<number, readonly string[]> {
+  const was = new Map<number, readonly string[]>();
+  for (const [field, word] of said.cells) {
+    const k = columns.indexOf(field);
+    if (k >= 0) was.set(k, word.was);
+  }
+  return was;
 }
 
 /** When the earliest of the words later than the item's last stamp was said. */

@@ -531,34 +531,6 @@ describe("scanSheet", () => {
     assert.deepEqual(result.deletes, []);
   });
 
-  it("keeps an id on its edited row when a new row shows most of the item's old cells and nothing moved (no-key seed 346)", () => {
-    const H = ["_id", "name", "qty", "price", "due", "_modified"];
-    const base: unknown[][] = [
-      ["r_a", "Widget", 1, 2, "", 1000],
-      ["r_b", "Gizmo", 3, 2, "", 1000],
-    ];
-    // Gizmo renamed and its qty changed; a new row typed with its other cells, another name.
-    const now: unknown[][] = [
-      ["r_a", "Widget", 1, 2, "", 1000],
-      ["r_b", "Widget 2", 8, 2, "", 1000],
-      ["", "Widget", 3, 2, "", ""],
-    ];
-    const result = scan(now, seen(base, H), { kind: "reconcile" }, H);
-    const ids = now.map((row, i) => (result.idWrites.has(i) ? result.idWrites.get(i) : row[0]));
-    assert.deepEqual(ids, ["r_a", "r_b", "r_new1"]);
-    assert.deepEqual(result.deletes, []);
-    // With a sort in evidence (Widget's very content moved into another id's row), the same
-    // cells say the sort carried Gizmo into the row without id.
-    const sorted: unknown[][] = [
-      ["r_a", "Widget 2", 8, 2, "", 1000],
-      ["r_b", "Widget", 1, 2, "", 1000],
-      ["", "Widget", 3, 2, "", ""],
-    ];
-    const moved = scan(sorted, seen(base, H), { kind: "reconcile" }, H);
-    const movedIds = sorted.map((row, i) => moved.idWrites.get(i) ?? row[0]);
-    assert.equal(movedIds[1], "r_a");
-  });
-
   it("lets nothing wait for a paste's onEdit on a tab without a `_modified` column (the wait could not be timed)", () => {
     const H = ["_id", "name", "qty"];
     const base: unknown[][] = [
