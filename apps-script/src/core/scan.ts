@@ -805,23 +805,19 @@ export function findMoves(
       displaced.splice(displaced.indexOf(from), 1);
       vacated = vacated.filter((i) => i !== keyed[0]);
     }
+    // One id left and one vacated row that holds little of its item (nor its name), while one
+    // row without id holds most of it: the sort carried the item there (a row typed just
+    // before) and it was edited; the vacated row holds a new row's content (no-key seed 323).
+    const lone = displaced.length === 1 ? snapshot.rows.get(ids[displaced[0]!]!) : undefined;
+    if (lone && vacated.length === 1) {
+      const most = idless.filter((i) => !taken.has(i) && sim.holdsMost(lone.digest, i));
+      const left =
+        !sim.holdsMost(lone.digest, vacated[0]!) && !sim.agreesOnKey(lone.digest, vacated[0]!);
+      if (left && most.length === 1) taken.set(most[0]!, bookkeepingAt(displaced.pop()!));
+    }
     // Several such ids the flush wrote since the last scan (their content unknown here): paired
     // in order, a guess the webhook checks. Rows that each hold another one's item come back
     // `moved`, and the ids follow their content then; a fresh id would make a new item instead.
-    // One id left and one vacated row that holds little of its item (nor its name), while one
-    // row without id holds most of it: the sort carried the item there (a row typed just before), edited, and
-    // the vacated row holds a new row's content (no-key seed 323).
-    if (displaced.length === 1 && vacated.length === 1) {
-      const seen = snapshot.rows.get(ids[displaced[0]!]!);
-      const most = idless.filter((i) => !taken.has(i) && seen && sim.holdsMost(seen.digest, i));
-      const elsewhere =
-        seen &&
-        !sim.holdsMost(seen.digest, vacated[0]!) &&
-        !sim.agreesOnKey(seen.digest, vacated[0]!);
-      if (elsewhere && most.length === 1) {
-        taken.set(most[0]!, bookkeepingAt(displaced.pop()!));
-      }
-    }
     const unknown = displaced.every((i) => !snapshot.rows.has(ids[i]!));
     if (
       displaced.length === vacated.length &&

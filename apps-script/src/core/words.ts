@@ -203,8 +203,12 @@ export function snapshotWithWords(
   // (An item its own words show in its own row, edited in place, but for one cell (a formula's),
   // was not in another's row.)
   const changedOf = new Map<string, number[]>();
-  for (const i of changed)
-    if (ids[i]) changedOf.set(ids[i]!, [...(changedOf.get(ids[i]!) ?? []), i]);
+  for (const i of changed) {
+    if (!ids[i]) continue;
+    const rowsOf = changedOf.get(ids[i]!);
+    if (rowsOf) rowsOf.push(i);
+    else changedOf.set(ids[i]!, [i]);
+  }
   const toldHome = [...ownTold].filter(([id, own]) => {
     const d = relayDigest(own.digest, snapshot.columns, columns);
     return (changedOf.get(id) ?? []).some((i) => cellsDiffering(d, digestOf(i)) <= 1);
@@ -371,8 +375,7 @@ function firstWordAt(said: Words, seen: SeenRow): number {
   return at;
 }
 
-/** An item's digest with words put in, the columns they told (with what each replaced), and
- * the time of the latest. */
+/** An item's digest with words put in, the columns they told (what each replaced), and when. */
 interface Told {
   readonly digest: string;
   readonly told: Map<number, readonly string[]>;
