@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
-import { idsOf, NOW, wordsScanner } from "./wordsFixture";
+import { idsOf, NOW, wordsLeft, wordsScanner } from "./wordsFixture";
 import { rowDigest } from "../../src/core/scan";
 import { parseWordEntry, withWord, type Words, type WordsFor } from "../../src/core/words";
 const HEADER = ["_id", "name", "qty", "price", "due", "_modified"];
 const { header, scan } = wordsScanner(HEADER);
-const one =
-  (id: string, field: string, value: unknown, saw: unknown[], old?: string): WordsFor =>
-  (ids) => {
-    const e = withWord(
-      null,
-      field,
-      value,
-      NOW,
-      { digest: rowDigest(header, saw), fieldsHash: header.fieldsHash },
-      old,
-    );
-    return new Map(ids.includes(id) ? [[id, parseWordEntry(e)! as Words]] : []);
-  };
+const one = (id: string, field: string, value: unknown, saw: unknown[], old?: string) =>
+  wordsLeft(header, { [id]: [[field, value, NOW, saw, old]] });
 describe("words, attack review 2: old values from an edit whose earlier word was lost", () => {
   it("an earlier rename's word lost: the later rename's old value is not the item's last-seen name", () => {
     const was = [

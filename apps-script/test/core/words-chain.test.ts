@@ -1,40 +1,10 @@
 import assert from "node:assert/strict";
-import { idsOf, NOW, wordsScanner } from "./wordsFixture";
+import { idsOf, NOW, wordsLeft, wordsScanner, type Edit } from "./wordsFixture";
 import { rowDigest } from "../../src/core/scan";
-import {
-  parseWordEntry,
-  snapshotWithWords,
-  withWord,
-  type Words,
-  type WordsFor,
-} from "../../src/core/words";
+import { snapshotWithWords } from "../../src/core/words";
 
 const HEADER = ["_id", "name", "qty", "price", "due", "_modified"];
 const { header, scan } = wordsScanner(HEADER);
-
-/** One edit as its execution leaves its word: the column, the value, when, the row it saw. */
-type Edit = [field: string, cell: unknown, at: number, saw: unknown[], oldValue?: string];
-
-/** The cache entry these edits (in order) leave under one id. */
-function entryOf(edits: readonly Edit[]): string | null {
-  let entry: string | null = null;
-  for (const [field, cell, at, saw, oldValue] of edits) {
-    const row = { digest: rowDigest(header, saw), fieldsHash: header.fieldsHash };
-    entry = withWord(entry, field, cell, at, row, oldValue);
-  }
-  return entry;
-}
-
-function wordsOf(edits: Record<string, readonly Edit[]>): WordsFor {
-  return (ids) => {
-    const words = new Map<string, Words>();
-    for (const id of ids) {
-      const said = edits[id] && parseWordEntry(entryOf(edits[id]));
-      if (said) words.set(id, said);
-    }
-    return words;
-  };
-}
 
 describe("words: words that go on from another item's own", () => {
   it("tells words after a sort together with the item's words before it (attack E)", () => {
@@ -64,11 +34,11 @@ describe("words: words that go on from another item's own", () => {
         ["price", 1, NOW + 4, rows[0]!, "2"],
       ],
     };
-    const result = scan(rows, snapshot, wordsOf(edits), NOW + 10);
+    const result = scan(rows, snapshot, wordsLeft(header, edits), NOW + 10);
     assert.deepEqual(idsOf(result, rows).slice(0, 3), ["r_b", "r_d", "r_c"]);
     assert.ok(!result.deletes.some((d) => d.id === "r_b"));
     // Gadget as both edits' words tell it is the row a sort moved it to.
-    const told = snapshotWithWords(header, rows, snapshot, wordsOf(edits));
+    const told = snapshotWithWords(header, rows, snapshot, wordsLeft(header, edits));
     assert.equal(told.rows.get("r_b")!.digest, rowDigest(header, rows[0]!));
   });
 });
